@@ -1,0 +1,133 @@
+import type { DescMessage, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { methodInfo, type MethodInfo } from "../contract/method-info.js";
+import { toMessage } from "../contract/codec.js";
+import type { AnyRequest, CallHandler, StreamResponse, UnaryResponse } from "./call.js";
+import type { CallOptions } from "./call-options.js";
+import { createCallSignal, type CallSignal } from "./call-signal.js";
+import type { ClientTransport } from "./client-transport.js";
+import { FerryError } from "./ferry-error.js";
+import { applyInterceptors, type Interceptor } from "./interceptor.js";
+import { Metadata } from "./metadata.js";
+import { clientTransportFromUrl } from "./transport-registry.js";
+
+/** A unary method on a client. Rejects with a FerryError. */
+export type UnaryFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>;
+/** A server-streaming method: iterate the result; the iterator throws a FerryError on a non-OK status. */
+export type ServerStreamingFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+/** A client-streaming method: pass an AsyncIterable of requests. */
+export type ClientStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>;
+/** A bidi-streaming method: pass an AsyncIterable of requests, iterate the responses. */
+export type BidiStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+
+/** The client function type of one method, chosen by its method kind. */
+export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? UnaryFn<I, O>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? ServerStreamingFn<I, O>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? ClientStreamingFn<I, O>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? BidiStreamingFn<I, O>
+        : never;
+
+/** A typed client of service `S`: one function per method, by `localName`. */
+export type Client<S extends DescService> = { [K in keyof S["method"]]: ClientMethod<S["method"][K]> };
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** Client interceptors, the first outermost (see {@link Interceptor}). Default none. */
+  interceptors?: Interceptor[];
+}
+
+/**
+ * Creates a typed client of `service`.
+ *
+ * `transport` is a {@link ClientTransport} (for example from
+ * `createInProcessTransport(server)` or `createGrpcTransport(...)`) or a
+ * target URL whose scheme picks the transport: `grpc://host:port`,
+ * `inproc://name`, and the schemes other transport modules register (see
+ * docs/transports.md). A URL's transport is created on the first call.
+ *
+ * Unary methods return a Promise; streaming methods take and return
+ * AsyncIterables. Every failure is a FerryError.
+ */
+export function createClient<S extends DescService>(service: S, transport: ClientTransport | string, options: ClientOptions = {}): Client<S> {
+  const send = lazyTransport(transport);
+  const client: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    const info = methodInfo(method);
+    const chain = applyInterceptors(send, options.interceptors ?? []);
+    client[method.localName] = makeMethod(info, chain);
+  }
+  return client as Client<S>;
+}
+
+function lazyTransport(transport: ClientTransport | string): CallHandler {
+  if (typeof transport !== "string") return (req) => transport.call(req);
+  let pending: Promise<ClientTransport> | undefined;
+  return (req) => {
+    pending ??= clientTransportFromUrl(transport);
+    return pending.then((t) => t.call(req));
+  };
+}
+
+function makeMethod(info: MethodInfo, chain: CallHandler): unknown {
+  if (!info.requestStream && !info.responseStream) {
+    return (init: unknown, opts: CallOptions = {}) => callUnary(info, chain, toMessage(info.input, init), opts);
+  }
+  if (!info.requestStream) {
+    return (init: unknown, opts: CallOptions = {}) => callStream(info, chain, toMessage(info.input, init), opts);
+  }
+  if (!info.responseStream) {
+    return (inits: AsyncIterable<unknown>, opts: CallOptions = {}) => callUnary(info, chain, toMessages(info, inits), opts);
+  }
+  return (inits: AsyncIterable<unknown>, opts: CallOptions = {}) => callStream(info, chain, toMessages(info, inits), opts);
+}
+
+async function* toMessages(info: MethodInfo, inits: AsyncIterable<unknown>): AsyncIterable<Message> {
+  for await (const init of inits) yield toMessage(info.input, init);
+}
+
+function buildRequest(info: MethodInfo, input: Message | AsyncIterable<Message>, opts: CallOptions, cs: CallSignal): AnyRequest {
+  const metadata = new Metadata(opts.metadata);
+  const common = { method: info, metadata, deadline: cs.deadline, signal: cs.signal, context: cs.parent };
+  return info.requestStream
+    ? { ...common, stream: true, messages: input as AsyncIterable<Message> }
+    : { ...common, stream: false, message: input as Message };
+}
+
+async function callUnary(info: MethodInfo, chain: CallHandler, input: Message | AsyncIterable<Message>, opts: CallOptions): Promise<Message> {
+  const cs = createCallSignal(opts, info.requestStream);
+  try {
+    const res = (await chain(buildRequest(info, input, opts, cs))) as UnaryResponse;
+    opts.onHeaders?.(res.headers);
+    opts.onTrailers?.(res.trailers);
+    return res.message;
+  } catch (err) {
+    const e = FerryError.from(err);
+    opts.onTrailers?.(e.metadata);
+    throw e;
+  } finally {
+    cs.dispose();
+  }
+}
+
+async function* callStream(info: MethodInfo, chain: CallHandler, input: Message | AsyncIterable<Message>, opts: CallOptions): AsyncIterable<Message> {
+  const cs = createCallSignal(opts, true);
+  let completed = false;
+  try {
+    const res = (await chain(buildRequest(info, input, opts, cs))) as StreamResponse;
+    opts.onHeaders?.(res.headers);
+    for await (const m of res.messages) yield m;
+    completed = true;
+    opts.onTrailers?.(res.trailers);
+  } catch (err) {
+    completed = true;
+    const e = FerryError.from(err);
+    opts.onTrailers?.(e.metadata);
+    throw e;
+  } finally {
+    if (!completed) cs.cancel();
+    cs.dispose();
+  }
+}

@@ -1,0 +1,163 @@
+import type { DescService, Message } from "@bufbuild/protobuf";
+import { methodInfo, type MethodInfo } from "../contract/method-info.js";
+import { toMessage } from "../contract/codec.js";
+import type { AnyRequest, AnyResponse, CallHandler } from "./call.js";
+import { callContextStorage, type CallContext } from "./call-context.js";
+import { Code } from "./code.js";
+import { FerryError } from "./ferry-error.js";
+import { applyInterceptors, type Interceptor } from "./interceptor.js";
+import type { Logger } from "../util/logger.js";
+import { findMethodImpl, type AnyMethodImpl } from "./service-impl.js";
+
+/** One routable method: its info and its handler wrapped in the server's interceptors. */
+export interface MethodEntry {
+  readonly info: MethodInfo;
+  /** The interceptor chain ending in the handler; built once when the service is added. */
+  readonly handler: CallHandler;
+}
+
+/** Options of a {@link Router}. */
+export interface RouterOptions {
+  interceptors: readonly Interceptor[];
+  logger: Logger;
+  /** Largest message a transport accepts, in bytes. */
+  maxReceiveMessageBytes: number;
+}
+
+/**
+ * Maps `/package.Service/Method` paths to handlers. Every server transport
+ * dispatches through {@link Router.dispatch}, so that interceptors, error
+ * normalisation, logging and deadline propagation behave the same on each.
+ */
+export class Router {
+  readonly #entries = new Map<string, MethodEntry>();
+  readonly #services = new Map<string, DescService>();
+  readonly options: RouterOptions;
+
+  constructor(options: RouterOptions) {
+    this.options = options;
+  }
+
+  /** The server's logger. */
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Adds every method of `service` whose handler `impl` provides. Raises ALREADY_EXISTS on a duplicate service. */
+  addService(service: DescService, impl: object): void {
+    if (this.#services.has(service.typeName)) {
+      throw new FerryError(Code.ALREADY_EXISTS, `service ${service.typeName} is already registered`);
+    }
+    this.#services.set(service.typeName, service);
+    for (const method of service.methods) {
+      const info = methodInfo(method);
+      const fn = findMethodImpl(impl as Record<string, unknown>, method);
+      const base = fn === undefined ? unimplemented(info) : baseHandler(info, fn);
+      this.#entries.set(info.path, { info, handler: applyInterceptors(base, this.options.interceptors) });
+    }
+  }
+
+  /** The entry for `path`, or `undefined`. */
+  lookup(path: string): MethodEntry | undefined {
+    return this.#entries.get(path);
+  }
+
+  /** Every registered service. */
+  services(): DescService[] {
+    return [...this.#services.values()];
+  }
+
+  /**
+   * The UNIMPLEMENTED error for an unknown `path`, saying whether the service
+   * or only the method is unknown.
+   */
+  unknownPathError(path: string): FerryError {
+    const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
+    if (match === null) return new FerryError(Code.UNIMPLEMENTED, `malformed method path "${path}"`);
+    if (!this.#services.has(match[1])) return new FerryError(Code.UNIMPLEMENTED, `unknown service ${match[1]}`);
+    return new FerryError(Code.UNIMPLEMENTED, `unknown method ${match[2]} of service ${match[1]}`);
+  }
+
+  /**
+   * Runs `request` through the entry's interceptors and handler, with the
+   * call's context installed for deadline propagation. Resolves with the
+   * response; rejects only with a FerryError (see {@link Router.toWireError}).
+   */
+  dispatch(entry: MethodEntry, request: AnyRequest): Promise<AnyResponse> {
+    const ctx = request.context as CallContext;
+    return callContextStorage.run(ctx, invoke, entry.handler, request).catch((err: unknown) => {
+      throw this.toWireError(err, ctx);
+    });
+  }
+
+  /**
+   * Normalises what a handler or interceptor threw into the error sent to the
+   * client. A FerryError passes unchanged. Anything else is logged with its
+   * stack and becomes INTERNAL "internal error", so no internals leak.
+   */
+  toWireError(err: unknown, ctx: CallContext | undefined): FerryError {
+    if (err instanceof FerryError) return err;
+    this.options.logger.error({ err, method: ctx?.method.path, peer: ctx?.peer }, "handler failed");
+    return FerryError.from(err);
+  }
+
+  /**
+   * Wraps a streamed response so that each yielded init shape becomes a
+   * message, a thrown error becomes a wire error (see {@link toWireError}),
+   * and the handler's body runs with its call context installed whichever
+   * code iterates it. Returning early (the client went away) closes the
+   * handler's generator, so its `finally` blocks run.
+   */
+  normalizeStream(ctx: CallContext, messages: AsyncIterable<unknown>): AsyncIterable<Message> {
+    const output = ctx.method.output;
+    const iterator = messages[Symbol.asyncIterator]();
+    const toWire = (err: unknown) => this.toWireError(err, ctx);
+    const step = async (): Promise<IteratorResult<Message>> => {
+      const r = await callContextStorage.run(ctx, () => iterator.next());
+      return r.done ? { done: true, value: undefined } : { done: false, value: toMessage(output, r.value) };
+    };
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => step().catch((err: unknown) => Promise.reject(toWire(err))),
+        return: async () => {
+          await iterator.return?.();
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+  }
+}
+
+function invoke(handler: CallHandler, request: AnyRequest): Promise<AnyResponse> {
+  try {
+    return handler(request);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function unimplemented(info: MethodInfo): CallHandler {
+  const error = new FerryError(Code.UNIMPLEMENTED, `method ${info.method.name} of ${info.service.typeName} is not implemented`);
+  return () => Promise.reject(error);
+}
+
+function baseHandler(info: MethodInfo, fn: AnyMethodImpl): CallHandler {
+  const output = info.output;
+  if (!info.responseStream) {
+    return async (request) => {
+      const ctx = request.context as CallContext;
+      const input = request.stream ? request.messages : request.message;
+      const result = await fn(input, ctx);
+      return { stream: false, message: toMessage(output, result), headers: ctx.responseHeaders, trailers: ctx.responseTrailers };
+    };
+  }
+  return (request) => {
+    const ctx = request.context as CallContext;
+    const input = request.stream ? request.messages : request.message;
+    const messages = fn(input, ctx) as AsyncIterable<Message>;
+    if (messages == null || typeof (messages as never)[Symbol.asyncIterator] !== "function") {
+      return Promise.reject(new Error(`handler of ${info.path} did not return an AsyncIterable`));
+    }
+    return Promise.resolve({ stream: true, messages, headers: ctx.responseHeaders, trailers: ctx.responseTrailers });
+  };
+}

@@ -1,0 +1,98 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { getDefaultLogger, type Logger } from "../util/logger.js";
+import { Code } from "./code.js";
+import { FerryError } from "./ferry-error.js";
+import type { Interceptor } from "./interceptor.js";
+import { Router } from "./router.js";
+import type { ListeningAddress, ServerTransport } from "./server-transport.js";
+import type { ServiceImpl } from "./service-impl.js";
+import { serverTransportFromUrl } from "./transport-registry.js";
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Server interceptors, the first outermost (see {@link Interceptor}). Default none. */
+  interceptors?: Interceptor[];
+  /** Where handler failures and transport events are logged. Default: pino at `FERRY_LOG_LEVEL` (info). */
+  logger?: Logger;
+  /**
+   * Largest request message accepted, in bytes, after decompression. Larger
+   * messages fail the call with RESOURCE_EXHAUSTED. Default 4 MiB, as gRPC.
+   */
+  maxReceiveMessageBytes?: number;
+}
+
+/** Default {@link ServerOptions.maxReceiveMessageBytes}: 4 MiB. */
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A Ferry server: hosts service implementations and serves them on one or
+ * more transports at once (`grpc`, `native`, `inproc`).
+ */
+export class Server {
+  /** The method table every transport dispatches through. */
+  readonly router: Router;
+  readonly #transports: ServerTransport[] = [];
+  readonly #addresses: ListeningAddress[] = [];
+  #state: "serving" | "draining" | "stopped" = "serving";
+
+  constructor(options: ServerOptions = {}) {
+    this.router = new Router({
+      interceptors: options.interceptors ?? [],
+      logger: options.logger ?? getDefaultLogger(),
+      maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    });
+  }
+
+  /**
+   * Adds a service. Handlers are looked up on `impl` by each method's
+   * `localName`; missing ones answer UNIMPLEMENTED. Throws ALREADY_EXISTS
+   * when the service was added before.
+   */
+  service<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
+    this.router.addService(service, impl);
+    return this;
+  }
+
+  /**
+   * Starts serving on a transport: a {@link ServerTransport}, or a URL whose
+   * scheme names one — `grpc://HOST:PORT` (gRPC over cleartext HTTP/2; port 0
+   * picks a free port) or `inproc://NAME`; other schemes are added by their
+   * transports' modules (see docs/transports.md). Resolves with the bound
+   * address. Rejects with the listener's error (for example `EADDRINUSE`).
+   */
+  async listen(transport: ServerTransport | string): Promise<ListeningAddress> {
+    if (this.#state !== "serving") throw new FerryError(Code.UNAVAILABLE, "server is shutting down");
+    const t = typeof transport === "string" ? await serverTransportFromUrl(transport) : transport;
+    const address = await t.start(this.router);
+    this.#transports.push(t);
+    this.#addresses.push(address);
+    return address;
+  }
+
+  /** The addresses this server listens on. */
+  get addresses(): readonly ListeningAddress[] {
+    return this.#addresses;
+  }
+
+  /** `"serving"`, `"draining"` while shutting down, then `"stopped"`. */
+  get state(): "serving" | "draining" | "stopped" {
+    return this.#state;
+  }
+
+  /**
+   * Graceful shutdown: every transport stops accepting calls, in-flight calls
+   * get up to `graceMs` (default 10 000 ms) to finish, then the rest are
+   * cancelled and connections closed. Safe to call more than once.
+   */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    if (this.#state !== "serving") return;
+    this.#state = "draining";
+    await Promise.all(this.#transports.map((t) => t.shutdown(graceMs)));
+    this.#state = "stopped";
+  }
+}
+
+/** Creates a {@link Server}. */
+export function createServer(options?: ServerOptions): Server {
+  return new Server(options);
+}
