@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
 import { Code } from "./code.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "./limits.js";
 import { FerryError } from "./ferry-error.js";
 import type { Interceptor } from "./interceptor.js";
 import { Router } from "./router.js";
@@ -21,8 +22,6 @@ export interface ServerOptions {
   maxReceiveMessageBytes?: number;
 }
 
-/** Default {@link ServerOptions.maxReceiveMessageBytes}: 4 MiB. */
-export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * A Ferry server: hosts service implementations and serves them on one or

@@ -11,7 +11,11 @@ export interface TransportFactory {
   server?(address: URL): ServerTransport | Promise<ServerTransport>;
 }
 
-const factories = new Map<string, () => Promise<TransportFactory>>();
+const factories = new Map<string, () => Promise<TransportFactory>>([
+  ["grpc", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
+  ["grpcs", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
+  ["inproc", () => import("../transport/inproc/inproc-scheme.js").then((m) => m.inprocScheme)],
+]);
 
 /**
  * Makes `scheme` (without the colon, e.g. `"grpc"`) usable in client targets

@@ -1,0 +1,158 @@
+import type { KV, KvEntry } from "@nats-io/kv";
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
+import { decodeInstance } from "./instance-validation.js";
+import type { ServiceInstance } from "./service-registry.js";
+import type { InstanceSink, ServiceFeed } from "./service-watch-hub.js";
+
+/**
+ * KV key of an instance: `<service>.<instanceId>`, each part with `.` written
+ * as `=2E` (KV keys are NATS subjects, `.` separates tokens; `=` never occurs
+ * in service names or instance ids, so the mapping is reversible).
+ */
+export function instanceKey(service: string, instanceId: string): string {
+  return `${encodeToken(service)}.${encodeToken(instanceId)}`;
+}
+
+/** KV key filter matching every instance of `service`. */
+export function serviceKeyFilter(service: string): string {
+  return `${encodeToken(service)}.*`;
+}
+
+function encodeToken(name: string): string {
+  return name.replaceAll(".", "=2E");
+}
+
+interface Live {
+  readonly instance: ServiceInstance;
+  readonly revision: number;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * Reads one KV entry as a live instance, or undefined if it is a delete
+ * marker, foreign data, or older than its TTL. The entry's age comes from
+ * the server's timestamp (clocks are assumed in sync to well within a TTL),
+ * capped at `nowMs + ttlMs` so a clock ahead of ours cannot extend it.
+ */
+function liveEntry(entry: KvEntry, nowMs: number): Live | undefined {
+  if (entry.operation !== "PUT") return undefined;
+  const stored = decodeInstance(entry.string());
+  if (stored === undefined) return undefined;
+  const expiresAtMs = Math.min(entry.created.getTime() + stored.ttlMs, nowMs + stored.ttlMs);
+  if (expiresAtMs <= nowMs) return undefined;
+  return { instance: stored.instance, revision: entry.revision, expiresAtMs };
+}
+
+/** Current live instances of `service` in the bucket, by instanceId, with their revisions. */
+async function readService(kv: KV, service: string): Promise<Map<string, Live>> {
+  const out = new Map<string, Live>();
+  const keys: string[] = [];
+  for await (const key of await kv.keys(serviceKeyFilter(service))) keys.push(key);
+  const entries = await Promise.all(keys.map((key) => kv.get(key)));
+  const now = Date.now();
+  for (const entry of entries) {
+    const live = entry === null ? undefined : liveEntry(entry, now);
+    if (live !== undefined && live.instance.service === service) out.set(live.instance.instanceId, live);
+  }
+  return out;
+}
+
+/** The live instances of `service` (one-shot read). */
+export async function listService(kv: KV, service: string): Promise<ServiceInstance[]> {
+  return [...(await readService(kv, service)).values()].map((l) => l.instance);
+}
+
+/**
+ * Follows one service in a KV bucket: reads the current keys, then follows a
+ * KV watch from the stream sequence seen before that read (so no change is
+ * lost between the two; older revisions are ignored). Deletes remove an
+ * instance at once; an instance whose heartbeats stop is removed when its
+ * TTL runs out (a bucket's max age drops old values without telling
+ * watchers, so expiry is also tracked here).
+ */
+export class NatsKvFeed implements ServiceFeed {
+  readonly #kv: KV;
+  readonly #service: string;
+  readonly #sink: InstanceSink;
+  readonly #live = new Map<string, Live>();
+  readonly #revisions = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #stop: (() => void) | undefined;
+  #closed = false;
+  readonly #done: Promise<void>;
+
+  constructor(kv: KV, service: string, sink: InstanceSink) {
+    this.#kv = kv;
+    this.#service = service;
+    this.#sink = sink;
+    this.#done = this.#run().catch((error: unknown) => {
+      if (!this.#closed) sink.error(error);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#stop?.();
+    await this.#done;
+  }
+
+  async #run(): Promise<void> {
+    const status = await this.#kv.status();
+    const lastSeq = status.streamInfo.state.last_seq;
+    const initial = await readService(this.#kv, this.#service);
+    if (this.#closed) return;
+    for (const live of initial.values()) this.#apply(live.instance.instanceId, live);
+    this.#sink.ready();
+    const iter = await this.#kv.watch({ key: serviceKeyFilter(this.#service), resumeFromRevision: lastSeq + 1 });
+    this.#stop = () => iter.stop();
+    if (this.#closed) return iter.stop();
+    for await (const entry of iter) {
+      if (this.#closed) break;
+      const known = this.#revisions.get(entry.key);
+      if (known !== undefined && entry.revision <= known) continue;
+      this.#revisions.set(entry.key, entry.revision);
+      const live = liveEntry(entry, Date.now());
+      const id = live?.instance.instanceId ?? this.#idOfKey(entry.key);
+      if (id !== undefined) this.#apply(id, live);
+    }
+    if (!this.#closed) throw new FerryError(Code.UNAVAILABLE, `NATS KV watch of ${this.#service} ended (connection closed?)`);
+  }
+
+  #idOfKey(key: string): string | undefined {
+    const token = key.split(".")[1];
+    return token === undefined ? undefined : token.replaceAll("=2E", ".");
+  }
+
+  #apply(instanceId: string, live: Live | undefined): void {
+    if (live === undefined) {
+      this.#live.delete(instanceId);
+      this.#sink.remove(instanceId);
+    } else {
+      this.#revisions.set(instanceKey(this.#service, instanceId), live.revision);
+      this.#live.set(instanceId, live);
+      this.#sink.upsert(live.instance);
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    if (this.#closed || this.#live.size === 0) return;
+    const next = Math.min(...[...this.#live.values()].map((l) => l.expiresAtMs));
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, next - Date.now()) + 5);
+    this.#timer.unref();
+  }
+
+  #expire(): void {
+    const now = Date.now();
+    for (const [id, live] of this.#live) {
+      if (live.expiresAtMs <= now) {
+        this.#live.delete(id);
+        this.#sink.remove(id);
+      }
+    }
+    this.#schedule();
+  }
+}

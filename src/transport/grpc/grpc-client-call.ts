@@ -1,0 +1,253 @@
+import type { Message } from "@bufbuild/protobuf";
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import { decodeBinary, encodeBinary } from "../../contract/codec.js";
+import type { AnyRequest, AnyResponse } from "../../rpc/call.js";
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+import { encodeGrpcTimeout } from "../../rpc/grpc-timeout.js";
+import { codeFromHttpStatus } from "../../rpc/http-status.js";
+import { Metadata } from "../../rpc/metadata.js";
+import { AsyncQueue } from "../../util/async-queue.js";
+import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
+import { errorFromStatus, readMetadata, writeMetadata } from "./grpc-headers.js";
+
+/** Response messages buffered before the client stops reading the stream. */
+const RESPONSE_HIGH_WATER = 32;
+
+/** What a call needs from its transport. */
+export interface GrpcCallEnv {
+  readonly userAgent: string;
+  readonly maxReceiveMessageBytes: number;
+  /** Opens a stream on the current connection; throws UNAVAILABLE when there is none. */
+  openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream;
+  /** The connection error that ended a stream, if any. */
+  connectionError(): Error | undefined;
+}
+
+/** Maps an HTTP/2 RST_STREAM error code to a status code (gRPC PROTOCOL-HTTP2, "Errors"). */
+function codeFromRst(rstCode: number): Code {
+  const c = http2.constants;
+  switch (rstCode) {
+    case c.NGHTTP2_REFUSED_STREAM:
+      return Code.UNAVAILABLE;
+    case c.NGHTTP2_CANCEL:
+      return Code.CANCELLED;
+    case c.NGHTTP2_ENHANCE_YOUR_CALM:
+      return Code.RESOURCE_EXHAUSTED;
+    case c.NGHTTP2_INADEQUATE_SECURITY:
+      return Code.PERMISSION_DENIED;
+    default:
+      return Code.INTERNAL;
+  }
+}
+
+/**
+ * One client call over one HTTP/2 stream. Resolves the transport's promise
+ * with the response (streams: once headers arrive; unary: once complete),
+ * and fails with a FerryError for every non-OK outcome.
+ */
+export class GrpcClientCall {
+  #stream: ClientHttp2Stream | undefined;
+  #headers: Metadata | undefined;
+  #trailers = new Metadata();
+  #status: FerryError | null | undefined;
+  #message: Message | undefined;
+  #queue: AsyncQueue<Message> | undefined;
+  #resolve!: (res: AnyResponse) => void;
+  #reject!: (err: FerryError) => void;
+  #settled = false;
+  #finished = false;
+  #decoder: GrpcFrameDecoder;
+
+  constructor(
+    private readonly env: GrpcCallEnv,
+    private readonly request: AnyRequest,
+  ) {
+    this.#decoder = new GrpcFrameDecoder(env.maxReceiveMessageBytes, (bytes, compressed) => this.#onFrame(bytes, compressed));
+  }
+
+  /** Starts the call. */
+  run(): Promise<AnyResponse> {
+    const promise = new Promise<AnyResponse>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const signal = this.request.signal;
+    if (signal?.aborted) {
+      this.#finish(FerryError.from(signal.reason));
+      return promise;
+    }
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.env.openStream(this.#requestHeaders());
+    } catch (err) {
+      this.#finish(FerryError.from(err, Code.UNAVAILABLE));
+      return promise;
+    }
+    this.#stream = stream;
+    if (signal !== undefined) {
+      const onAbort = () => this.#cancel(FerryError.from(signal.reason));
+      signal.addEventListener("abort", onAbort, { once: true });
+      stream.once("close", () => signal.removeEventListener("abort", onAbort));
+    }
+    stream.on("response", (headers) => this.#onResponse(headers));
+    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+    stream.on("trailers", (trailers) => this.#onTrailers(trailers));
+    stream.on("error", () => undefined);
+    stream.once("close", () => this.#onClose());
+    this.#sendRequest(stream);
+    return promise;
+  }
+
+  #requestHeaders(): OutgoingHttpHeaders {
+    const { request } = this;
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":path": request.method.path,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": this.env.userAgent,
+    };
+    if (request.deadline !== undefined) headers["grpc-timeout"] = encodeGrpcTimeout(request.deadline - Date.now());
+    writeMetadata(headers, request.metadata);
+    return headers;
+  }
+
+  #sendRequest(stream: ClientHttp2Stream): void {
+    const { request } = this;
+    if (!request.stream) {
+      stream.end(encodeGrpcFrame(encodeBinary(request.method.input, request.message)));
+      return;
+    }
+    void this.#pumpRequests(stream, request.messages);
+  }
+
+  async #pumpRequests(stream: ClientHttp2Stream, messages: AsyncIterable<Message>): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.#finished || stream.destroyed) return;
+        if (!stream.write(encodeGrpcFrame(encodeBinary(this.request.method.input, m)))) await waitDrain(stream);
+      }
+      if (!stream.destroyed) stream.end();
+    } catch (err) {
+      this.#cancel(err instanceof FerryError ? err : new FerryError(Code.CANCELLED, `request stream failed: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
+    }
+  }
+
+  #onResponse(headers: IncomingHttpHeaders): void {
+    const status = Number(headers[":status"]);
+    if (status !== 200) {
+      return this.#cancel(new FerryError(codeFromHttpStatus(status), `HTTP status ${status} from server (not a gRPC response)`));
+    }
+    const ct = headers["content-type"];
+    if (typeof ct !== "string" || !ct.startsWith("application/grpc")) {
+      return this.#cancel(new FerryError(Code.UNKNOWN, `invalid content type "${ct ?? ""}" in gRPC response`));
+    }
+    if (headers["grpc-status"] !== undefined) {
+      // Trailers-Only: headers and status in one block.
+      this.#headers = new Metadata();
+      this.#trailers = readMetadata(headers);
+      this.#status = errorFromStatus(headers, this.#trailers) ?? null;
+      return;
+    }
+    this.#headers = readMetadata(headers);
+    if (this.request.method.responseStream) this.#resolveStream();
+  }
+
+  #resolveStream(): void {
+    const stream = this.#stream!;
+    const queue = new AsyncQueue<Message>({
+      onPull: () => {
+        if (queue.size < RESPONSE_HIGH_WATER && stream.isPaused()) stream.resume();
+      },
+      onCancel: () => this.#cancel(new FerryError(Code.CANCELLED, "response stream abandoned by the client")),
+    });
+    this.#queue = queue;
+    this.#settled = true;
+    this.#resolve({ stream: true, messages: queue, headers: this.#headers!, trailers: this.#trailers });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#finished) return;
+    try {
+      this.#decoder.push(chunk);
+    } catch (err) {
+      this.#cancel(FerryError.from(err));
+    }
+  }
+
+  #onFrame(bytes: Uint8Array, compressed: boolean): void {
+    if (compressed) throw new FerryError(Code.INTERNAL, "compressed response message, but no grpc-encoding was requested");
+    const message = decodeBinary(this.request.method.output, bytes);
+    const queue = this.#queue;
+    if (queue === undefined) {
+      if (this.#message !== undefined) throw new FerryError(Code.UNIMPLEMENTED, "unary response carried more than one message");
+      this.#message = message;
+      return;
+    }
+    queue.push(message);
+    if (queue.size >= RESPONSE_HIGH_WATER) this.#stream?.pause();
+  }
+
+  #onTrailers(trailers: IncomingHttpHeaders): void {
+    const md = readMetadata(trailers);
+    for (const [k, v] of md) this.#trailers.appendTrusted(k, v);
+    this.#status = errorFromStatus(trailers, this.#trailers) ?? null;
+  }
+
+  #onClose(): void {
+    if (this.#finished) return;
+    const stream = this.#stream!;
+    if (this.#status === undefined) {
+      const connErr = this.env.connectionError();
+      const error = connErr
+        ? new FerryError(Code.UNAVAILABLE, `connection failed: ${connErr.message}`, { cause: connErr })
+        : new FerryError(codeFromRst(stream.rstCode ?? 0), `stream closed with RST_STREAM code ${stream.rstCode ?? "unknown"} before a status arrived`);
+      return this.#finish(error);
+    }
+    if (this.#status !== null) return this.#finish(this.#status);
+    if (this.#decoder.pendingBytes > 0) return this.#finish(new FerryError(Code.INTERNAL, "response ended inside a message"));
+    this.#finish(undefined);
+  }
+
+  /** Cancels the call locally: RST_STREAM(CANCEL) to the server, then fails with `error`. */
+  #cancel(error: FerryError): void {
+    if (this.#finished) return;
+    const stream = this.#stream;
+    if (stream !== undefined && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    this.#finish(error);
+  }
+
+  #finish(error: FerryError | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#settled) {
+      if (error) this.#queue?.fail(error);
+      else this.#queue?.end();
+      return;
+    }
+    this.#settled = true;
+    if (error) return this.#reject(error);
+    if (this.request.method.responseStream) {
+      // Trailers-Only OK: a stream with no messages.
+      const queue = new AsyncQueue<Message>();
+      queue.end();
+      this.#resolve({ stream: true, messages: queue, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+      return;
+    }
+    if (this.#message === undefined) return this.#reject(new FerryError(Code.UNIMPLEMENTED, "unary response carried no message"));
+    this.#resolve({ stream: false, message: this.#message, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+  }
+}
+
+function waitDrain(stream: ClientHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}

@@ -1,0 +1,223 @@
+import type { Message } from "@bufbuild/protobuf";
+import type { OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { decodeBinary, encodeBinary } from "../../contract/codec.js";
+import type { AnyResponse, StreamResponse, UnaryResponse } from "../../rpc/call.js";
+import type { CallContext } from "../../rpc/call-context.js";
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+import { Metadata } from "../../rpc/metadata.js";
+import type { MethodEntry, Router } from "../../rpc/router.js";
+import { createServerRequest } from "../../rpc/server-request.js";
+import { AsyncQueue } from "../../util/async-queue.js";
+import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
+import { statusTrailers, writeMetadata } from "./grpc-headers.js";
+
+/** Request messages buffered per stream before the transport stops reading (HTTP/2 flow control then holds the sender). */
+const REQUEST_HIGH_WATER = 16;
+
+const noTrailers = new Metadata();
+
+const baseResponseHeaders = Object.freeze({ ":status": 200, "content-type": "application/grpc" });
+
+/** Response headers for a gRPC call: `:status` 200, the content type, and custom metadata. */
+export function responseHeaders(metadata: Metadata): OutgoingHttpHeaders {
+  if (metadata.size === 0) return baseResponseHeaders;
+  const headers: OutgoingHttpHeaders = { ...baseResponseHeaders };
+  writeMetadata(headers, metadata);
+  return headers;
+}
+
+/**
+ * Sends a Trailers-Only response (gRPC PROTOCOL-HTTP2): one HEADERS frame
+ * with `:status`, the content type and the status, ending the stream.
+ */
+export function sendTrailersOnly(stream: ServerHttp2Stream, error: FerryError, headerMetadata?: Metadata, trailers?: Metadata): void {
+  if (stream.destroyed || stream.closed) return;
+  const block: OutgoingHttpHeaders = { ...baseResponseHeaders };
+  if (headerMetadata) writeMetadata(block, headerMetadata);
+  Object.assign(block, statusTrailers(error, trailers ?? noTrailers));
+  try {
+    stream.respond(block, { endStream: true, sendDate: false });
+  } catch {
+    // the stream was reset while we answered; nothing left to tell
+  }
+}
+
+/**
+ * Serves one gRPC call on one HTTP/2 stream: reads the request messages,
+ * dispatches through the router, writes the response and its status, and
+ * turns client resets and deadlines into the context's cancellation.
+ */
+export class GrpcServerCall {
+  #headersSent = false;
+  #done = false;
+  #finalTrailers: OutgoingHttpHeaders | undefined;
+  #queue: AsyncQueue<Message> | undefined;
+  #unaryMessage: Message | undefined;
+  #messagesReceived = 0;
+  readonly #decoder: GrpcFrameDecoder;
+
+  constructor(
+    private readonly router: Router,
+    private readonly entry: MethodEntry,
+    private readonly stream: ServerHttp2Stream,
+    private readonly ctx: CallContext,
+  ) {
+    this.#decoder = new GrpcFrameDecoder(router.options.maxReceiveMessageBytes, (bytes, compressed) => this.#onFrame(bytes, compressed));
+  }
+
+  /** Starts reading the request and serving the call. */
+  start(): void {
+    const { stream, ctx } = this;
+    stream.on("error", () => undefined);
+    stream.once("close", () => this.#onClose());
+    stream.on("wantTrailers", () => this.#sendFinalTrailers());
+    ctx.arm((reason) => this.#onAbort(reason));
+    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+    if (this.entry.info.requestStream) {
+      const queue = new AsyncQueue<Message>({
+        onPull: () => {
+          if (queue.size < REQUEST_HIGH_WATER && stream.isPaused()) stream.resume();
+        },
+      });
+      this.#queue = queue;
+      stream.once("end", () => queue.end());
+      this.#dispatch(createServerRequest(ctx, queue));
+    } else {
+      stream.once("end", () => this.#onUnaryRequestEnd());
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#done) return;
+    try {
+      this.#decoder.push(chunk);
+    } catch (err) {
+      this.#fail(FerryError.from(err));
+    }
+  }
+
+  #onFrame(bytes: Uint8Array, compressed: boolean): void {
+    if (compressed) throw new FerryError(Code.UNIMPLEMENTED, "compressed message received but no grpc-encoding was negotiated");
+    const message = decodeBinary(this.entry.info.input, bytes);
+    this.#messagesReceived++;
+    const queue = this.#queue;
+    if (queue === undefined) {
+      if (this.#messagesReceived > 1) throw new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, received more`);
+      this.#unaryMessage = message;
+      return;
+    }
+    queue.push(message);
+    if (queue.size >= REQUEST_HIGH_WATER) this.stream.pause();
+  }
+
+  #onUnaryRequestEnd(): void {
+    if (this.#done) return;
+    if (this.#decoder.pendingBytes > 0) return this.#fail(new FerryError(Code.INTERNAL, "request ended inside a message"));
+    if (this.#unaryMessage === undefined) return this.#fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, received none`));
+    this.#dispatch(createServerRequest(this.ctx, this.#unaryMessage));
+  }
+
+  #dispatch(request: ReturnType<typeof createServerRequest>): void {
+    this.router.dispatch(this.entry, request).then(
+      (res) => this.#respond(res),
+      (err: unknown) => this.#fail(FerryError.from(err)),
+    );
+  }
+
+  #respond(res: AnyResponse): void {
+    if (this.#done) return;
+    if (!res.stream) return this.#respondUnary(res);
+    void this.#respondStream(res);
+  }
+
+  #respondUnary(res: UnaryResponse): void {
+    let frame: Buffer;
+    try {
+      frame = encodeGrpcFrame(encodeBinary(this.entry.info.output, res.message));
+    } catch (err) {
+      return this.#fail(this.router.toWireError(err, this.ctx));
+    }
+    this.#finalTrailers = statusTrailers(undefined, res.trailers);
+    this.#sendHeaders(res.headers);
+    this.#done = true;
+    this.stream.end(frame);
+  }
+
+  async #respondStream(res: StreamResponse): Promise<void> {
+    const { stream, ctx } = this;
+    const output = this.entry.info.output;
+    try {
+      for await (const message of this.router.normalizeStream(ctx, res.messages)) {
+        if (this.#done) return;
+        if (!this.#headersSent) this.#sendHeaders(res.headers);
+        if (!stream.write(encodeGrpcFrame(encodeBinary(output, message)))) await waitDrain(stream);
+      }
+    } catch (err) {
+      return this.#fail(FerryError.from(err));
+    }
+    if (this.#done) return;
+    this.#finalTrailers = statusTrailers(undefined, res.trailers);
+    if (!this.#headersSent) this.#sendHeaders(res.headers);
+    this.#done = true;
+    stream.end();
+  }
+
+  #sendHeaders(metadata: Metadata): void {
+    this.#headersSent = true;
+    try {
+      this.stream.respond(responseHeaders(metadata), { waitForTrailers: true, sendDate: false });
+    } catch {
+      this.#done = true;
+    }
+  }
+
+  #sendFinalTrailers(): void {
+    const trailers = this.#finalTrailers ?? statusTrailers(new FerryError(Code.INTERNAL, "call ended without status"), this.ctx.responseTrailers);
+    try {
+      this.stream.sendTrailers(trailers);
+    } catch {
+      // stream already closed by the peer
+    }
+  }
+
+  /** Ends the call with `error`: Trailers-Only if no headers went out yet, else trailers after the messages. */
+  #fail(error: FerryError): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#queue?.fail(error);
+    if (!this.#headersSent) {
+      sendTrailersOnly(this.stream, error, this.ctx.responseHeaders, this.ctx.responseTrailers);
+      return;
+    }
+    this.#finalTrailers = statusTrailers(error, this.ctx.responseTrailers);
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  #onAbort(reason: FerryError): void {
+    if (reason.code === Code.DEADLINE_EXCEEDED) this.#fail(reason);
+    this.#queue?.fail(reason);
+  }
+
+  #onClose(): void {
+    if (!this.#done) {
+      this.#done = true;
+      const cancelled = new FerryError(Code.CANCELLED, "call cancelled by the client");
+      this.#queue?.fail(cancelled);
+      this.ctx.abort(cancelled);
+    }
+    this.ctx.finish();
+  }
+}
+
+function waitDrain(stream: ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
