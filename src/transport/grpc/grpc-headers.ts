@@ -8,9 +8,9 @@ import { isBinaryKey, Metadata } from "../../rpc/metadata.js";
 /**
  * Headers that belong to HTTP/2 or to the gRPC protocol and are never
  * custom metadata (gRPC PROTOCOL-HTTP2). Keys starting with `grpc-` and
- * `:` are reserved as well.
+ * `:` are reserved as well. (`date` is added by node:http2 to every response.)
  */
-const reserved = new Set(["content-type", "te", "user-agent", "content-length", "host", "connection", "accept-encoding", "content-encoding"]);
+const reserved = new Set(["content-type", "te", "user-agent", "date", "content-length", "host", "connection", "accept-encoding", "content-encoding"]);
 
 /** True when `key` may be sent or surfaced as custom metadata. */
 export function isCustomMetadataKey(key: string): boolean {

@@ -37,7 +37,7 @@ export function sendTrailersOnly(stream: ServerHttp2Stream, error: FerryError, h
   if (headerMetadata) writeMetadata(block, headerMetadata);
   Object.assign(block, statusTrailers(error, trailers ?? noTrailers));
   try {
-    stream.respond(block, { endStream: true, sendDate: false });
+    stream.respond(block, { endStream: true });
   } catch {
     // the stream was reset while we answered; nothing left to tell
   }
@@ -166,7 +166,7 @@ export class GrpcServerCall {
   #sendHeaders(metadata: Metadata): void {
     this.#headersSent = true;
     try {
-      this.stream.respond(responseHeaders(metadata), { waitForTrailers: true, sendDate: false });
+      this.stream.respond(responseHeaders(metadata), { waitForTrailers: true });
     } catch {
       this.#done = true;
     }
