@@ -1,0 +1,44 @@
+import { pathToFileURL } from "node:url";
+import { exitWhenParentGoes, maxRssKiB, send, sendFailure } from "./child-protocol.js";
+import { readChildConfig, type ChildConfig } from "./child-config.js";
+import type { BenchClient, BenchServer, ConnectClient, StartServer } from "./contender-api.js";
+import { contenderModule } from "./contenders.js";
+import { runWorkload, type RunResult } from "./load.js";
+import { findWorkload } from "./workloads.js";
+
+/**
+ * Child process running one contender's client: warm-up, then the timed
+ * runs, then one `result` message. Without `address` in its configuration
+ * it first starts the contender's server in this same process (the inproc
+ * contender) and reports this process's peak RSS as the server's.
+ */
+async function measure(client: BenchClient, config: ChildConfig): Promise<RunResult[]> {
+  const workload = findWorkload(config.workload);
+  if (workload === undefined) throw new Error(`unknown workload ${config.workload}`);
+  await runWorkload(client, workload, config.warmupSeconds);
+  const runs: RunResult[] = [];
+  for (let i = 0; i < config.runs; i++) runs.push(await runWorkload(client, workload, config.seconds));
+  return runs;
+}
+
+async function main(): Promise<void> {
+  const config = readChildConfig();
+  exitWhenParentGoes();
+  let server: BenchServer | undefined;
+  if (config.address === undefined) {
+    const serverMod = (await import(pathToFileURL(contenderModule(config.contender, "server")).href)) as { startServer: StartServer };
+    server = await serverMod.startServer({ host: "127.0.0.1", socketDir: config.socketDir });
+  }
+  const clientMod = (await import(pathToFileURL(contenderModule(config.contender, "client")).href)) as { connectClient: ConnectClient };
+  const client = await clientMod.connectClient({ address: config.address ?? server!.address, local: server?.local });
+  const runs = await measure(client, config);
+  await client.close();
+  await server?.close();
+  send({ type: "result", runs, ...(server !== undefined ? { maxRssKiB: maxRssKiB() } : {}) });
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  sendFailure(err);
+  process.exit(1);
+});

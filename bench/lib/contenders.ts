@@ -1,0 +1,54 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The contenders of one benchmark run. Each lives in
+ * `bench/contenders/<name>/` as `server.ts` (exports `startServer`) and
+ * `client.ts` (exports `connectClient`); see bench/lib/contender-api.ts.
+ * A contender whose two files are missing is listed as "not available yet",
+ * so adding a transport's contender is a two-file change.
+ */
+
+/** One contender. */
+export interface Contender {
+  /** Directory name under bench/contenders, used by `--contender=`. */
+  readonly name: string;
+  /** What it is, for the docs. */
+  readonly description: string;
+  /** The raw reference its ratio is computed against: Node's TCP or HTTP/2 ceiling. */
+  readonly reference: "raw-tcp" | "raw-h2";
+  /** Client and server in one process pinned to one core (inproc); otherwise two pinned processes. */
+  readonly sameProcess: boolean;
+}
+
+/** The contender every ratio's "× grpc-js" column divides by. */
+export const BASELINE = "grpc-js";
+
+/** Every contender, in table order. */
+export const CONTENDERS: readonly Contender[] = [
+  { name: "raw-tcp", description: "length-prefixed frames over node:net (Node's TCP ceiling)", reference: "raw-tcp", sameProcess: false },
+  { name: "raw-h2", description: "node:http2 with minimal gRPC framing (HTTP/2's ceiling in Node)", reference: "raw-h2", sameProcess: false },
+  { name: "ferry-native-tcp", description: "Ferry, native transport over TCP", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-native-unix", description: "Ferry, native transport over a Unix domain socket", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-grpc", description: "Ferry, grpc transport (gRPC over HTTP/2)", reference: "raw-h2", sameProcess: false },
+  { name: "ferry-inproc", description: "Ferry, in-process transport (one process, one core)", reference: "raw-tcp", sameProcess: true },
+  { name: "grpc-js", description: "@grpc/grpc-js server and client", reference: "raw-h2", sameProcess: false },
+  { name: "connect-grpc", description: "@connectrpc/connect-node, gRPC protocol", reference: "raw-h2", sameProcess: false },
+];
+
+/** The contender named `name`, or undefined. */
+export function findContender(name: string): Contender | undefined {
+  return CONTENDERS.find((c) => c.name === name);
+}
+
+/** Absolute path of a contender's `server.ts` or `client.ts`. */
+export function contenderModule(name: string, file: "server" | "client"): string {
+  return fileURLToPath(new URL(`../contenders/${name}/${file}.ts`, import.meta.url));
+}
+
+/** Why `contender` cannot run, when its files are missing; undefined when they exist. */
+export function missingFilesReason(contender: Contender): string | undefined {
+  const missing = (["server", "client"] as const).filter((f) => !existsSync(contenderModule(contender.name, f)));
+  if (missing.length === 0) return undefined;
+  return `not available yet (bench/contenders/${contender.name}/{server,client}.ts not written)`;
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { killAll } from "./lib/child-processes.js";
+import { readConditions } from "./lib/conditions.js";
+import { BASELINE, missingFilesReason } from "./lib/contenders.js";
+import { formatTable, summarize, type TableRow } from "./lib/format-table.js";
+import { parseOptions, USAGE, UsageError, type BenchOptions } from "./lib/options.js";
+import { DOCS_PATH, formatResults, LATEST_PATH, writeDocs, writeLatest } from "./lib/report.js";
+import { runPair, type PairOutcome } from "./lib/run-pair.js";
+
+/**
+ * `npm run bench`: runs every selected contender on every selected workload
+ * (server and client in separate processes pinned to separate cores), prints
+ * one markdown table per workload and writes bench/results/latest.md (and
+ * docs/benchmarks.md with --write-docs). See docs/benchmarks.md.
+ */
+async function runAll(options: BenchOptions, socketDir: string): Promise<{ title: string; table: string }[]> {
+  const settings = { runs: options.runs, seconds: options.seconds, warmupSeconds: options.warmupSeconds, socketDir };
+  const skipped = new Map<string, string>();
+  for (const c of options.contenders) {
+    const reason = missingFilesReason(c);
+    if (reason !== undefined) skipped.set(c.name, reason);
+  }
+  const tables = [];
+  for (const workload of options.workloads) {
+    const rows: TableRow[] = [];
+    for (const contender of options.contenders) {
+      const known = skipped.get(contender.name);
+      process.stderr.write(`bench: ${workload.name} × ${contender.name} … `);
+      const outcome: PairOutcome = known !== undefined ? { status: "skipped", reason: known } : await runPair(contender, workload, settings);
+      if (outcome.status === "skipped") skipped.set(contender.name, outcome.reason);
+      const summary = summarize(outcome);
+      process.stderr.write(summary.status === "ok" ? `${summary.rate.toFixed(0)}/s\n` : `${summary.status}: ${summary.reason}\n`);
+      rows.push({ contender: contender.name, reference: contender.reference, summary });
+    }
+    tables.push({ title: `${workload.name}: ${workload.title}`, table: formatTable(workload, rows, BASELINE) });
+  }
+  return tables;
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.message !== "") process.stderr.write(`bench: ${err.message}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(err.message === "" ? 0 : 2);
+  }
+  const socketDir = mkdtempSync(join(tmpdir(), "ferry-bench-"));
+  try {
+    const conditions = readConditions({ runs: options.runs, seconds: options.seconds, warmupSeconds: options.warmupSeconds });
+    const tables = await runAll(options, socketDir);
+    const results = formatResults(conditions, tables, options.note);
+    process.stdout.write(`\n${results}\n`);
+    writeLatest(results);
+    process.stderr.write(`bench: wrote ${LATEST_PATH}\n`);
+    if (options.writeDocs) {
+      writeDocs(results);
+      process.stderr.write(`bench: wrote ${DOCS_PATH}\n`);
+    }
+  } finally {
+    killAll();
+    rmSync(socketDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  killAll();
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
