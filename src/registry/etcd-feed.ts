@@ -38,7 +38,6 @@ export class EtcdFeed implements ServiceFeed {
   readonly #prefix: string;
   readonly #service: string;
   readonly #sink: InstanceSink;
-  readonly #ids = new Map<string, string>();
   #watcher: Watcher | undefined;
   #closed = false;
   readonly #started: Promise<void>;
@@ -71,12 +70,8 @@ export class EtcdFeed implements ServiceFeed {
     watcher.on("put", (kv) => {
       const instance = decode(kv, this.#service);
       const key = kv.key.toString("utf8");
-      if (instance !== undefined) {
-        this.#ids.set(key, instance.instanceId);
-        this.#sink.upsert(instance);
-      } else {
-        this.#removeKey(key);
-      }
+      if (instance !== undefined) this.#sink.upsert(instance);
+      else this.#removeKey(key);
     });
     watcher.on("delete", (kv) => this.#removeKey(kv.key.toString("utf8")));
     watcher.on("disconnected", (error) => {
@@ -88,8 +83,6 @@ export class EtcdFeed implements ServiceFeed {
   }
 
   #removeKey(key: string): void {
-    const id = this.#ids.get(key) ?? key.slice(servicePrefix(this.#prefix, this.#service).length);
-    this.#ids.delete(key);
-    this.#sink.remove(id);
+    this.#sink.remove(key.slice(servicePrefix(this.#prefix, this.#service).length));
   }
 }

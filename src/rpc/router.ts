@@ -5,6 +5,7 @@ import type { AnyRequest, AnyResponse, CallHandler } from "./call.js";
 import { callContextStorage, type CallContext } from "./call-context.js";
 import { Code } from "./code.js";
 import { FerryError } from "./ferry-error.js";
+import { Metadata } from "./metadata.js";
 import { applyInterceptors, type Interceptor } from "./interceptor.js";
 import type { Logger } from "../util/logger.js";
 import { findMethodImpl, type AnyMethodImpl } from "./service-impl.js";
@@ -99,6 +100,17 @@ export class Router {
     if (err instanceof FerryError) return err;
     this.options.logger.error({ err, method: ctx?.method.path, peer: ctx?.peer }, "handler failed");
     return FerryError.from(err);
+  }
+
+  /**
+   * The error as the client receives it: the handler's response trailers
+   * merged into the error's metadata, as a network transport sends them
+   * together. Used by transports that hand errors over without a wire.
+   */
+  withTrailers(err: FerryError, ctx: CallContext): FerryError {
+    if (ctx.responseTrailers.size === 0) return err;
+    const metadata = new Metadata(ctx.responseTrailers).merge(err.metadata);
+    return new FerryError(err.code, err.rawMessage, { metadata, details: err.details, cause: err.cause, retryable: err.retryable });
   }
 
   /**

@@ -26,13 +26,21 @@ async function fail(req: EchoRequest, ctx: CallContext): Promise<void> {
  * The test EchoService: echoes text and payload, copies `x-*` request
  * metadata to response headers and trailers, fails on request.
  */
-export const echoImpl: ServiceImpl<typeof EchoService> & { lastSignal?: AbortSignal } = {
+export const echoImpl: ServiceImpl<typeof EchoService> & {
+  lastSignal?: AbortSignal;
+  /** When set, a request with text "relay" is forwarded through it (deadline propagation tests). */
+  relay?: { echo(req: { text: string; delayMs: number }): Promise<{ text: string }> };
+} = {
   async echo(req, ctx) {
+    if (req.text === "relay" && echoImpl.relay) {
+      const inner = await echoImpl.relay.echo({ text: "relayed", delayMs: req.delayMs });
+      return { text: inner.text };
+    }
     echoImpl.lastSignal = ctx.signal;
     for (const [k, v] of ctx.requestMetadata) {
       if (k.startsWith("x-")) {
         ctx.responseHeaders.append(k, v);
-        ctx.responseTrailers.append(`${k.slice(0, -4) === k ? k : k}`, v);
+        ctx.responseTrailers.append(k, v);
       }
     }
     await fail(req, ctx);

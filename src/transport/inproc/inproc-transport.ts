@@ -46,7 +46,9 @@ class InProcessTransport implements ClientTransport {
       transport: "inproc",
     });
     const input = request.stream ? request.messages : request.message;
-    const dispatched = this.router.dispatch(entry, createServerRequest(ctx, input));
+    const dispatched = this.router.dispatch(entry, createServerRequest(ctx, input)).catch((err: FerryError) => {
+      throw this.router.withTrailers(err, ctx);
+    });
     const signal = request.signal;
     if (signal === undefined) {
       return entry.info.responseStream ? dispatched.then((res) => this.#wrapStream(res as StreamResponse, ctx)) : dispatched.finally(() => ctx.finish());
@@ -81,7 +83,7 @@ class InProcessTransport implements ClientTransport {
   }
 
   #wrapStream(res: StreamResponse, ctx: CallContext): StreamResponse {
-    return { ...res, messages: finishing(this.router.normalizeStream(ctx, res.messages), ctx) };
+    return { ...res, messages: finishing(this.router, this.router.normalizeStream(ctx, res.messages), ctx) };
   }
 
   close(): Promise<void> {
@@ -90,7 +92,7 @@ class InProcessTransport implements ClientTransport {
   }
 }
 
-async function* finishing(messages: AsyncIterable<Message>, ctx: CallContext): AsyncIterable<Message> {
+async function* finishing(router: Router, messages: AsyncIterable<Message>, ctx: CallContext): AsyncIterable<Message> {
   const it = messages[Symbol.asyncIterator]();
   const aborted = new Promise<never>((_, reject) => {
     if (ctx.aborted) reject(ctx.abortReason);
@@ -103,6 +105,8 @@ async function* finishing(messages: AsyncIterable<Message>, ctx: CallContext): A
       if (r.done) return;
       yield r.value;
     }
+  } catch (err) {
+    throw router.withTrailers(err as FerryError, ctx);
   } finally {
     ctx.finish();
     void Promise.resolve(it.return?.()).catch(() => undefined);

@@ -1,0 +1,89 @@
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
+import { createMemoryRegistry } from "./memory-registry.js";
+import type { RegistryOptions } from "./registry-options.js";
+import type { ServiceRegistry } from "./service-registry.js";
+
+function invalid(url: string, why: string): FerryError {
+  return new FerryError(Code.INVALID_ARGUMENT, `invalid registry URL "${url}": ${why}`);
+}
+
+function intParam(url: URL, name: string, raw: string): number | undefined {
+  const value = url.searchParams.get(name);
+  if (value === null) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw invalid(raw, `${name}=${value} must be a non-negative integer`);
+  return n;
+}
+
+function hostPort(url: URL, raw: string, defaultPort: number): string {
+  if (url.hostname === "") throw invalid(raw, "missing host (e.g. 127.0.0.1)");
+  return `${url.hostname}:${url.port === "" ? defaultPort : url.port}`;
+}
+
+/**
+ * Creates a registry from a URL (the backend modules load on first use):
+ *
+ * | URL | backend |
+ * |---|---|
+ * | `memory:` (or empty) | `MemoryRegistry`, in-process |
+ * | `nats://host[:4222][?bucket=ferry_registry&bucketMaxAgeMs=60000]` | NATS JetStream KV |
+ * | `etcd://host[:2379][?prefix=/ferry/registry/&connectTimeoutMs=5000]` | etcd (lease + watch) |
+ * | `static:///grpc://10.0.0.5:50051,grpc://10.0.0.6:50051` | the same fixed list for every service |
+ * | `static:?shop.v1.InventoryService=grpc://a:1,grpc://b:1&…` | a fixed list per service |
+ * | `dns:[//dns-server:53][?transport=grpc&port=50051&intervalMs=30000]` | DNS A/AAAA and SRV records |
+ *
+ * NATS credentials may be given as `nats://user:pass@host:4222`. Raises
+ * INVALID_ARGUMENT for a malformed URL or unknown scheme, UNAVAILABLE when
+ * NATS or etcd cannot be reached.
+ */
+export async function createRegistry(url = "memory:", options: RegistryOptions = {}): Promise<ServiceRegistry> {
+  if (url === "") url = "memory:";
+  if (!URL.canParse(url)) throw invalid(url, "not a URL (expected memory:, nats://, etcd://, static: or dns:)");
+  const u = new URL(url);
+  switch (u.protocol) {
+    case "memory:":
+      return createMemoryRegistry(options);
+    case "nats:": {
+      const { createNatsRegistry } = await import("./nats-registry.js");
+      const auth = u.username === "" ? "" : `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}@`;
+      return createNatsRegistry({
+        ...options,
+        servers: `nats://${auth}${hostPort(u, url, 4222)}`,
+        bucket: u.searchParams.get("bucket") ?? undefined,
+        bucketMaxAgeMs: intParam(u, "bucketMaxAgeMs", url),
+      });
+    }
+    case "etcd:": {
+      const { createEtcdRegistry } = await import("./etcd-registry.js");
+      return createEtcdRegistry({
+        ...options,
+        hosts: `http://${hostPort(u, url, 2379)}`,
+        prefix: u.searchParams.get("prefix") ?? undefined,
+        connectTimeoutMs: intParam(u, "connectTimeoutMs", url),
+      });
+    }
+    case "static:": {
+      const { parseStaticRegistryUrl } = await import("./static-registry.js");
+      return parseStaticRegistryUrl(u, options);
+    }
+    case "dns:": {
+      const { parseDnsRegistryUrl } = await import("./dns-registry.js");
+      return parseDnsRegistryUrl(u, options);
+    }
+    default:
+      throw invalid(url, `unknown scheme "${u.protocol}" (known: memory:, nats://, etcd://, static:, dns:)`);
+  }
+}
+
+let defaultRegistry: ServiceRegistry | undefined;
+
+/** The process-wide registry used when none is configured: a lazily created `MemoryRegistry`, unless {@link setDefaultRegistry} chose another. */
+export function getDefaultRegistry(): ServiceRegistry {
+  return (defaultRegistry ??= createMemoryRegistry());
+}
+
+/** Replaces the process-wide default registry (e.g. with a NATS one at start-up). Does not close the previous one. */
+export function setDefaultRegistry(registry: ServiceRegistry): void {
+  defaultRegistry = registry;
+}

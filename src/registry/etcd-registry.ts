@@ -1,0 +1,166 @@
+import { Etcd3, type Lease } from "etcd3";
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
+import { getDefaultLogger, type Logger } from "../util/logger.js";
+import { EtcdFeed, readEtcdService, servicePrefix } from "./etcd-feed.js";
+import { HeartbeatRegistration } from "./heartbeat-registration.js";
+import { checkServiceName, encodeInstance, normalizeInstance, normalizeRegisterOptions, sortInstances } from "./instance-validation.js";
+import { withoutInproc } from "./nats-registry.js";
+import type { RegistryOptions } from "./registry-options.js";
+import type {
+  RegisterOptions,
+  Registration,
+  RegistryListener,
+  RegistryWatch,
+  ServiceInstance,
+  ServiceInstanceInit,
+  ServiceRegistry,
+} from "./service-registry.js";
+import { ServiceWatchHub } from "./service-watch-hub.js";
+
+/** Default key prefix of the etcd registry. */
+export const DEFAULT_ETCD_PREFIX = "/ferry/registry/";
+/** How long {@link createEtcdRegistry} waits for etcd to answer, in milliseconds. */
+export const DEFAULT_ETCD_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Options of {@link createEtcdRegistry}. */
+export interface EtcdRegistryOptions extends RegistryOptions {
+  /** etcd client URL(s); default `"http://127.0.0.1:2379"`. Used when `client` is absent. */
+  hosts?: string | string[];
+  /** An existing client to use (not closed by {@link ServiceRegistry.close}). */
+  client?: Etcd3;
+  /** Key prefix, ending in `/`; default {@link DEFAULT_ETCD_PREFIX}. Keys are `<prefix><service>/<instanceId>`. */
+  prefix?: string;
+  /** How long to wait for etcd at creation, in milliseconds; default 5000. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The etcd registry (`etcd://`): each registration holds a lease with its
+ * TTL (rounded up to whole seconds; etcd may raise it to its minimum lease
+ * TTL) and puts `<prefix><service>/<instanceId>` under it. Heartbeats are
+ * lease keep-alives; if the lease was lost (e.g. after a long partition) the
+ * next heartbeat grants a new lease and puts the key again. Closing revokes
+ * the lease, which deletes the key. A process that dies stops its
+ * keep-alives, etcd expires the lease and deletes the key, and watchers see
+ * the delete (etcd's documented lease semantics).
+ */
+export class EtcdRegistry implements ServiceRegistry {
+  readonly kind = "etcd";
+  readonly #client: Etcd3;
+  readonly #ownsClient: boolean;
+  readonly #prefix: string;
+  readonly #hub: ServiceWatchHub;
+  readonly #logger: Logger;
+  readonly #maxInstanceBytes: number | undefined;
+  readonly #registrations = new Set<Registration>();
+  #closed = false;
+
+  /** Use {@link createEtcdRegistry}. */
+  constructor(client: Etcd3, ownsClient: boolean, prefix: string, options: RegistryOptions) {
+    this.#client = client;
+    this.#ownsClient = ownsClient;
+    this.#prefix = prefix;
+    this.#logger = options.logger ?? getDefaultLogger();
+    this.#maxInstanceBytes = options.maxInstanceBytes;
+    this.#hub = new ServiceWatchHub((service, sink) => new EtcdFeed(client, prefix, service, sink), this.#logger);
+  }
+
+  async register(init: ServiceInstanceInit, options?: RegisterOptions): Promise<Registration> {
+    this.#checkOpen();
+    const instance = withoutInproc(normalizeInstance(init, this.#maxInstanceBytes));
+    const opts = normalizeRegisterOptions(options);
+    const ttlSeconds = Math.ceil(opts.ttlMs / 1000);
+    const key = `${servicePrefix(this.#prefix, instance.service)}${instance.instanceId}`;
+    const value = encodeInstance(instance, ttlSeconds * 1000);
+    const what = `${instance.instanceId} of ${instance.service}`;
+    let lease: Lease | undefined;
+    const grantAndPut = async (): Promise<void> => {
+      const next = this.#client.lease(ttlSeconds, { autoKeepAlive: false });
+      next.on("lost", () => undefined);
+      try {
+        await next.put(key).value(value).exec();
+      } catch (error) {
+        next.release();
+        throw error;
+      }
+      lease?.release();
+      lease = next;
+    };
+    const renew = async (): Promise<void> => {
+      try {
+        if (lease === undefined || lease.revoked()) return await grantAndPut();
+        await lease.keepaliveOnce();
+      } catch (error) {
+        if ((error as Error).name !== "EtcdLeaseInvalidError") throw error;
+        await grantAndPut();
+      }
+    };
+    await this.#guard(grantAndPut, `register ${what}`);
+    const registration: Registration = new HeartbeatRegistration({
+      ...opts,
+      ttlMs: ttlSeconds * 1000,
+      service: instance.service,
+      instanceId: instance.instanceId,
+      logger: this.#logger,
+      renew: () => this.#guard(renew, `renew ${what}`),
+      deregister: () => this.#guard(async () => lease?.revoke(), `deregister ${what}`),
+      onClosed: () => this.#registrations.delete(registration),
+    });
+    this.#registrations.add(registration);
+    return registration;
+  }
+
+  async resolve(service: string): Promise<readonly ServiceInstance[]> {
+    this.#checkOpen();
+    const name = checkServiceName(service);
+    const { instances } = await this.#guard(() => readEtcdService(this.#client, this.#prefix, name), `resolve ${name}`);
+    return sortInstances(instances);
+  }
+
+  watch(service: string, listener: RegistryListener): RegistryWatch {
+    this.#checkOpen();
+    return this.#hub.watch(checkServiceName(service), listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await Promise.allSettled([...this.#registrations].map((r) => r.close()));
+    this.#closed = true;
+    await this.#hub.close();
+    if (this.#ownsClient) this.#client.close();
+  }
+
+  async #guard<T>(op: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      if (error instanceof FerryError) throw error;
+      throw new FerryError(Code.UNAVAILABLE, `etcd registry: cannot ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "registry is closed");
+  }
+}
+
+/**
+ * Creates an etcd registry and checks that etcd answers within
+ * `connectTimeoutMs`. Raises UNAVAILABLE when it does not, INVALID_ARGUMENT
+ * for a prefix that does not end in `/`.
+ */
+export async function createEtcdRegistry(options: EtcdRegistryOptions = {}): Promise<EtcdRegistry> {
+  const prefix = options.prefix ?? DEFAULT_ETCD_PREFIX;
+  if (!prefix.endsWith("/")) throw new FerryError(Code.INVALID_ARGUMENT, `etcd prefix "${prefix}" must end with "/"`);
+  const hosts = options.hosts ?? "http://127.0.0.1:2379";
+  const client = options.client ?? new Etcd3({ hosts });
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_ETCD_CONNECT_TIMEOUT_MS;
+  try {
+    await client.maintenance.status({ deadline: new Date(Date.now() + timeoutMs) });
+  } catch (error) {
+    if (options.client === undefined) client.close();
+    throw new FerryError(Code.UNAVAILABLE, `etcd registry: ${String(hosts)} did not answer within ${timeoutMs} ms: ${(error as Error).message}`, { cause: error });
+  }
+  return new EtcdRegistry(client, options.client === undefined, prefix, options);
+}

@@ -1,0 +1,1 @@
+export { UnknownService as EmptyServiceSchemaless } from "../gen/ferry/test/v1/unknown_pb.js";
