@@ -93,7 +93,7 @@ export class Bulkhead implements Policy {
     return policyInterceptor(this);
   }
 
-  #enqueue(options: ExecuteOptions<unknown>): Promise<void> {
+  #enqueue(options: { signal?: AbortSignal; method?: string }): Promise<void> {
     if (this.#queue.length >= this.maxQueued) {
       this.events.emit({ type: "bulkhead.rejected", policy: this.#name, method: options.method, active: this.#active, queued: this.#queue.length });
       const who = this.#name === undefined ? "bulkhead" : `bulkhead "${this.#name}"`;
