@@ -3,6 +3,7 @@
  * server, and a Ferry client calls a grpc-js server.
  */
 import * as grpc from "@grpc/grpc-js";
+import { rejection } from "./support/rejection.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createGrpcTransport, createServer, FerryError, type Metadata, type Server } from "../src/index.js";
 import { EchoService, echoImpl } from "./support/echo-service.js";
@@ -152,7 +153,7 @@ describe("grpc interop: Ferry client → @grpc/grpc-js server", () => {
   });
 
   it("error code, non-ASCII message and trailers", async () => {
-    const err = await client.echo({ text: nonAscii, failCode: Code.PERMISSION_DENIED }).catch((e: unknown) => e as FerryError);
+    const err = await rejection(client.echo({ text: nonAscii, failCode: Code.PERMISSION_DENIED }));
     expect(err).toBeInstanceOf(FerryError);
     expect(err.code).toBe(Code.PERMISSION_DENIED);
     expect(err.rawMessage).toBe(nonAscii);
@@ -160,7 +161,7 @@ describe("grpc interop: Ferry client → @grpc/grpc-js server", () => {
   });
 
   it("deadline exceeded, and the server sees the cancellation", async () => {
-    const err = await client.echo({ text: "slow", delayMs: 3000 }, { timeoutMs: 100 }).catch((e: unknown) => e as FerryError);
+    const err = await rejection(client.echo({ text: "slow", delayMs: 3000 }, { timeoutMs: 100 }));
     expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
   });
 

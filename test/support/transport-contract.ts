@@ -4,6 +4,7 @@
  * cancellation, deadline propagation and UNIMPLEMENTED. A transport's spec
  * calls {@link describeTransportContract} with a factory.
  */
+import { rejection } from "./rejection.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createServer, FerryError, Metadata, type ClientTransport, type Server } from "../../src/index.js";
 import { EchoService, echoImpl } from "./echo-service.js";
@@ -89,7 +90,7 @@ export function describeTransportContract(name: string, setup: TransportSetup): 
     });
 
     it("errors: a plain exception becomes INTERNAL without internals, and is logged", async () => {
-      const err = await client.echo({ text: "throw-plain" }).catch((e: unknown) => e as FerryError);
+      const err = await rejection(client.echo({ text: "throw-plain" }));
       expect(err.code).toBe(Code.INTERNAL);
       expect(err.message).not.toContain("secret");
       expect(JSON.stringify(logged)).toContain("handler failed");
@@ -97,7 +98,7 @@ export function describeTransportContract(name: string, setup: TransportSetup): 
 
     it("deadlines: a slow handler fails with DEADLINE_EXCEEDED and its signal fires", async () => {
       const started = Date.now();
-      const err = await client.echo({ text: "slow", delayMs: 2000 }, { timeoutMs: 100 }).catch((e: unknown) => e as FerryError);
+      const err = await rejection(client.echo({ text: "slow", delayMs: 2000 }, { timeoutMs: 100 }));
       expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
       expect(Date.now() - started).toBeLessThan(1500);
       await waitFor(() => echoImpl.lastSignal?.aborted === true);
@@ -127,7 +128,7 @@ export function describeTransportContract(name: string, setup: TransportSetup): 
       echoImpl.relay = client;
       try {
         const started = Date.now();
-        const err = await client.echo({ text: "relay", delayMs: 3000 }, { timeoutMs: 150 }).catch((e: unknown) => e as FerryError);
+        const err = await rejection(client.echo({ text: "relay", delayMs: 3000 }, { timeoutMs: 150 }));
         expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
         expect(Date.now() - started).toBeLessThan(2000);
         await waitFor(() => echoImpl.lastSignal?.aborted === true);
@@ -138,7 +139,7 @@ export function describeTransportContract(name: string, setup: TransportSetup): 
 
     it("unknown service and method: UNIMPLEMENTED", async () => {
       const other = createClient(EmptyServiceSchemaless, transport);
-      const err = await other.ping({}).catch((e: unknown) => e as FerryError);
+      const err = await rejection(other.ping({}));
       expect(err.code).toBe(Code.UNIMPLEMENTED);
     });
   });
