@@ -2,7 +2,8 @@ import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
 import { HeartbeatRegistration } from "./heartbeat-registration.js";
-import { checkServiceName, normalizeInstance, normalizeRegisterOptions, sortInstances } from "./instance-validation.js";
+import { checkServiceName, normalizeInstance, normalizeRegisterOptions } from "./instance-validation.js";
+import { MemoryStore } from "./memory-store.js";
 import type { RegistryOptions } from "./registry-options.js";
 import type {
   RegisterOptions,
@@ -13,37 +14,33 @@ import type {
   ServiceInstanceInit,
   ServiceRegistry,
 } from "./service-registry.js";
-import { ServiceWatchHub } from "./service-watch-hub.js";
 
-interface Lease {
-  readonly instance: ServiceInstance;
-  readonly owner: object;
-  readonly expiry: NodeJS.Timeout;
+/** Options of {@link createMemoryRegistry}. */
+export interface MemoryRegistryOptions extends RegistryOptions {
+  /** The store to share with other clients in this process; default a new one. */
+  store?: MemoryStore;
 }
 
 /**
- * The embedded registry (`memory:`): instances live in this process's memory,
- * with the same TTL semantics as the distributed backends — an instance not
- * renewed within its TTL is removed and watchers see it go. Events are
- * delivered synchronously after each change. Timers are unref'd.
+ * The embedded registry (`memory:`): instances live in this process's memory
+ * (a {@link MemoryStore}), with the same TTL semantics as the distributed
+ * backends — an instance not renewed within its TTL is removed and watchers
+ * see it go. Events are delivered synchronously after each change.
  */
 export class MemoryRegistry implements ServiceRegistry {
   readonly kind = "memory";
-  readonly #services = new Map<string, Map<string, Lease>>();
+  /** The store behind this client; pass it to another registry to share it. */
+  readonly store: MemoryStore;
   readonly #registrations = new Set<Registration>();
-  readonly #hub: ServiceWatchHub;
+  readonly #watches = new Set<RegistryWatch>();
   readonly #logger: Logger;
   readonly #maxInstanceBytes: number | undefined;
   #closed = false;
 
-  constructor(options: RegistryOptions = {}) {
+  constructor(options: MemoryRegistryOptions = {}) {
     this.#logger = options.logger ?? getDefaultLogger();
     this.#maxInstanceBytes = options.maxInstanceBytes;
-    this.#hub = new ServiceWatchHub((service, sink) => {
-      sink.replaceAll(this.#list(service));
-      queueMicrotask(() => sink.ready());
-      return { close: async () => undefined };
-    }, this.#logger);
+    this.store = options.store ?? new MemoryStore(this.#logger);
   }
 
   async register(init: ServiceInstanceInit, options?: RegisterOptions): Promise<Registration> {
@@ -51,7 +48,7 @@ export class MemoryRegistry implements ServiceRegistry {
     const instance = normalizeInstance(init, this.#maxInstanceBytes);
     const opts = normalizeRegisterOptions(options);
     const owner = {};
-    this.#put(instance, owner, opts.ttlMs);
+    this.store.put(instance, owner, opts.ttlMs);
     const registration: Registration = new HeartbeatRegistration({
       ...opts,
       service: instance.service,
@@ -59,9 +56,9 @@ export class MemoryRegistry implements ServiceRegistry {
       logger: this.#logger,
       renew: async () => {
         this.#checkOpen();
-        this.#put(instance, owner, opts.ttlMs);
+        this.store.put(instance, owner, opts.ttlMs);
       },
-      deregister: async () => this.#remove(instance.service, instance.instanceId, owner),
+      deregister: async () => this.store.remove(instance.service, instance.instanceId, owner),
       onClosed: () => this.#registrations.delete(registration),
     });
     this.#registrations.add(registration);
@@ -70,47 +67,27 @@ export class MemoryRegistry implements ServiceRegistry {
 
   async resolve(service: string): Promise<readonly ServiceInstance[]> {
     this.#checkOpen();
-    return this.#list(checkServiceName(service));
+    return this.store.list(checkServiceName(service));
   }
 
   watch(service: string, listener: RegistryListener): RegistryWatch {
     this.#checkOpen();
-    return this.#hub.watch(checkServiceName(service), listener);
+    const inner = this.store.watch(checkServiceName(service), listener);
+    const watch: RegistryWatch = {
+      close: async () => {
+        this.#watches.delete(watch);
+        await inner.close();
+      },
+    };
+    this.#watches.add(watch);
+    return watch;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     await Promise.all([...this.#registrations].map((r) => r.close()));
     this.#closed = true;
-    await this.#hub.close();
-    for (const leases of this.#services.values()) for (const lease of leases.values()) clearTimeout(lease.expiry);
-    this.#services.clear();
-  }
-
-  #list(service: string): ServiceInstance[] {
-    return sortInstances([...(this.#services.get(service)?.values() ?? [])].map((l) => l.instance));
-  }
-
-  #put(instance: ServiceInstance, owner: object, ttlMs: number): void {
-    let leases = this.#services.get(instance.service);
-    if (leases === undefined) this.#services.set(instance.service, (leases = new Map()));
-    const old = leases.get(instance.instanceId);
-    if (old !== undefined) clearTimeout(old.expiry);
-    const expiry = setTimeout(() => this.#remove(instance.service, instance.instanceId, owner), ttlMs);
-    expiry.unref();
-    leases.set(instance.instanceId, { instance, owner, expiry });
-    this.#hub.sinkFor(instance.service)?.upsert(instance);
-  }
-
-  /** Removes the instance if `owner` (the registration that last wrote it) still owns it. */
-  #remove(service: string, instanceId: string, owner: object): void {
-    const leases = this.#services.get(service);
-    const lease = leases?.get(instanceId);
-    if (leases === undefined || lease === undefined || lease.owner !== owner) return;
-    clearTimeout(lease.expiry);
-    leases.delete(instanceId);
-    if (leases.size === 0) this.#services.delete(service);
-    this.#hub.sinkFor(service)?.remove(instanceId);
+    await Promise.all([...this.#watches].map((w) => w.close()));
   }
 
   #checkOpen(): void {
@@ -119,6 +96,6 @@ export class MemoryRegistry implements ServiceRegistry {
 }
 
 /** Creates an embedded, in-process registry; see {@link MemoryRegistry}. */
-export function createMemoryRegistry(options: RegistryOptions = {}): MemoryRegistry {
+export function createMemoryRegistry(options: MemoryRegistryOptions = {}): MemoryRegistry {
   return new MemoryRegistry(options);
 }
