@@ -26,4 +26,23 @@ if ! up 6379; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_up 6379 redis
 fi
+# etcd (registry tests): Debian's etcd-server, installed only when missing,
+# started only when not answering, with its data in a fresh temp dir, loopback only.
+if ! up 2379; then
+  if ! command -v etcd >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+  fi
+  if ! up 2379; then
+    etcd_dir=$(mktemp -d /tmp/ferry-etcd.XXXXXX)
+    setsid nohup etcd --name ferry-ci --data-dir "$etcd_dir/data" \
+      --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+      --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+      --initial-cluster ferry-ci=http://127.0.0.1:2380 >"$etcd_dir/etcd.log" 2>&1 </dev/null &
+  fi
+  wait_up 2379 etcd
+  for _ in $(seq 1 30); do
+    curl -sf http://127.0.0.1:2379/health 2>/dev/null | grep -q '"health":"true"' && break
+    sleep 1
+  done
+fi
 exit 0
