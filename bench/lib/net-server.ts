@@ -28,15 +28,14 @@ export function parseHostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
 }
 
-/** Resolves on the writable's next "drain" or "close", whichever comes first. */
-export function waitForDrain(writable: NodeJS.EventEmitter): Promise<void> {
+/** Resolves on the writable's next "drain", "close" or one of `alsoOn`, whichever comes first; removes its listeners. */
+export function waitForDrain(writable: NodeJS.EventEmitter, alsoOn: readonly string[] = []): Promise<void> {
+  const events = ["drain", "close", ...alsoOn];
   return new Promise((resolve) => {
     const done = (): void => {
-      writable.off("drain", done);
-      writable.off("close", done);
+      for (const e of events) writable.off(e, done);
       resolve();
     };
-    writable.on("drain", done);
-    writable.on("close", done);
+    for (const e of events) writable.on(e, done);
   });
 }
