@@ -15,6 +15,8 @@ const factories = new Map<string, () => Promise<TransportFactory>>([
   ["grpc", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
   ["grpcs", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
   ["inproc", () => import("../transport/inproc/inproc-scheme.js").then((m) => m.inprocScheme)],
+  ["native", () => import("../transport/native/native-scheme.js").then((m) => m.nativeScheme)],
+  ["native+unix", () => import("../transport/native/native-scheme.js").then((m) => m.nativeUnixScheme)],
 ]);
 
 /**

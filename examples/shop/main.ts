@@ -1,0 +1,72 @@
+/**
+ * `npm start`: the shop on embedded defaults. Flags:
+ *   --grpc-port N             gRPC port (default 50051)
+ *   --http-port N             HTTP JSON API port (default 8080)
+ *   --host H                  interface to bind (default 127.0.0.1)
+ *   --payment-failure-rate R  share of payments that fail, 0–1 (default 0)
+ */
+import { parseArgs } from "node:util";
+import { startShop } from "./shop.js";
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+function portFlag(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`--${flag} must be a port number (0–65535), got "${value}"`);
+  return n;
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        "grpc-port": { type: "string" },
+        "http-port": { type: "string" },
+        host: { type: "string" },
+        "payment-failure-rate": { type: "string" },
+      },
+    });
+  } catch (err) {
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R]`);
+  }
+})();
+
+const grpcPort = portFlag(values["grpc-port"], "grpc-port", 50051);
+const httpPort = portFlag(values["http-port"], "http-port", 8080);
+const host = values.host ?? "127.0.0.1";
+const rate = Number(values["payment-failure-rate"] ?? "0");
+if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 and 1, got "${values["payment-failure-rate"]}"`);
+
+const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate }).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === "EADDRINUSE") {
+    const port = (err as { port?: number }).port;
+    const flag = port === grpcPort ? "--grpc-port" : "--http-port";
+    fail(`port ${port ?? "?"} is already in use: choose another with ${flag}`);
+  }
+  return fail(`cannot start the shop: ${err.message}`);
+});
+
+const api = shop.httpUrl;
+console.log(`Ferry shop is running
+  gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
+  HTTP  ${api}
+Try:
+  curl ${api}/v1/products
+  curl -X POST ${api}/v1/carts/ann/items -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'
+  curl -X POST ${api}/v1/carts/ann/checkout
+Ctrl-C stops it.`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  console.log("shutting down: finishing in-flight calls…");
+  await shop.close(5000);
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());

@@ -1,0 +1,80 @@
+import { createClient, createInProcessTransport, createServer, type ClientTransport, type Logger, type Server } from "../../src/index.js";
+import { createGateway, type Gateway } from "../../src/gateway/index.js";
+import { seedCatalog } from "./catalog.js";
+import { createCartService } from "./cart-service.js";
+import { CartService } from "./gen/shop/v1/cart_pb.js";
+import { InventoryService } from "./gen/shop/v1/inventory_pb.js";
+import { OrderService } from "./gen/shop/v1/order_pb.js";
+import { PaymentService } from "./gen/shop/v1/payment_pb.js";
+import { createInventoryService } from "./inventory-service.js";
+import { createOrderService } from "./order-service.js";
+import { createPaymentService } from "./payment-service.js";
+
+/** Every shop service, for gateways and tools. */
+export const shopServices = [InventoryService, PaymentService, CartService, OrderService] as const;
+
+/** Options of {@link startShop}. */
+export interface ShopOptions {
+  /** Interface both listeners bind. Default `"127.0.0.1"`. */
+  host?: string;
+  /** gRPC port; 0 picks a free one. Default 50051. */
+  grpcPort?: number;
+  /** HTTP JSON API port; 0 picks a free one. Default 8080. */
+  httpPort?: number;
+  /** Share of payments that fail, 0–1. Default 0. */
+  paymentFailureRate?: number;
+  /** Random source for the payment failures, for tests. */
+  random?: () => number;
+  logger?: Logger;
+}
+
+/** A running shop. */
+export interface Shop {
+  readonly server: Server;
+  readonly gateway: Gateway;
+  /** `grpc://host:port` */
+  readonly grpcUrl: string;
+  /** `http://host:port` */
+  readonly httpUrl: string;
+  /** Graceful stop: the HTTP API and the gRPC port stop accepting, in-flight calls finish (up to `graceMs`). */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts the shop on embedded defaults: every service in this process, calling
+ * each other in-process, served on one gRPC port and through the HTTP gateway.
+ * Rejects with the listener's error (EADDRINUSE names the port).
+ */
+export async function startShop(options: ShopOptions = {}): Promise<Shop> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createServer({ logger: options.logger });
+  const local: ClientTransport = createInProcessTransport(server);
+  const inventory = createClient(InventoryService, local);
+  const cart = createClient(CartService, local);
+  const payment = createClient(PaymentService, local);
+  server
+    .service(InventoryService, createInventoryService(seedCatalog))
+    .service(PaymentService, createPaymentService({ failureRate: options.paymentFailureRate, random: options.random }))
+    .service(CartService, createCartService(inventory))
+    .service(OrderService, createOrderService({ cart, payment }));
+
+  const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
+  const gateway = createGateway({ services: shopServices, transport: local, logger: options.logger });
+  let httpUrl: string;
+  try {
+    httpUrl = await gateway.listen(options.httpPort ?? 8080, host);
+  } catch (err) {
+    await server.shutdown(0);
+    throw err;
+  }
+  return {
+    server,
+    gateway,
+    grpcUrl,
+    httpUrl,
+    async close(graceMs = 5000) {
+      await gateway.close();
+      await server.shutdown(graceMs);
+    },
+  };
+}
