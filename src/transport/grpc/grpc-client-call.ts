@@ -8,8 +8,10 @@ import { encodeGrpcTimeout } from "../../rpc/grpc-timeout.js";
 import { codeFromHttpStatus } from "../../rpc/http-status.js";
 import { Metadata } from "../../rpc/metadata.js";
 import { AsyncQueue } from "../../util/async-queue.js";
+import { compressMessage, decompressMessage, isGrpcCompression, type GrpcCompression } from "./grpc-compression.js";
 import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
 import { errorFromStatus, readMetadata, writeMetadata } from "./grpc-headers.js";
+import { markReceivedCompressed, messageCompressionMark } from "./message-compression.js";
 
 /** Response messages buffered before the client stops reading the stream. */
 const RESPONSE_HIGH_WATER = 32;
@@ -18,6 +20,10 @@ const RESPONSE_HIGH_WATER = 32;
 export interface GrpcCallEnv {
   readonly userAgent: string;
   readonly maxReceiveMessageBytes: number;
+  /** Encoding of request messages. */
+  readonly sendCompression: GrpcCompression;
+  /** Response encodings accepted (identity always is). */
+  readonly acceptCompression: readonly GrpcCompression[];
   /** Opens a stream on the current connection; throws UNAVAILABLE when there is none. */
   openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream;
   /** The connection error that ended a stream, if any. */
@@ -58,6 +64,8 @@ export class GrpcClientCall {
   #settled = false;
   #finished = false;
   #decoder: GrpcFrameDecoder;
+  #sendEncoding: GrpcCompression = "identity";
+  #responseEncoding: GrpcCompression = "identity";
 
   constructor(
     private readonly env: GrpcCallEnv,
@@ -109,6 +117,11 @@ export class GrpcClientCall {
       "user-agent": this.env.userAgent,
     };
     if (request.deadline !== undefined) headers["grpc-timeout"] = encodeGrpcTimeout(request.deadline - Date.now());
+    let encoding = this.env.sendCompression;
+    if (!request.stream && encoding === "identity" && messageCompressionMark(request.message) === true) encoding = "gzip";
+    this.#sendEncoding = encoding;
+    if (encoding !== "identity") headers["grpc-encoding"] = encoding;
+    headers["grpc-accept-encoding"] = [...this.env.acceptCompression, "identity"].join(",");
     writeMetadata(headers, request.metadata);
     return headers;
   }
@@ -116,7 +129,7 @@ export class GrpcClientCall {
   #sendRequest(stream: ClientHttp2Stream): void {
     const { request } = this;
     if (!request.stream) {
-      stream.end(encodeGrpcFrame(encodeBinary(request.method.input, request.message)));
+      stream.end(this.#frame(request.message));
       return;
     }
     void this.#pumpRequests(stream, request.messages);
@@ -126,12 +139,20 @@ export class GrpcClientCall {
     try {
       for await (const m of messages) {
         if (this.#finished || stream.destroyed) return;
-        if (!stream.write(encodeGrpcFrame(encodeBinary(this.request.method.input, m)))) await waitDrain(stream);
+        if (!stream.write(this.#frame(m))) await waitDrain(stream);
       }
       if (!stream.destroyed) stream.end();
     } catch (err) {
       this.#cancel(err instanceof FerryError ? err : new FerryError(Code.CANCELLED, `request stream failed: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
     }
+  }
+
+  /** One request message as a gRPC frame, compressed unless the call is identity or the message opted out. */
+  #frame(message: Message): Buffer {
+    const bytes = encodeBinary(this.request.method.input, message);
+    const encoding = this.#sendEncoding;
+    if (encoding === "identity" || messageCompressionMark(message) === false) return encodeGrpcFrame(bytes);
+    return encodeGrpcFrame(compressMessage(encoding, bytes), true);
   }
 
   #onResponse(headers: IncomingHttpHeaders): void {
@@ -150,6 +171,11 @@ export class GrpcClientCall {
       this.#status = errorFromStatus(headers, this.#trailers) ?? null;
       return;
     }
+    const encoding = (headers["grpc-encoding"] as string | undefined)?.toLowerCase() ?? "identity";
+    if (!isGrpcCompression(encoding) || (encoding !== "identity" && !this.env.acceptCompression.includes(encoding))) {
+      return this.#cancel(new FerryError(Code.INTERNAL, `response uses grpc-encoding "${encoding}", which this client did not accept`));
+    }
+    this.#responseEncoding = encoding;
     this.#headers = readMetadata(headers);
     if (this.request.method.responseStream) this.#resolveStream();
   }
@@ -177,8 +203,13 @@ export class GrpcClientCall {
   }
 
   #onFrame(bytes: Uint8Array, compressed: boolean): void {
-    if (compressed) throw new FerryError(Code.INTERNAL, "compressed response message, but no grpc-encoding was requested");
+    if (compressed) {
+      const encoding = this.#responseEncoding;
+      if (encoding === "identity") throw new FerryError(Code.INTERNAL, "compressed response message, but the response's grpc-encoding is identity");
+      bytes = decompressMessage(encoding, bytes, this.env.maxReceiveMessageBytes);
+    }
     const message = decodeBinary(this.request.method.output, bytes);
+    if (compressed) markReceivedCompressed(message);
     const queue = this.#queue;
     if (queue === undefined) {
       if (this.#message !== undefined) throw new FerryError(Code.UNIMPLEMENTED, "unary response carried more than one message");

@@ -2,12 +2,12 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHt
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import type { AnyRequest, AnyResponse } from "../../rpc/call.js";
 import type { ClientTransport } from "../../rpc/client-transport.js";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "../../rpc/limits.js";
 import { GrpcClientCall, type GrpcCallEnv } from "./grpc-client-call.js";
+import { checkCompression, type GrpcCompression } from "./grpc-compression.js";
 
 /** Options of {@link createGrpcTransport}. */
 export interface GrpcClientOptions {
@@ -22,6 +22,39 @@ export interface GrpcClientOptions {
   maxReceiveMessageBytes?: number;
   /** The `user-agent` header. Default `"ferry-grpc/0.1"`. */
   userAgent?: string;
+  /**
+   * Encoding of request messages (gRPC doc/compression.md): `"identity"`,
+   * `"gzip"` or `"deflate"`. Per call: {@link GrpcTransport.withOptions}; per
+   * message: `setMessageCompression`. Default `"identity"`.
+   */
+  sendCompression?: GrpcCompression;
+  /**
+   * Response encodings this client accepts, sent as `grpc-accept-encoding`
+   * (identity is always accepted). A response in another encoding fails with
+   * INTERNAL. Default `["gzip", "deflate"]`.
+   */
+  acceptCompression?: GrpcCompression[];
+}
+
+/** Per-call settings that {@link GrpcTransport.withOptions} can override. */
+export interface GrpcCallOverrides {
+  /** Encoding of request messages for calls made through the returned transport. */
+  sendCompression?: GrpcCompression;
+}
+
+/**
+ * The client transport returned by {@link createGrpcTransport}: a
+ * ClientTransport plus {@link GrpcTransport.withOptions}.
+ */
+export interface GrpcTransport extends ClientTransport {
+  /**
+   * A transport that shares this one's connection but makes calls with
+   * `overrides` (for example `{ sendCompression: "gzip" }`): pass it to
+   * `createClient` for a compressing client, or keep both clients side by
+   * side. Closing either closes the shared connection.
+   * Raises INVALID_ARGUMENT for an unknown encoding.
+   */
+  withOptions(overrides: GrpcCallOverrides): GrpcTransport;
 }
 
 /**
@@ -33,13 +66,33 @@ export interface GrpcClientOptions {
  * is UNAVAILABLE; a non-gRPC HTTP response maps by gRPC's HTTP-to-status
  * table; a cancelled call sends RST_STREAM(CANCEL) to the server.
  */
-export function createGrpcTransport(options: GrpcClientOptions): ClientTransport {
-  return new GrpcClientTransport(options);
+export function createGrpcTransport(options: GrpcClientOptions): GrpcTransport {
+  const connection = new GrpcConnection(options);
+  const env: GrpcCallEnv = {
+    userAgent: options.userAgent ?? "ferry-grpc/0.1",
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    sendCompression: checkCompression(options.sendCompression ?? "identity", "sendCompression"),
+    acceptCompression: (options.acceptCompression ?? ["gzip", "deflate"]).map((c) => checkCompression(c, "acceptCompression")),
+    openStream: (headers) => connection.openStream(headers),
+    connectionError: () => connection.connectionError(),
+  };
+  return transportView(connection, env);
 }
 
-class GrpcClientTransport implements ClientTransport, GrpcCallEnv {
-  readonly userAgent: string;
-  readonly maxReceiveMessageBytes: number;
+function transportView(connection: GrpcConnection, env: GrpcCallEnv): GrpcTransport {
+  return {
+    call: (request) => (connection.closed ? Promise.reject(new FerryError(Code.UNAVAILABLE, "transport is closed")) : new GrpcClientCall(env, request).run()),
+    close: () => connection.close(),
+    withOptions: (overrides) =>
+      transportView(connection, {
+        ...env,
+        sendCompression: checkCompression(overrides.sendCompression ?? env.sendCompression, "sendCompression"),
+      }),
+  };
+}
+
+/** One HTTP/2 connection to the server, re-opened on demand. */
+class GrpcConnection {
   readonly #authority: string;
   #session: ClientHttp2Session | undefined;
   #sessionError: Error | undefined;
@@ -53,13 +106,10 @@ class GrpcClientTransport implements ClientTransport, GrpcCallEnv {
       throw new FerryError(Code.INVALID_ARGUMENT, `gRPC base URL must use http:, https:, grpc: or grpcs:, got "${options.baseUrl}"`);
     }
     this.#authority = `${secure ? "https" : "http"}://${url.host}`;
-    this.userAgent = options.userAgent ?? "ferry-grpc/0.1";
-    this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
   }
 
-  call(request: AnyRequest): Promise<AnyResponse> {
-    if (this.#closed) return Promise.reject(new FerryError(Code.UNAVAILABLE, "transport is closed"));
-    return new GrpcClientCall(this, request).run();
+  get closed(): boolean {
+    return this.#closed;
   }
 
   openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream {

@@ -9,20 +9,27 @@ import { Metadata } from "../../rpc/metadata.js";
 import type { MethodEntry, Router } from "../../rpc/router.js";
 import { createServerRequest } from "../../rpc/server-request.js";
 import { AsyncQueue } from "../../util/async-queue.js";
+import { ACCEPT_ENCODING_HEADER, compressMessage, decompressMessage, type GrpcCompression } from "./grpc-compression.js";
 import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
 import { statusTrailers, writeMetadata } from "./grpc-headers.js";
+import { grpcResponseCompression, markReceivedCompressed, messageCompressionMark } from "./message-compression.js";
 
 /** Request messages buffered per stream before the transport stops reading (HTTP/2 flow control then holds the sender). */
 const REQUEST_HIGH_WATER = 16;
 
 const noTrailers = new Metadata();
 
-const baseResponseHeaders = Object.freeze({ ":status": 200, "content-type": "application/grpc" });
+const baseResponseHeaders = Object.freeze({ ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING_HEADER });
 
-/** Response headers for a gRPC call: `:status` 200, the content type, and custom metadata. */
-export function responseHeaders(metadata: Metadata): OutgoingHttpHeaders {
-  if (metadata.size === 0) return baseResponseHeaders;
+/**
+ * Response headers for a gRPC call: `:status` 200, the content type, the
+ * encodings the server accepts, `grpc-encoding` when responses are
+ * compressed, and custom metadata.
+ */
+export function responseHeaders(metadata: Metadata, encoding: GrpcCompression = "identity"): OutgoingHttpHeaders {
+  if (metadata.size === 0 && encoding === "identity") return baseResponseHeaders;
   const headers: OutgoingHttpHeaders = { ...baseResponseHeaders };
+  if (encoding !== "identity") headers["grpc-encoding"] = encoding;
   writeMetadata(headers, metadata);
   return headers;
 }
@@ -43,12 +50,23 @@ export function sendTrailersOnly(stream: ServerHttp2Stream, error: FerryError, h
   }
 }
 
+/** How one call's messages are compressed. */
+export interface GrpcCallCompression {
+  /** The request's `grpc-encoding` (already checked to be supported). */
+  readonly requestEncoding: GrpcCompression;
+  /** Encodings the client accepts (`grpc-accept-encoding`, plus identity). */
+  readonly acceptEncodings: ReadonlySet<string>;
+  /** The server's default response encoding. */
+  readonly sendCompression: GrpcCompression;
+}
+
 /**
  * Serves one gRPC call on one HTTP/2 stream: reads the request messages,
  * dispatches through the router, writes the response and its status, and
  * turns client resets and deadlines into the context's cancellation.
  */
 export class GrpcServerCall {
+  #sendEncoding: GrpcCompression = "identity";
   #headersSent = false;
   #done = false;
   #finalTrailers: OutgoingHttpHeaders | undefined;
@@ -62,6 +80,7 @@ export class GrpcServerCall {
     private readonly entry: MethodEntry,
     private readonly stream: ServerHttp2Stream,
     private readonly ctx: CallContext,
+    private readonly compression: GrpcCallCompression,
   ) {
     this.#decoder = new GrpcFrameDecoder(router.options.maxReceiveMessageBytes, (bytes, compressed) => this.#onFrame(bytes, compressed));
   }
@@ -98,8 +117,13 @@ export class GrpcServerCall {
   }
 
   #onFrame(bytes: Uint8Array, compressed: boolean): void {
-    if (compressed) throw new FerryError(Code.UNIMPLEMENTED, "compressed message received but no grpc-encoding was negotiated");
+    if (compressed) {
+      const encoding = this.compression.requestEncoding;
+      if (encoding === "identity") throw new FerryError(Code.INTERNAL, "compressed message received but the request's grpc-encoding is identity");
+      bytes = decompressMessage(encoding, bytes, this.router.options.maxReceiveMessageBytes);
+    }
     const message = decodeBinary(this.entry.info.input, bytes);
+    if (compressed) markReceivedCompressed(message);
     this.#messagesReceived++;
     const queue = this.#queue;
     if (queue === undefined) {
@@ -134,7 +158,8 @@ export class GrpcServerCall {
   #respondUnary(res: UnaryResponse): void {
     let frame: Buffer;
     try {
-      frame = encodeGrpcFrame(encodeBinary(this.entry.info.output, res.message));
+      this.#chooseEncoding();
+      frame = this.#frame(res.message);
     } catch (err) {
       return this.#fail(this.router.toWireError(err, this.ctx));
     }
@@ -146,12 +171,14 @@ export class GrpcServerCall {
 
   async #respondStream(res: StreamResponse): Promise<void> {
     const { stream, ctx } = this;
-    const output = this.entry.info.output;
     try {
       for await (const message of this.router.normalizeStream(ctx, res.messages)) {
         if (this.#done) return;
-        if (!this.#headersSent) this.#sendHeaders(res.headers);
-        if (!stream.write(encodeGrpcFrame(encodeBinary(output, message)))) await waitDrain(stream);
+        if (!this.#headersSent) {
+          this.#chooseEncoding();
+          this.#sendHeaders(res.headers);
+        }
+        if (!stream.write(this.#frame(message))) await waitDrain(stream);
       }
     } catch (err) {
       return this.#fail(FerryError.from(err));
@@ -163,10 +190,24 @@ export class GrpcServerCall {
     stream.end();
   }
 
+  /** Fixes the response encoding: the handler's choice or the server's, if the client accepts it. */
+  #chooseEncoding(): void {
+    const wanted = this.ctx.values.get(grpcResponseCompression) ?? this.compression.sendCompression;
+    this.#sendEncoding = this.compression.acceptEncodings.has(wanted) ? wanted : "identity";
+  }
+
+  /** One response message as a gRPC frame, compressed unless the call is identity or the message opted out. */
+  #frame(message: Message): Buffer {
+    const bytes = encodeBinary(this.entry.info.output, message);
+    const encoding = this.#sendEncoding;
+    if (encoding === "identity" || messageCompressionMark(message) === false) return encodeGrpcFrame(bytes);
+    return encodeGrpcFrame(compressMessage(encoding, bytes), true);
+  }
+
   #sendHeaders(metadata: Metadata): void {
     this.#headersSent = true;
     try {
-      this.stream.respond(responseHeaders(metadata), { waitForTrailers: true });
+      this.stream.respond(responseHeaders(metadata, this.#sendEncoding), { waitForTrailers: true });
     } catch {
       this.#done = true;
     }

@@ -6,6 +6,7 @@ import { FerryError } from "../../rpc/ferry-error.js";
 import { parseGrpcTimeout } from "../../rpc/grpc-timeout.js";
 import type { Router } from "../../rpc/router.js";
 import type { ListeningAddress, ServerTransport } from "../../rpc/server-transport.js";
+import { checkCompression, isGrpcCompression, parseAcceptEncoding, SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
 import { readMetadata } from "./grpc-headers.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
 
@@ -24,6 +25,14 @@ export interface GrpcServerOptions {
   maxConcurrentStreams?: number;
   /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE: largest request header block (metadata included), in bytes. Default 16 KiB. */
   maxHeaderListBytes?: number;
+  /**
+   * Encoding of response messages (gRPC doc/compression.md): `"identity"`,
+   * `"gzip"` or `"deflate"`. Used only when the client lists it in
+   * `grpc-accept-encoding`; a handler can choose per call with the context
+   * key `grpcResponseCompression`. Requests in gzip, deflate or identity are
+   * always accepted. Default `"identity"`.
+   */
+  sendCompression?: GrpcCompression;
 }
 
 /**
@@ -47,7 +56,11 @@ class GrpcServerTransport implements ServerTransport {
   readonly #peers = new WeakMap<Http2Session, string>();
   #draining = false;
 
-  constructor(private readonly options: GrpcServerOptions) {}
+  readonly #sendCompression: GrpcCompression;
+
+  constructor(private readonly options: GrpcServerOptions) {
+    this.#sendCompression = checkCompression(options.sendCompression ?? "identity", "sendCompression");
+  }
 
   start(router: Router): Promise<ListeningAddress> {
     const settings = {
@@ -96,9 +109,10 @@ class GrpcServerTransport implements ServerTransport {
     const path = headers[":path"] ?? "";
     const entry = router.lookup(path);
     if (entry === undefined) return sendTrailersOnly(stream, router.unknownPathError(path));
-    const encoding = headers["grpc-encoding"];
-    if (encoding !== undefined && encoding !== "identity") {
-      return sendTrailersOnly(stream, new FerryError(Code.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}" (supported: identity)`));
+    const encoding = (headers["grpc-encoding"] as string | undefined)?.toLowerCase() ?? "identity";
+    if (!isGrpcCompression(encoding)) {
+      // gRPC doc/compression.md: UNIMPLEMENTED, with grpc-accept-encoding (sent on every response) listing what is supported.
+      return sendTrailersOnly(stream, new FerryError(Code.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}" (supported: ${SUPPORTED_COMPRESSIONS.join(", ")})`));
     }
     let deadline: number | undefined;
     const timeout = headers["grpc-timeout"] as string | undefined;
@@ -114,7 +128,8 @@ class GrpcServerTransport implements ServerTransport {
       peer: this.#peers.get(stream.session as Http2Session) ?? "unknown",
       transport: "grpc",
     });
-    new GrpcServerCall(router, entry, stream, ctx).start();
+    const compression = { requestEncoding: encoding, acceptEncodings: parseAcceptEncoding(headers["grpc-accept-encoding"]), sendCompression: this.#sendCompression };
+    new GrpcServerCall(router, entry, stream, ctx, compression).start();
   }
 
   async shutdown(graceMs: number): Promise<void> {

@@ -1,2 +1,4 @@
-export { createGrpcTransport, type GrpcClientOptions } from "./grpc-client-transport.js";
+export { createGrpcTransport, type GrpcCallOverrides, type GrpcClientOptions, type GrpcTransport } from "./grpc-client-transport.js";
+export { SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
+export { grpcResponseCompression, setMessageCompression, wasReceivedCompressed } from "./message-compression.js";
 export { createGrpcServerTransport, type GrpcServerOptions } from "./grpc-server-transport.js";
