@@ -39,8 +39,9 @@ interface Permit {
  * (Nygard, "Release It!"; resilience4j's count of calls and failure rate).
  *
  * - **closed**: calls pass; outcomes are counted in a sliding time window of
- *   `windowMs`. The breaker opens when, after an outcome, the window holds at
- *   least `minimumCalls` calls and `failures / calls ≥ failureRateThreshold`,
+ *   `windowMs`. The breaker opens when, after any outcome, the window holds at
+ *   least `minimumCalls` calls and `failures / calls ≥ failureRateThreshold`
+ *   (as resilience4j: the rate is judged from the `minimumCalls`-th call on),
  *   or when `consecutiveFailures` failures happened in a row (if set).
  * - **open**: every call is rejected at once with UNAVAILABLE, `retryable`
  *   true (see {@link circuitOpenError}), for `openDurationMs`.
@@ -129,7 +130,7 @@ export class CircuitBreaker implements Policy {
     const window = addToWindow(s.window, this.#o.clock(), this.#o.windowMs, this.#o.windowBuckets, failed);
     const consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
     this.#state = { state: "closed", consecutiveFailures, window };
-    if (failed && this.#shouldOpen(window, consecutiveFailures)) this.#open("closed", method);
+    if (this.#shouldOpen(window, consecutiveFailures)) this.#open("closed", method);
   }
 
   #recordProbe(s: Extract<CircuitBreakerState, { state: "half-open" }>, outcome: Outcome, method: string | undefined): void {

@@ -3,7 +3,7 @@ import { FerryError } from "../rpc/ferry-error.js";
 import type { Interceptor } from "../rpc/interceptor.js";
 import { headersReceived, pushbackOf } from "./attempt-outcome.js";
 import { ResilienceEvents } from "./events.js";
-import { finishNow, policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
+import { finishNow, invoke, policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
 import type { RetryThrottle } from "./retry-throttle.js";
 import { abortError, LinkedAbort } from "./signals.js";
 
@@ -135,11 +135,13 @@ class HedgedCall<T> {
     }
     const link = new LinkedAbort(this.options.signal);
     this.#attempts.add(link);
-    if (attempt < this.policy.maxAttempts) this.#schedule(this.policy.hedgingDelayMs);
-    this.fn({ signal: link.signal, deadline: this.options.deadline, attempt }).then(
+    invoke(this.fn, { signal: link.signal, deadline: this.options.deadline, attempt }).then(
       (result) => this.#succeeded(link, result),
       (err: unknown) => this.#failed(link, FerryError.from(err)),
     );
+    if (attempt >= this.policy.maxAttempts || this.#settled) return;
+    if (this.policy.hedgingDelayMs === 0) this.#launch();
+    else this.#schedule(this.policy.hedgingDelayMs);
   }
 
   #schedule(ms: number): void {

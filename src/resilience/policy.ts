@@ -46,6 +46,15 @@ export interface Policy {
   execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options?: ExecuteOptions<T>): Promise<T>;
 }
 
+/** Calls `fn(ctx)`, turning a synchronous throw into a rejection. */
+export function invoke<T>(fn: (ctx: ExecuteContext) => Promise<T>, ctx: ExecuteContext): Promise<T> {
+  try {
+    return fn(ctx);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 /** Default {@link ExecuteOptions.finish}: releases at once. */
 export function finishNow<T>(result: T, release: () => void): T {
   release();

@@ -4,7 +4,7 @@ import { FerryError } from "../rpc/ferry-error.js";
 import type { Interceptor } from "../rpc/interceptor.js";
 import { PUSHBACK_KEY } from "./attempt-outcome.js";
 import { ResilienceEvents } from "./events.js";
-import { policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
+import { invoke, policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
 import { TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
 
 /** Options of {@link RateLimiter}. */
@@ -41,7 +41,7 @@ export class RateLimiter implements Policy {
       this.events.emit({ type: "rate-limit.rejected", policy: this.#name, method: options.method, side: "client", key: undefined, retryAfterMs });
       return Promise.reject(rateLimitedError(this.#name, this.bucket, retryAfterMs, "ferry-retry-after-ms"));
     }
-    return fn({ signal: options.signal, deadline: options.deadline, attempt: 1 });
+    return invoke(fn, { signal: options.signal, deadline: options.deadline, attempt: 1 });
   }
 
   /** This limiter as a client interceptor. */

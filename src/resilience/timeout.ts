@@ -2,7 +2,7 @@ import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import type { Interceptor } from "../rpc/interceptor.js";
 import { ResilienceEvents } from "./events.js";
-import { finishNow, policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
+import { finishNow, invoke, policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
 import { LinkedAbort } from "./signals.js";
 
 /** Options of {@link TimeoutPolicy}. */
@@ -62,7 +62,7 @@ export class TimeoutPolicy implements Policy {
         link.release();
         reject(error);
       }, this.timeoutMs);
-      fn({ signal: link.signal, deadline, attempt: 1 }).then(
+      invoke(fn, { signal: link.signal, deadline, attempt: 1 }).then(
         (result) => resolve((options.finish ?? finishNow)(result, release)),
         (err: unknown) => {
           release();
