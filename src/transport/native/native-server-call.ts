@@ -1,0 +1,233 @@
+import type { Message } from "@bufbuild/protobuf";
+import { decodeBinary, encodeBinary } from "../../contract/codec.js";
+import type { AnyResponse, StreamResponse, UnaryResponse } from "../../rpc/call.js";
+import type { CallContext } from "../../rpc/call-context.js";
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+import type { Metadata } from "../../rpc/metadata.js";
+import type { MethodEntry, Router } from "../../rpc/router.js";
+import { createServerRequest } from "../../rpc/server-request.js";
+import { AsyncQueue } from "../../util/async-queue.js";
+import { metadataBytes, prepareStatus, statusBytes, writeMetadataBlock, writeStatus } from "./native-codec.js";
+import { ReceiveWindow, SendWindow } from "./native-flow.js";
+import type { FrameWriter } from "./native-frame-writer.js";
+import { Flag, FrameType, FRAME_HEADER_BYTES } from "./native-protocol.js";
+
+/** What a server call needs from its connection. */
+export interface ServerCallHost {
+  readonly router: Router;
+  readonly writer: FrameWriter;
+  /** The client's per-stream receive window (its SETTINGS). */
+  readonly peerWindowBytes: number;
+  /** This side's per-stream receive window. */
+  readonly windowBytes: number;
+  /** Forgets the stream once it is finished. */
+  streamDone(id: number): void;
+}
+
+/** Sends a call's whole answer, headers and status in one HEADERS frame (an error before any response message). */
+export function writeHeadersAndStatus(writer: FrameWriter, id: number, headers: Metadata | undefined, error: FerryError | undefined, trailers: Metadata): void {
+  const status = prepareStatus(error, trailers);
+  const hb = headers === undefined ? 2 : metadataBytes(headers);
+  const pos = writer.begin(id, FrameType.HEADERS, Flag.END_STREAM, hb + statusBytes(status));
+  const buf = writer.buf;
+  const p = headers === undefined ? (buf.writeUInt16BE(0, pos), pos + 2) : writeMetadataBlock(buf, pos, headers);
+  writeStatus(buf, p, status);
+  writer.end();
+}
+
+/**
+ * The server side of one call on a native connection: feeds request
+ * messages to the handler (with flow-control credit returned as they are
+ * read), writes the response within the client's window, and ends the call
+ * with its status; a CANCEL from the client or the deadline aborts the
+ * call's context.
+ */
+export class NativeServerCall {
+  #done = false;
+  #headersSent = false;
+  #queue: AsyncQueue<Message> | undefined;
+  #recv: ReceiveWindow | undefined;
+  #sizes: number[] | undefined;
+  #send: SendWindow | undefined;
+
+  constructor(
+    private readonly host: ServerCallHost,
+    readonly id: number,
+    private readonly entry: MethodEntry,
+    private readonly ctx: CallContext,
+  ) {}
+
+  /** Starts a call whose only request message arrived with the CALL frame. */
+  startUnary(bytes: Uint8Array): void {
+    let message: Message;
+    try {
+      message = decodeBinary(this.entry.info.input, bytes);
+    } catch (err) {
+      return this.fail(FerryError.from(err));
+    }
+    this.ctx.arm((reason) => this.#onAbort(reason));
+    this.#dispatch(message);
+  }
+
+  /** Starts a call whose request messages follow in MESSAGE frames. */
+  startStreaming(): void {
+    const queue = new AsyncQueue<Message>({ onPull: () => this.#onPull() });
+    this.#queue = queue;
+    this.#recv = new ReceiveWindow(this.host.windowBytes);
+    this.#sizes = [];
+    this.ctx.arm((reason) => this.#onAbort(reason));
+    if (this.entry.info.requestStream) this.#dispatch(queue);
+  }
+
+  /** A MESSAGE frame. `last`: the client half-closed with it. */
+  onMessage(bytes: Uint8Array, last: boolean): void {
+    if (this.#done) return;
+    const queue = this.#queue;
+    if (queue === undefined) return this.fail(new FerryError(Code.INTERNAL, "message received after the request was complete"));
+    const cost = bytes.length + FRAME_HEADER_BYTES;
+    this.#recv!.receive(cost);
+    let message: Message;
+    try {
+      message = decodeBinary(this.entry.info.input, bytes);
+    } catch (err) {
+      return this.fail(FerryError.from(err));
+    }
+    if (!this.entry.info.requestStream) {
+      // Unary request sent as CALL + MESSAGE: one message, then half-close.
+      this.#queue = undefined;
+      if (!last) return this.fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, the client kept the stream open`));
+      return this.#dispatch(message);
+    }
+    this.#sizes!.push(cost);
+    queue.push(message);
+    if (last) queue.end();
+  }
+
+  /** A HALF_CLOSE frame. */
+  onHalfClose(): void {
+    if (this.#done) return;
+    if (this.#queue === undefined) return;
+    if (!this.entry.info.requestStream) return this.fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, received none`));
+    this.#queue.end();
+  }
+
+  /** A WINDOW_UPDATE frame. */
+  onWindowUpdate(increment: number): void {
+    this.#send?.grant(increment);
+  }
+
+  /** A CANCEL frame, or the connection went away: aborts the handler's context. */
+  cancel(error: FerryError): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#queue?.fail(error);
+    this.ctx.abort(error);
+    this.#finish();
+  }
+
+  /** Ends the call with `error` and aborts the handler's context with it (server shutdown). */
+  terminate(error: FerryError): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#queue?.fail(error);
+    this.ctx.abort(error);
+    this.#done = false;
+    this.fail(error);
+  }
+
+  /** Ends the call with `error`. */
+  fail(error: FerryError): void {
+    if (this.#done) return;
+    this.#finish();
+    this.#queue?.fail(error);
+    if (!this.#headersSent) writeHeadersAndStatus(this.host.writer, this.id, this.ctx.responseHeaders, error, this.ctx.responseTrailers);
+    else this.#writeTrailers(error, this.ctx.responseTrailers);
+  }
+
+  #onPull(): void {
+    const inc = this.#recv!.consume(this.#sizes!.shift() ?? 0);
+    if (inc > 0 && !this.#done) {
+      const w = this.host.writer;
+      const pos = w.begin(this.id, FrameType.WINDOW_UPDATE, 0, 4);
+      w.buf.writeUInt32BE(inc, pos);
+      w.end();
+    }
+  }
+
+  #dispatch(input: Message | AsyncIterable<Message>): void {
+    this.host.router.dispatch(this.entry, createServerRequest(this.ctx, input)).then(
+      (res) => this.#respond(res),
+      (err: unknown) => this.fail(FerryError.from(err)),
+    );
+  }
+
+  #respond(res: AnyResponse): void {
+    if (this.#done) return;
+    if (!res.stream) return this.#respondUnary(res);
+    void this.#respondStream(res);
+  }
+
+  #respondUnary(res: UnaryResponse): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeBinary(this.entry.info.output, res.message);
+    } catch (err) {
+      return this.fail(this.host.router.toWireError(err, this.ctx));
+    }
+    this.#finish();
+    const status = prepareStatus(undefined, res.trailers);
+    const w = this.host.writer;
+    const pos = w.begin(this.id, FrameType.HEADERS, Flag.END_STREAM | Flag.MESSAGE, metadataBytes(res.headers) + statusBytes(status), bytes);
+    writeStatus(w.buf, writeMetadataBlock(w.buf, pos, res.headers), status);
+    w.end();
+  }
+
+  async #respondStream(res: StreamResponse): Promise<void> {
+    const output = this.entry.info.output;
+    const w = this.host.writer;
+    const send = (this.#send = new SendWindow(this.host.peerWindowBytes));
+    try {
+      for await (const message of this.host.router.normalizeStream(this.ctx, res.messages)) {
+        if (this.#done) return;
+        const bytes = encodeBinary(output, message);
+        if (!this.#headersSent) {
+          this.#headersSent = true;
+          const pos = w.begin(this.id, FrameType.HEADERS, Flag.MESSAGE, metadataBytes(res.headers), bytes);
+          writeMetadataBlock(w.buf, pos, res.headers);
+          w.end();
+        } else w.frame(this.id, FrameType.MESSAGE, 0, bytes);
+        send.consume(bytes.length + FRAME_HEADER_BYTES);
+        if (!send.open) await send.wait();
+        if (w.congested) await w.waitDrain();
+        if (this.#done) return;
+      }
+    } catch (err) {
+      return this.fail(FerryError.from(err));
+    }
+    if (this.#done) return;
+    this.#finish();
+    if (!this.#headersSent) writeHeadersAndStatus(w, this.id, res.headers, undefined, res.trailers);
+    else this.#writeTrailers(undefined, res.trailers);
+  }
+
+  #writeTrailers(error: FerryError | undefined, trailers: Metadata): void {
+    const status = prepareStatus(error, trailers);
+    const w = this.host.writer;
+    const pos = w.begin(this.id, FrameType.TRAILERS, 0, statusBytes(status));
+    writeStatus(w.buf, pos, status);
+    w.end();
+  }
+
+  #onAbort(reason: FerryError): void {
+    if (reason.code === Code.DEADLINE_EXCEEDED) this.fail(reason);
+    this.#queue?.fail(reason);
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#send?.release();
+    this.ctx.finish();
+    this.host.streamDone(this.id);
+  }
+}
