@@ -38,7 +38,7 @@ export class GrpcFrameDecoder {
 
   /** Bytes received but not yet part of a whole message. */
   get pendingBytes(): number {
-    return this.#buffered;
+    return this.#buffered + (this.#need >= 0 ? GRPC_PREFIX_BYTES : 0);
   }
 
   /** Feeds received bytes; calls the handler once per complete message. */
@@ -95,6 +95,7 @@ export class GrpcFrameDecoder {
   }
 
   #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     const first = this.#chunks[0];
     if (first.byteLength >= n) {
       this.#buffered -= n;
