@@ -1,0 +1,38 @@
+import type { TransportFactory } from "../rpc/transport-registry.js";
+import { createResolver } from "../registry/create-resolver.js";
+import { createChannel, type Channel } from "./channel.js";
+import { createBalancer } from "./create-balancer.js";
+
+/** Query parameters a channel target reads itself; the rest go to the resolver (registry metadata filters, `transport`). */
+const CHANNEL_PARAMS = ["balancer", "hashHeader"] as const;
+
+/**
+ * Creates a {@link Channel} for a target URL:
+ * `registry:///SERVICE[?transport=…&zone=…]`, `static:///URL1,URL2` or
+ * `dns:///host:port` (resolved by the registry module's `createResolver`),
+ * plus the channel's own parameters `balancer` (`round_robin` default,
+ * `least_request`, `ring_hash`, `weighted_round_robin`) and `hashHeader`
+ * (ring hash key, default `x-hash-key`). Every other option has its default
+ * (see {@link ChannelOptions}); build the channel with {@link createChannel}
+ * to set them.
+ *
+ * @throws FerryError INVALID_ARGUMENT for a malformed target, service name or balancer.
+ */
+export function channelFromTarget(target: string | URL): Channel {
+  const url = new URL(typeof target === "string" ? target : target.href);
+  const name = url.searchParams.get("balancer") ?? "round_robin";
+  const balancer = createBalancer(name, { hashHeader: url.searchParams.get("hashHeader") ?? undefined });
+  const href = url.href;
+  for (const p of CHANNEL_PARAMS) url.searchParams.delete(p);
+  return createChannel({ resolver: createResolver(url.href), balancer, target: href });
+}
+
+/**
+ * The transport factory of the `registry:`, `static:` and `dns:` target
+ * schemes (registered as built-in lazy entries of the transport registry), so
+ * that `createClient(Service, "registry:///shop.v1.InventoryService")` builds
+ * a channel on its first call.
+ */
+export const channelScheme: TransportFactory = {
+  client: (url) => channelFromTarget(url),
+};
