@@ -1,6 +1,8 @@
 import { createClient, createServer, type ClientTransport } from "../../src/index.js";
 import { EchoService } from "../../test/gen/ferry/test/v1/echo_pb.js";
-import type { BenchClient, BenchServer } from "./contender-api.js";
+import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
+import { NotAvailableError, type BenchClient, type BenchServer } from "./contender-api.js";
+import { echoBenchClient } from "./echo-client.js";
 import { echoHandlers } from "./echo-handlers.js";
 
 /**
@@ -10,23 +12,34 @@ import { echoHandlers } from "./echo-handlers.js";
  * `startFerryServer("scheme://…")` and `ferryBenchClient(transport)`.
  */
 
-/** Starts a Ferry server with EchoService listening on `url` (e.g. `grpc://127.0.0.1:0`). `local` is the Server. */
+/** Whether `err` says the URL's transport does not exist (scheme not registered, or its module not written). */
+function isMissingTransport(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (err as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" || /unknown transport scheme/.test(err.message);
+}
+
+/**
+ * Starts a Ferry server with EchoService listening on `url` (e.g.
+ * `grpc://127.0.0.1:0`). `local` is the Server. Rejects with
+ * NotAvailableError when the URL's transport does not exist yet.
+ */
 export async function startFerryServer(url: string): Promise<BenchServer> {
   const server = createServer().service(EchoService, echoHandlers);
-  const address = await server.listen(url);
-  return { address: address.url, local: server, close: () => server.shutdown(1000) };
+  try {
+    const address = await server.listen(url);
+    return { address: address.url, local: server, close: () => server.shutdown(1000) };
+  } catch (err) {
+    if (isMissingTransport(err)) throw new NotAvailableError(`not available yet (no ${new URL(url).protocol}// transport in src/)`);
+    throw err;
+  }
+}
+
+/** A {@link BenchClient} over the Ferry client transport for the URL `address` (the server's listening URL). */
+export async function connectFerryUrl(address: string): Promise<BenchClient> {
+  return ferryBenchClient(await clientTransportFromUrl(address));
 }
 
 /** A {@link BenchClient} calling EchoService through a Ferry client over `transport`. */
 export function ferryBenchClient(transport: ClientTransport): BenchClient {
-  const client = createClient(EchoService, transport);
-  return {
-    unary: async (payload) => (await client.echo({ payload })).payload.length,
-    serverStream: async (count, payload) => {
-      let received = 0;
-      for await (const _ of client.serverStream({ payload, count })) received++;
-      return received;
-    },
-    close: () => transport.close(),
-  };
+  return echoBenchClient(createClient(EchoService, transport), () => transport.close());
 }
