@@ -4,6 +4,8 @@
  *   --http-port N             HTTP JSON API port (default 8080)
  *   --host H                  interface to bind (default 127.0.0.1)
  *   --payment-failure-rate R  share of payments that fail, 0–1 (default 0)
+ *   --transport T             how services call each other: inproc (default) or native
+ *                             (Ferry's native protocol on a loopback port)
  */
 import { parseArgs } from "node:util";
 import { startShop } from "./shop.js";
@@ -28,10 +30,11 @@ const { values } = (() => {
         "http-port": { type: "string" },
         host: { type: "string" },
         "payment-failure-rate": { type: "string" },
+        transport: { type: "string" },
       },
     });
   } catch (err) {
-    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R]`);
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native]`);
   }
 })();
 
@@ -41,7 +44,10 @@ const host = values.host ?? "127.0.0.1";
 const rate = Number(values["payment-failure-rate"] ?? "0");
 if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 and 1, got "${values["payment-failure-rate"]}"`);
 
-const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate }).catch((err: NodeJS.ErrnoException) => {
+const transport = values.transport ?? "inproc";
+if (transport !== "inproc" && transport !== "native") fail(`--transport must be inproc or native, got "${transport}"`);
+
+const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") {
     const port = (err as { port?: number }).port;
     const flag = port === grpcPort ? "--grpc-port" : "--http-port";
@@ -53,7 +59,7 @@ const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rat
 const api = shop.httpUrl;
 console.log(`Ferry shop is running
   gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
-  HTTP  ${api}
+  HTTP  ${api}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 Try:
   curl ${api}/v1/products
   curl -X POST ${api}/v1/carts/ann/items -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'

@@ -31,10 +31,10 @@ async function stockOf(shop: Shop, sku: string): Promise<number> {
   return json.products.find((p: { sku: string }) => p.sku === sku).stock;
 }
 
-describe("shop over HTTP", () => {
+describe.each(["inproc", "native"] as const)("shop over HTTP, services calling each other over %s", (internalTransport) => {
   let shop: Shop;
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+    shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, internalTransport });
   });
   afterAll(() => shop.close(100));
 
@@ -111,10 +111,10 @@ describe("shop over HTTP", () => {
   });
 });
 
-describe("shop payment failure", () => {
+describe.each(["inproc", "native"] as const)("shop payment failure, %s", (internalTransport) => {
   let shop: Shop;
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, paymentFailureRate: 1, logger: quiet });
+    shop = await startShop({ grpcPort: 0, httpPort: 0, paymentFailureRate: 1, logger: quiet, internalTransport });
   });
   afterAll(() => shop.close(100));
 

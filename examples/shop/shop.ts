@@ -1,4 +1,5 @@
 import { createClient, createInProcessTransport, createServer, type ClientTransport, type Logger, type Server } from "../../src/index.js";
+import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
 import { createGateway, type Gateway } from "../../src/gateway/index.js";
 import { seedCatalog } from "./catalog.js";
 import { createCartService } from "./cart-service.js";
@@ -23,6 +24,12 @@ export interface ShopOptions {
   httpPort?: number;
   /** Share of payments that fail, 0–1. Default 0. */
   paymentFailureRate?: number;
+  /**
+   * How the services call each other (and how the HTTP gateway calls them):
+   * `"inproc"` (default, no sockets) or `"native"` (Ferry's native protocol
+   * over a loopback TCP port, as separate processes would).
+   */
+  internalTransport?: "inproc" | "native";
   /** Random source for the payment failures, for tests. */
   random?: () => number;
   logger?: Logger;
@@ -36,6 +43,8 @@ export interface Shop {
   readonly grpcUrl: string;
   /** `http://host:port` */
   readonly httpUrl: string;
+  /** `native://127.0.0.1:port` when the services call each other over the native transport. */
+  readonly nativeUrl: string | undefined;
   /** Graceful stop: the HTTP API and the gRPC port stop accepting, in-flight calls finish (up to `graceMs`). */
   close(graceMs?: number): Promise<void>;
 }
@@ -48,7 +57,14 @@ export interface Shop {
 export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const host = options.host ?? "127.0.0.1";
   const server = createServer({ logger: options.logger });
-  const local: ClientTransport = createInProcessTransport(server);
+  let nativeUrl: string | undefined;
+  let local: ClientTransport = createInProcessTransport(server);
+  if (options.internalTransport === "native") {
+    nativeUrl = (await server.listen("native://127.0.0.1:0")).url;
+    local = await clientTransportFromUrl(nativeUrl);
+  } else if (options.internalTransport !== undefined && options.internalTransport !== "inproc") {
+    throw new RangeError(`internal transport must be "inproc" or "native", got "${String(options.internalTransport)}"`);
+  }
   const inventory = createClient(InventoryService, local);
   const cart = createClient(CartService, local);
   const payment = createClient(PaymentService, local);
@@ -65,6 +81,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     httpUrl = await gateway.listen(options.httpPort ?? 8080, host);
   } catch (err) {
     await server.shutdown(0);
+    await local.close();
     throw err;
   }
   return {
@@ -72,9 +89,11 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     gateway,
     grpcUrl,
     httpUrl,
+    nativeUrl,
     async close(graceMs = 5000) {
       await gateway.close();
       await server.shutdown(graceMs);
+      await local.close();
     },
   };
 }
