@@ -39,6 +39,7 @@ export class EtcdFeed implements ServiceFeed {
   readonly #service: string;
   readonly #sink: InstanceSink;
   #watcher: Watcher | undefined;
+  #wake: (() => void) | undefined;
   #closed = false;
   readonly #started: Promise<void>;
 
@@ -47,22 +48,40 @@ export class EtcdFeed implements ServiceFeed {
     this.#prefix = prefix;
     this.#service = service;
     this.#sink = sink;
-    this.#started = this.#start().catch((error: unknown) => {
-      if (!this.#closed) sink.error(new FerryError(Code.UNAVAILABLE, `etcd registry: cannot watch ${service}: ${(error as Error).message}`, { cause: error }));
-    });
+    this.#started = this.#startWithRetry();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#wake?.();
     await this.#started;
     await this.#watcher?.cancel();
+  }
+
+  /** Retries the first read and watch creation after a failure (1 s, doubling, up to 30 s); afterwards the etcd3 watcher reconnects by itself. */
+  async #startWithRetry(): Promise<void> {
+    for (let failures = 0; !this.#closed; failures++) {
+      try {
+        return await this.#start();
+      } catch (error) {
+        if (this.#closed) return;
+        this.#sink.error(new FerryError(Code.UNAVAILABLE, `etcd registry: cannot watch ${this.#service}: ${(error as Error).message}`, { cause: error }));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(30_000, 1000 * 2 ** failures));
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
   }
 
   async #start(): Promise<void> {
     const keyPrefix = servicePrefix(this.#prefix, this.#service);
     const { instances, revision } = await readEtcdService(this.#client, this.#prefix, this.#service);
     if (this.#closed) return;
-    for (const instance of instances) this.#sink.upsert(instance);
+    this.#sink.replaceAll(instances);
     this.#sink.ready();
     const watcher = await this.#client.watch().prefix(keyPrefix).startRevision(String(BigInt(revision) + 1n)).create();
     this.#watcher = watcher;

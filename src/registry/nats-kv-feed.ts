@@ -80,15 +80,14 @@ export class NatsKvFeed implements ServiceFeed {
   #timer: NodeJS.Timeout | undefined;
   #stop: (() => void) | undefined;
   #closed = false;
+  #failures = 0;
   readonly #done: Promise<void>;
 
   constructor(kv: KV, service: string, sink: InstanceSink) {
     this.#kv = kv;
     this.#service = service;
     this.#sink = sink;
-    this.#done = this.#run().catch((error: unknown) => {
-      if (!this.#closed) sink.error(error);
-    });
+    this.#done = this.#loop();
   }
 
   async close(): Promise<void> {
@@ -98,13 +97,35 @@ export class NatsKvFeed implements ServiceFeed {
     await this.#done;
   }
 
+  /** Runs the read-then-watch cycle, restarting it after a failure (1 s, doubling, up to 30 s). */
+  async #loop(): Promise<void> {
+    while (!this.#closed) {
+      try {
+        await this.#run();
+      } catch (error) {
+        if (this.#closed) return;
+        this.#sink.error(error);
+        const delayMs = Math.min(30_000, 1000 * 2 ** this.#failures++);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.#stop = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
   async #run(): Promise<void> {
     const status = await this.#kv.status();
     const lastSeq = status.streamInfo.state.last_seq;
     const initial = await readService(this.#kv, this.#service);
     if (this.#closed) return;
+    for (const id of [...this.#live.keys()]) if (!initial.has(id)) this.#apply(id, undefined);
     for (const live of initial.values()) this.#apply(live.instance.instanceId, live);
     this.#sink.ready();
+    this.#failures = 0;
     const iter = await this.#kv.watch({ key: serviceKeyFilter(this.#service), resumeFromRevision: lastSeq + 1 });
     this.#stop = () => iter.stop();
     if (this.#closed) return iter.stop();

@@ -1,3 +1,4 @@
+import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
 import { sameInstance, sortInstances } from "./instance-validation.js";
@@ -13,7 +14,7 @@ export interface InstanceSink {
   replaceAll(instances: readonly ServiceInstance[]): void;
   /** Marks the initial list complete: listeners get their `"snapshot"`. Later calls are ignored. */
   ready(): void;
-  /** Reports a backend failure to the listeners. */
+  /** Reports a backend failure to the listeners (a non-FerryError becomes UNAVAILABLE). */
   error(error: unknown): void;
 }
 
@@ -127,7 +128,10 @@ export class ServiceWatchHub {
         emit("snapshot");
       },
       error: (error) => {
-        const err = FerryError.from(error);
+        const err =
+          error instanceof FerryError
+            ? error
+            : new FerryError(Code.UNAVAILABLE, `registry watch of ${service} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
         for (const listener of [...entry.listeners]) {
           try {
             listener.onError?.(err);
