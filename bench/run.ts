@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     process.exit(err.message === "" ? 0 : 2);
   }
   const socketDir = mkdtempSync(join(tmpdir(), "ferry-bench-"));
+  process.on("exit", () => rmSync(socketDir, { recursive: true, force: true }));
   try {
     const conditions = readConditions({ runs: options.runs, seconds: options.seconds, warmupSeconds: options.warmupSeconds });
     const tables = await runAll(options, socketDir);
@@ -63,7 +64,6 @@ async function main(): Promise<void> {
     }
   } finally {
     killAll();
-    rmSync(socketDir, { recursive: true, force: true });
   }
 }
 
