@@ -1,0 +1,183 @@
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+import type { Logger } from "../../util/logger.js";
+import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
+import { topicMatches } from "../topic.js";
+import type { AmqpConnection } from "./amqp-connection.js";
+import { bindingKeyFor, classicAttemptHeader, deliveryAttemptOf, ferryHeadersOf, queueArguments, queueNameFor } from "./amqp-topology.js";
+
+/** What an {@link AmqpConsumer} needs. */
+export interface AmqpConsumerInit {
+  readonly connection: AmqpConnection;
+  readonly spec: ConsumerSpec;
+  readonly sink: DeliverySink;
+  readonly exchange: string;
+  readonly queueType: "quorum" | "classic";
+  readonly logger: Logger;
+  /** Republishes a message to a queue with publisher confirms (classic queues' counted nack). */
+  readonly sendToQueue: (queue: string, msg: ConsumeMessage, headers: Record<string, unknown>) => Promise<void>;
+}
+
+/**
+ * A consumer group member on RabbitMQ: its own channel with `basic.qos`
+ * prefetch = `spec.prefetch`, consuming (manual ack) from the group's
+ * durable queue, which is bound to the topic exchange with the topic as
+ * binding key. After the connection is re-established it reopens its channel,
+ * redeclares the topology and consumes again; deliveries of the old channel
+ * were returned to the queue by the broker, so settling them is a no-op.
+ */
+export class AmqpConsumer implements AdapterConsumer {
+  readonly #init: AmqpConsumerInit;
+  readonly #queue: string;
+  #channel: Channel | undefined;
+  #consumerTag: string | undefined;
+  #stopped = false;
+  #closed = false;
+  #unlisten: () => void = () => {};
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(init: AmqpConsumerInit) {
+    this.#init = init;
+    this.#queue = queueNameFor(init.exchange, init.spec.group, init.spec.topic);
+  }
+
+  /** Declares the exchange, the group's queue and its binding, and starts consuming. Raises UNAVAILABLE or FAILED_PRECONDITION. */
+  async start(): Promise<void> {
+    await this.#attach(this.#init.connection.require());
+    this.#unlisten = this.#init.connection.onConnect((model) => void this.#reattach(model));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#unlisten();
+    clearTimeout(this.#retry);
+    const [channel, tag] = [this.#channel, this.#consumerTag];
+    if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.#closed = true;
+    const channel = this.#channel;
+    this.#channel = undefined;
+    await channel?.close().catch(() => {});
+  }
+
+  async #attach(model: ChannelModel): Promise<void> {
+    const { spec, exchange, queueType, connection } = this.#init;
+    let channel: Channel;
+    try {
+      channel = await model.createChannel();
+    } catch (err) {
+      throw new FerryError(Code.UNAVAILABLE, `cannot open an AMQP channel: ${(err as Error).message}`, { cause: err });
+    }
+    channel.on("error", (err: Error) => this.#init.logger.warn({ err, queue: this.#queue }, "AMQP consumer channel error"));
+    channel.on("close", () => this.#channelClosed(channel));
+    try {
+      await channel.prefetch(spec.prefetch, false);
+      await channel.assertExchange(exchange, "topic", { durable: true });
+      await channel.assertQueue(this.#queue, { durable: true, arguments: queueArguments(queueType, connection.serverVersion()) });
+      await channel.bindQueue(this.#queue, exchange, bindingKeyFor(spec.topic));
+      this.#channel = channel;
+      const { consumerTag } = await channel.consume(this.#queue, (msg) => this.#onMessage(channel, msg), { noAck: false });
+      this.#consumerTag = consumerTag;
+    } catch (err) {
+      this.#channel = undefined;
+      await channel.close().catch(() => {});
+      const code = (err as { code?: number }).code === 406 ? Code.FAILED_PRECONDITION : Code.UNAVAILABLE;
+      throw new FerryError(code, `cannot consume from AMQP queue "${this.#queue}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #reattach(model: ChannelModel): Promise<void> {
+    if (this.#stopped || this.#init.connection.current() !== model) return;
+    try {
+      await this.#attach(model);
+    } catch (err) {
+      this.#init.logger.warn({ err, queue: this.#queue }, "AMQP consumer could not resume; retrying");
+      this.#retry = setTimeout(() => {
+        const current = this.#init.connection.current();
+        if (current !== undefined) void this.#reattach(current);
+      }, 500);
+    }
+  }
+
+  #channelClosed(channel: Channel): void {
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
+    this.#consumerTag = undefined;
+    // A channel closed on its own while the connection lives (e.g. a channel error): reopen it.
+    const model = this.#init.connection.current();
+    if (!this.#stopped && !this.#closed && model !== undefined) void this.#reattach(model);
+  }
+
+  #onMessage(channel: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled the consumer (queue deleted): report it; the channel stays for settling.
+      this.#init.sink.error(new FerryError(Code.UNAVAILABLE, `AMQP queue "${this.#queue}" cancelled the consumer (deleted?)`));
+      return;
+    }
+    if (this.#stopped) {
+      safe(() => channel.nack(msg, false, true));
+      return;
+    }
+    const topic = msg.fields.routingKey;
+    if (!topicMatches(this.#init.spec.topic, topic)) {
+      // AMQP's `#` also matches zero tokens, Ferry's `>` does not.
+      safe(() => channel.ack(msg));
+      return;
+    }
+    this.#init.sink.deliver(this.#delivery(channel, msg, topic));
+  }
+
+  #delivery(channel: Channel, msg: ConsumeMessage, topic: string): RawDelivery {
+    const table = msg.properties.headers as Record<string, unknown> | undefined;
+    const attempt = deliveryAttemptOf(table, msg.fields.redelivered);
+    let settled = false;
+    const live = (): boolean => !settled && this.#channel === channel && !this.#closed;
+    return {
+      topic,
+      payload: msg.content,
+      headers: ferryHeadersOf(table),
+      sequence: "",
+      deliveryAttempt: attempt,
+      publishTimeMs: undefined,
+      ack: async () => {
+        if (live()) safe(() => channel.ack(msg));
+        settled = true;
+      },
+      nack: async () => {
+        if (!live()) return;
+        settled = true;
+        if (this.#init.queueType === "quorum") {
+          safe(() => channel.nack(msg, false, true));
+          return;
+        }
+        await this.#countedNack(channel, msg, attempt);
+      },
+    };
+  }
+
+  /** Classic queues do not count deliveries: requeue a copy carrying the failure count, then ack the original. */
+  async #countedNack(channel: Channel, msg: ConsumeMessage, attempt: number): Promise<void> {
+    const headers = { ...(msg.properties.headers as Record<string, unknown>), [classicAttemptHeader]: String(attempt) };
+    try {
+      await this.#init.sendToQueue(this.#queue, msg, headers);
+    } catch {
+      safe(() => channel.nack(msg, false, true));
+      return;
+    }
+    safe(() => channel.ack(msg));
+  }
+}
+
+/** Runs a settle operation that may throw on a channel closed in the meantime (the broker then requeues the message). */
+function safe(op: () => void): void {
+  try {
+    op();
+  } catch {
+    // channel closed: the broker returns the message to the queue
+  }
+}

@@ -1,0 +1,47 @@
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+import type { AmqpQueueType } from "./amqp-topology.js";
+
+/**
+ * Options of the `amqp://` adapter, from `BrokerOptions.adapterOptions` or,
+ * with the same names, the broker URL's query
+ * (`amqp://guest:guest@127.0.0.1:5672?exchange=shop&queueType=quorum`).
+ * Other query parameters (`heartbeat`, `frameMax`, …) go to amqplib.
+ */
+export interface AmqpAdapterOptions {
+  /** The topic exchange of this namespace (durable, type `topic`). Default `"ferry"`. */
+  readonly exchange: string;
+  /** Queue type of consumer groups' queues. Default `"auto"` (quorum on RabbitMQ ≥ 3.8). */
+  readonly queueType: AmqpQueueType;
+  /** Largest message (payload plus headers) accepted by `publish`, in bytes. Default 128 MiB, RabbitMQ's default `max_message_size`. */
+  readonly maxMessageBytes: number;
+}
+
+const ownKeys = ["exchange", "queueType", "maxMessageBytes"] as const;
+
+/** Reads and checks the adapter's options; raises INVALID_ARGUMENT naming the bad one. Returns the URL for amqplib without them. */
+export function parseAmqpOptions(url: URL, adapterOptions: Readonly<Record<string, unknown>>): { options: AmqpAdapterOptions; connectUrl: string } {
+  const raw: Record<string, unknown> = {};
+  const connect = new URL(url.href);
+  for (const key of ownKeys) {
+    const fromQuery = connect.searchParams.get(key);
+    if (fromQuery !== null) raw[key] = fromQuery;
+    connect.searchParams.delete(key);
+    if (adapterOptions[key] !== undefined) raw[key] = adapterOptions[key];
+  }
+  const exchange = String(raw.exchange ?? "ferry");
+  if (!/^[A-Za-z0-9_.:-]{1,127}$/.test(exchange) || exchange.startsWith("amq.")) {
+    throw invalid(`exchange "${exchange}" is invalid: 1–127 letters, digits, "_", ".", ":" or "-", not starting with "amq."`);
+  }
+  const queueType = String(raw.queueType ?? "auto");
+  if (queueType !== "auto" && queueType !== "quorum" && queueType !== "classic") {
+    throw invalid(`queueType "${queueType}" is invalid: use "auto", "quorum" or "classic"`);
+  }
+  const maxMessageBytes = Number(raw.maxMessageBytes ?? 128 * 1024 * 1024);
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) throw invalid("maxMessageBytes must be an integer ≥ 1");
+  return { options: { exchange, queueType, maxMessageBytes }, connectUrl: connect.href };
+}
+
+function invalid(message: string): FerryError {
+  return new FerryError(Code.INVALID_ARGUMENT, `amqp adapter: ${message}`);
+}

@@ -1,0 +1,262 @@
+import { context } from "@opentelemetry/api";
+import { decodeBinary } from "../contract/codec.js";
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
+import type { Logger } from "../util/logger.js";
+import type { AdapterConsumer, BrokerAdapter, RawDelivery } from "./adapter.js";
+import { backoffDelayMs } from "./backoff.js";
+import type { Delivery, MessageHandler } from "./delivery.js";
+import { extractTraceContext, FerryHeader } from "./headers.js";
+import type { ResolvedSubscribeOptions } from "./subscribe-options.js";
+import { deadLetterTopicFor, type Topic } from "./topic.js";
+import { KeyedQueue } from "./keyed-queue.js";
+
+/** Options of {@link Subscription.stop}. */
+export interface StopOptions {
+  /**
+   * How long to wait for running handlers, in ms. Defaults to 30000. When it
+   * expires, their `delivery.signal` fires and `stop()` resolves without
+   * acking them: the broker redelivers them (nothing is lost).
+   */
+  timeoutMs?: number;
+}
+
+/** A running subscription, returned by `Broker.subscribe`. */
+export interface Subscription {
+  /** The subscribed topic name (may be a wildcard). */
+  readonly topic: string;
+  /** The consumer group. */
+  readonly group: string;
+  /** Handlers running now. */
+  readonly inFlight: number;
+  /**
+   * Graceful stop: no new handler starts; messages received but not started
+   * go back to the broker at once (nack without delay) for the group's other
+   * members; running handlers finish and are acked or nacked as usual.
+   * Idempotent; resolves when done.
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+/** What a {@link SubscriptionRunner} needs. */
+export interface SubscriptionRunnerInit {
+  adapter: BrokerAdapter;
+  topic: Topic;
+  options: ResolvedSubscribeOptions;
+  handler: MessageHandler;
+  logger: Logger;
+  onStopped(runner: SubscriptionRunner): void;
+}
+
+/**
+ * Ferry's delivery semantics, written once for every adapter: decode, header
+ * filter, handler with per-key ordering and a concurrency limit, ack on
+ * return, nack with exponential backoff on throw, dead-letter after
+ * `maxDeliveries` or on an undecodable payload (reason in headers), ack-timer
+ * extension while a handler runs, graceful stop.
+ */
+export class SubscriptionRunner implements Subscription {
+  readonly #init: SubscriptionRunnerInit;
+  readonly #queue = new KeyedQueue<RawDelivery>();
+  readonly #held = new Map<RawDelivery, NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #consumer: AdapterConsumer | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(init: SubscriptionRunnerInit) {
+    this.#init = init;
+  }
+
+  get topic(): string {
+    return this.#init.topic.name;
+  }
+
+  get group(): string {
+    return this.#init.options.group;
+  }
+
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  /** Creates or joins the consumer group and starts delivering. */
+  async start(): Promise<void> {
+    const { options, topic, adapter } = this.#init;
+    this.#consumer = await adapter.consume(
+      {
+        topic: topic.name,
+        group: options.group,
+        startAt: options.startAt,
+        prefetch: options.prefetch,
+        ackTimeoutMs: options.ackTimeoutMs,
+        maxDeliveries: options.maxDeliveries,
+      },
+      {
+        deliver: (d) => this.#accept(d),
+        error: (err) => this.#init.logger.error({ err, topic: topic.name, group: options.group }, "consumer failed"),
+      },
+    );
+  }
+
+  stop(options: StopOptions = {}): Promise<void> {
+    return (this.#stopping ??= this.#stop(options.timeoutMs ?? 30_000));
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    await this.#consumer?.stop().catch((err: unknown) => this.#log(err, "consumer stop failed"));
+    for (const d of this.#queue.drain()) void this.#settle(() => d.nack(0));
+    for (const [d, timer] of this.#held) {
+      clearTimeout(timer);
+      void this.#settle(() => d.nack(0));
+    }
+    this.#held.clear();
+    if (this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([Promise.allSettled([...this.#running]), expired]);
+      clearTimeout(timer);
+      if (this.#running.size > 0) this.#abort.abort(new FerryError(Code.CANCELLED, "subscription stopped"));
+    }
+    await this.#consumer?.close().catch((err: unknown) => this.#log(err, "consumer close failed"));
+    this.#init.onStopped(this);
+  }
+
+  #accept(delivery: RawDelivery): void {
+    if (this.#stopping !== undefined) {
+      void this.#settle(() => delivery.nack(0));
+      return;
+    }
+    this.#queue.push(delivery.headers[FerryHeader.orderingKey], delivery);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#stopping === undefined && this.#running.size < this.#init.options.concurrency) {
+      const next = this.#queue.take();
+      if (next === undefined) return;
+      const run = this.#process(next.item).finally(() => {
+        this.#running.delete(run);
+        this.#queue.release(next.key);
+        this.#pump();
+      });
+      this.#running.add(run);
+    }
+  }
+
+  async #process(raw: RawDelivery): Promise<void> {
+    const { options, topic } = this.#init;
+    if (!this.#wanted(raw)) return this.#settle(() => raw.ack());
+    let message;
+    try {
+      message = decodeBinary(topic.schema, raw.payload);
+    } catch (err) {
+      const reason = new FerryError(Code.DATA_LOSS, `undecodable payload: ${(err as Error).message}`);
+      return this.#deadLetter(raw, reason);
+    }
+    const stopExtending = this.#extendWhileRunning(raw);
+    try {
+      const delivery = this.#delivery(raw);
+      await context.with(extractTraceContext(raw.headers), () => this.#init.handler(message, delivery));
+    } catch (err) {
+      stopExtending();
+      if (raw.deliveryAttempt >= options.maxDeliveries) return this.#deadLetter(raw, err);
+      return this.#nackLater(raw, backoffDelayMs(options.backoff, raw.deliveryAttempt));
+    }
+    stopExtending();
+    return this.#settle(() => raw.ack());
+  }
+
+  /** False for messages this subscription acks unseen: header filter mismatch, or re-driven for another group. */
+  #wanted(raw: RawDelivery): boolean {
+    const redriveGroup = raw.headers[FerryHeader.redriveGroup];
+    if (redriveGroup !== undefined && redriveGroup !== this.#init.options.group) return false;
+    const filter = this.#init.options.filter;
+    if (filter === undefined) return true;
+    return Object.entries(filter).every(([k, v]) => raw.headers[k] === v);
+  }
+
+  #delivery(raw: RawDelivery): Delivery {
+    const h = raw.headers;
+    const publishTimeMs = raw.publishTimeMs ?? (Number(h[FerryHeader.publishTime]) || Date.now());
+    const remaining = h[FerryHeader.deadlineMs] === undefined ? undefined : Number(h[FerryHeader.deadlineMs]);
+    const sentAt = Number(h[FerryHeader.publishTime]) || publishTimeMs;
+    return {
+      messageId: h[FerryHeader.messageId] ?? "",
+      deliveryAttempt: raw.deliveryAttempt,
+      publishTime: new Date(publishTimeMs),
+      headers: h,
+      topic: raw.topic,
+      orderingKey: h[FerryHeader.orderingKey],
+      sequence: raw.sequence,
+      deadline: remaining === undefined || !Number.isFinite(remaining) ? undefined : sentAt + remaining,
+      signal: this.#abort.signal,
+    };
+  }
+
+  #extendWhileRunning(raw: RawDelivery): () => void {
+    if (raw.extend === undefined) return () => {};
+    const timer = setInterval(() => void raw.extend?.().catch(() => {}), Math.max(50, this.#init.options.ackTimeoutMs / 3));
+    return () => clearInterval(timer);
+  }
+
+  #nackLater(raw: RawDelivery, delayMs: number): Promise<void> {
+    if (this.#init.adapter.capabilities.delayedNack || delayMs === 0 || this.#stopping !== undefined) {
+      return this.#settle(() => raw.nack(delayMs));
+    }
+    // The broker cannot delay a redelivery: keep the message (and its prefetch slot) until the delay passed.
+    this.#held.set(raw, setTimeout(() => {
+      this.#held.delete(raw);
+      void this.#settle(() => raw.nack(0));
+    }, delayMs));
+    return Promise.resolve();
+  }
+
+  async #deadLetter(raw: RawDelivery, err: unknown): Promise<void> {
+    const { adapter, options, topic } = this.#init;
+    const error = err instanceof FerryError ? err : FerryError.from(err, Code.UNKNOWN);
+    const reason = err instanceof Error && !(err instanceof FerryError) ? err.message : error.rawMessage;
+    const messageId = raw.headers[FerryHeader.messageId] ?? "";
+    const headers: Record<string, string> = {
+      ...raw.headers,
+      [FerryHeader.deadLetterReason]: asciiHeader(reason || error.message),
+      [FerryHeader.deadLetterCode]: Code[error.code],
+      [FerryHeader.deadLetterTopic]: raw.topic,
+      [FerryHeader.deadLetterGroup]: options.group,
+      [FerryHeader.deadLetterAttempts]: String(raw.deliveryAttempt),
+      [FerryHeader.deadLetterTime]: String(Date.now()),
+    };
+    delete headers[FerryHeader.redriveGroup];
+    try {
+      await adapter.publish({
+        topic: deadLetterTopicFor(topic, raw.topic),
+        payload: raw.payload,
+        headers,
+        messageId,
+        dedupId: `dl.${options.group}.${raw.topic}.${raw.sequence || messageId}`,
+        orderingKey: raw.headers[FerryHeader.orderingKey],
+      });
+    } catch (publishErr) {
+      this.#log(publishErr, "dead-letter publish failed; the message will be redelivered");
+      return this.#nackLater(raw, backoffDelayMs(options.backoff, raw.deliveryAttempt));
+    }
+    return this.#settle(() => raw.ack());
+  }
+
+  async #settle(op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      this.#log(err, "ack/nack failed; the broker will redeliver the message");
+    }
+  }
+
+  #log(err: unknown, msg: string): void {
+    this.#init.logger.warn({ err, topic: this.#init.topic.name, group: this.#init.options.group }, msg);
+  }
+}
+
+/** Header values must be printable ASCII: replaces other characters and bounds the length. */
+function asciiHeader(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 1024);
+}
