@@ -14,7 +14,7 @@ export type { Balancer, BalancedSubchannel, BalancerPicker } from "./balancer.js
 export { createBalancer, type BalancerConfig, type BalancerName } from "./create-balancer.js";
 export { createRoundRobinBalancer } from "./round-robin.js";
 export { createLeastRequestBalancer, DEFAULT_CHOICE_COUNT, type LeastRequestOptions } from "./least-request.js";
-export { createRingHashBalancer, DEFAULT_HASH_HEADER, DEFAULT_MIN_RING_SIZE, type RingHashOptions } from "./ring-hash.js";
+export { createRingHashBalancer, DEFAULT_HASH_HEADER, DEFAULT_VIRTUAL_NODES, type RingHashOptions } from "./ring-hash.js";
 export { createWeightedRoundRobinBalancer } from "./weighted-round-robin.js";
 export {
   DEFAULT_OUTLIER_FAILURE_CODES,

@@ -12,17 +12,23 @@ export interface RingHashOptions {
    * of the ring (as gRFC A42 does when a request has no hash).
    */
   hashHeader?: string;
-  /** Smallest number of ring entries (virtual nodes) over all endpoints; integer 1…1,048,576. Default 1,024 (gRFC A42). */
-  minRingSize?: number;
+  /**
+   * Ring entries (virtual nodes) per unit of endpoint weight; integer
+   * 1…65,536. Default 160 (Ketama's). Each endpoint gets
+   * `max(1, round(weight × virtualNodes))` entries, at most 65,536: a count
+   * that does not depend on the other endpoints, so adding or removing one
+   * endpoint moves only the keys it gains or loses.
+   */
+  virtualNodes?: number;
   /** Source of uniform numbers in [0, 1) for calls without a key. Default `Math.random`. */
   random?: () => number;
 }
 
 /** Default {@link RingHashOptions.hashHeader}. */
 export const DEFAULT_HASH_HEADER = "x-hash-key";
-/** Default {@link RingHashOptions.minRingSize} (gRFC A42's `minimum_ring_size`). */
-export const DEFAULT_MIN_RING_SIZE = 1024;
-const MAX_RING_SIZE = 1 << 20;
+/** Default {@link RingHashOptions.virtualNodes}. */
+export const DEFAULT_VIRTUAL_NODES = 160;
+const MAX_NODES = 65_536;
 
 interface Ring<S> {
   readonly hashes: Uint32Array;
@@ -38,20 +44,24 @@ interface Ring<S> {
  * ejected) only the keys it owned move — to the next node's owners — while
  * every other key stays where it was.
  *
- * @throws FerryError INVALID_ARGUMENT for a bad `hashHeader` or `minRingSize`.
+ * Unlike gRFC A42, which scales the ring to a minimum size and so shifts
+ * some keys between the remaining endpoints when the set changes, the
+ * number of entries per endpoint is fixed by its weight (Ketama's scheme).
+ *
+ * @throws FerryError INVALID_ARGUMENT for a bad `hashHeader` or `virtualNodes`.
  */
 export function createRingHashBalancer(options: RingHashOptions = {}): Balancer {
   const header = (options.hashHeader ?? DEFAULT_HASH_HEADER).toLowerCase();
-  const minRingSize = options.minRingSize ?? DEFAULT_MIN_RING_SIZE;
+  const virtualNodes = options.virtualNodes ?? DEFAULT_VIRTUAL_NODES;
   if (!/^[0-9a-z_.-]+$/.test(header)) throw new FerryError(Code.INVALID_ARGUMENT, `ring_hash: invalid hashHeader "${options.hashHeader}"`);
-  if (!Number.isInteger(minRingSize) || minRingSize < 1 || minRingSize > MAX_RING_SIZE) {
-    throw new FerryError(Code.INVALID_ARGUMENT, `ring_hash: minRingSize must be an integer in 1..${MAX_RING_SIZE}, got ${minRingSize}`);
+  if (!Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > MAX_NODES) {
+    throw new FerryError(Code.INVALID_ARGUMENT, `ring_hash: virtualNodes must be an integer in 1..${MAX_NODES}, got ${virtualNodes}`);
   }
   const random = options.random ?? Math.random;
   return {
     name: "ring_hash",
     createPicker<S extends BalancedSubchannel>(ready: readonly S[]): BalancerPicker<S> {
-      const ring = buildRing(ready, minRingSize);
+      const ring = buildRing(ready, virtualNodes);
       return {
         pick: (request: AnyRequest) => {
           const key = request.metadata.getText(header);
@@ -63,12 +73,11 @@ export function createRingHashBalancer(options: RingHashOptions = {}): Balancer 
   };
 }
 
-/** Virtual nodes per endpoint ∝ weight, at least one each, `minRingSize` in total (or a little more). */
-function buildRing<S extends BalancedSubchannel>(ready: readonly S[], minRingSize: number): Ring<S> {
-  const total = ready.reduce((sum, s) => sum + s.endpoint.weight, 0);
+/** `round(weight × virtualNodes)` entries per endpoint (1…65,536), at positions hashed from its URL. */
+function buildRing<S extends BalancedSubchannel>(ready: readonly S[], virtualNodes: number): Ring<S> {
   const entries: { hash: number; owner: S }[] = [];
   for (const s of ready) {
-    const count = Math.max(1, Math.ceil((s.endpoint.weight / total) * minRingSize));
+    const count = Math.min(MAX_NODES, Math.max(1, Math.round(s.endpoint.weight * virtualNodes)));
     for (let i = 0; i < count; i++) entries.push({ hash: hash32(`${s.endpoint.url}_${i}`), owner: s });
   }
   // Ties broken by URL so the ring does not depend on the order of `ready`.
