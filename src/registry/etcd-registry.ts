@@ -1,21 +1,11 @@
 import { Etcd3, type Lease } from "etcd3";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
-import { getDefaultLogger, type Logger } from "../util/logger.js";
+import { BackendRegistry, withoutInproc, type BackendLease, type EffectiveRegisterOptions } from "./backend-registry.js";
 import { EtcdFeed, readEtcdService, servicePrefix } from "./etcd-feed.js";
-import { HeartbeatRegistration } from "./heartbeat-registration.js";
-import { checkServiceName, encodeInstance, normalizeInstance, normalizeRegisterOptions, sortInstances } from "./instance-validation.js";
-import { withoutInproc } from "./nats-registry.js";
+import { encodeInstance } from "./instance-validation.js";
 import type { RegistryOptions } from "./registry-options.js";
-import type {
-  RegisterOptions,
-  Registration,
-  RegistryListener,
-  RegistryWatch,
-  ServiceInstance,
-  ServiceInstanceInit,
-  ServiceRegistry,
-} from "./service-registry.js";
+import type { RegistryListener, RegistryWatch, ServiceInstance } from "./service-registry.js";
 import { ServiceWatchHub } from "./service-watch-hub.js";
 
 /** Default key prefix of the etcd registry. */
@@ -45,35 +35,30 @@ export interface EtcdRegistryOptions extends RegistryOptions {
  * keep-alives, etcd expires the lease and deletes the key, and watchers see
  * the delete (etcd's documented lease semantics).
  */
-export class EtcdRegistry implements ServiceRegistry {
+export class EtcdRegistry extends BackendRegistry {
   readonly kind = "etcd";
   readonly #client: Etcd3;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #hub: ServiceWatchHub;
-  readonly #logger: Logger;
-  readonly #maxInstanceBytes: number | undefined;
-  readonly #registrations = new Set<Registration>();
-  #closed = false;
 
   /** Use {@link createEtcdRegistry}. */
   constructor(client: Etcd3, ownsClient: boolean, prefix: string, options: RegistryOptions) {
+    super(options);
     this.#client = client;
     this.#ownsClient = ownsClient;
     this.#prefix = prefix;
-    this.#logger = options.logger ?? getDefaultLogger();
-    this.#maxInstanceBytes = options.maxInstanceBytes;
-    this.#hub = new ServiceWatchHub((service, sink) => new EtcdFeed(client, prefix, service, sink), this.#logger);
+    this.#hub = new ServiceWatchHub((service, sink) => new EtcdFeed(client, prefix, service, sink), this.logger);
   }
 
-  async register(init: ServiceInstanceInit, options?: RegisterOptions): Promise<Registration> {
-    this.#checkOpen();
-    const instance = withoutInproc(normalizeInstance(init, this.#maxInstanceBytes));
-    const opts = normalizeRegisterOptions(options);
-    const ttlSeconds = Math.ceil(opts.ttlMs / 1000);
+  protected override prepare(instance: ServiceInstance): ServiceInstance {
+    return withoutInproc(instance);
+  }
+
+  protected async openLease(instance: ServiceInstance, options: EffectiveRegisterOptions): Promise<BackendLease> {
+    const ttlSeconds = Math.ceil(options.ttlMs / 1000);
     const key = `${servicePrefix(this.#prefix, instance.service)}${instance.instanceId}`;
     const value = encodeInstance(instance, ttlSeconds * 1000);
-    const what = `${instance.instanceId} of ${instance.service}`;
     let lease: Lease | undefined;
     const grantAndPut = async (): Promise<void> => {
       const next = this.#client.lease(ttlSeconds, { autoKeepAlive: false });
@@ -87,6 +72,7 @@ export class EtcdRegistry implements ServiceRegistry {
       lease?.release();
       lease = next;
     };
+    await grantAndPut();
     const renew = async (): Promise<void> => {
       try {
         if (lease === undefined || lease.revoked()) return await grantAndPut();
@@ -96,52 +82,20 @@ export class EtcdRegistry implements ServiceRegistry {
         await grantAndPut();
       }
     };
-    await this.#guard(grantAndPut, `register ${what}`);
-    const registration: Registration = new HeartbeatRegistration({
-      ...opts,
-      ttlMs: ttlSeconds * 1000,
-      service: instance.service,
-      instanceId: instance.instanceId,
-      logger: this.#logger,
-      renew: () => this.#guard(renew, `renew ${what}`),
-      deregister: () => this.#guard(async () => lease?.revoke(), `deregister ${what}`),
-      onClosed: () => this.#registrations.delete(registration),
-    });
-    this.#registrations.add(registration);
-    return registration;
+    return { ttlMs: ttlSeconds * 1000, renew, deregister: async () => lease?.revoke() };
   }
 
-  async resolve(service: string): Promise<readonly ServiceInstance[]> {
-    this.#checkOpen();
-    const name = checkServiceName(service);
-    const { instances } = await this.#guard(() => readEtcdService(this.#client, this.#prefix, name), `resolve ${name}`);
-    return sortInstances(instances);
+  protected async list(service: string): Promise<ServiceInstance[]> {
+    return (await readEtcdService(this.#client, this.#prefix, service)).instances;
   }
 
-  watch(service: string, listener: RegistryListener): RegistryWatch {
-    this.#checkOpen();
-    return this.#hub.watch(checkServiceName(service), listener);
+  protected watchService(service: string, listener: RegistryListener): RegistryWatch {
+    return this.#hub.watch(service, listener);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    await Promise.allSettled([...this.#registrations].map((r) => r.close()));
-    this.#closed = true;
+  protected async closeBackend(): Promise<void> {
     await this.#hub.close();
     if (this.#ownsClient) this.#client.close();
-  }
-
-  async #guard<T>(op: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await op();
-    } catch (error) {
-      if (error instanceof FerryError) throw error;
-      throw new FerryError(Code.UNAVAILABLE, `etcd registry: cannot ${what}: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "registry is closed");
   }
 }
 

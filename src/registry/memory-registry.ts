@@ -1,19 +1,7 @@
-import { Code } from "../rpc/code.js";
-import { FerryError } from "../rpc/ferry-error.js";
-import { getDefaultLogger, type Logger } from "../util/logger.js";
-import { HeartbeatRegistration } from "./heartbeat-registration.js";
-import { checkServiceName, normalizeInstance, normalizeRegisterOptions } from "./instance-validation.js";
+import { BackendRegistry, type BackendLease, type EffectiveRegisterOptions } from "./backend-registry.js";
 import { MemoryStore } from "./memory-store.js";
 import type { RegistryOptions } from "./registry-options.js";
-import type {
-  RegisterOptions,
-  Registration,
-  RegistryListener,
-  RegistryWatch,
-  ServiceInstance,
-  ServiceInstanceInit,
-  ServiceRegistry,
-} from "./service-registry.js";
+import type { RegistryListener, RegistryWatch, ServiceInstance } from "./service-registry.js";
 
 /** Options of {@link createMemoryRegistry}. */
 export interface MemoryRegistryOptions extends RegistryOptions {
@@ -25,74 +13,35 @@ export interface MemoryRegistryOptions extends RegistryOptions {
  * The embedded registry (`memory:`): instances live in this process's memory
  * (a {@link MemoryStore}), with the same TTL semantics as the distributed
  * backends — an instance not renewed within its TTL is removed and watchers
- * see it go. Events are delivered synchronously after each change.
+ * see it go. Events are delivered synchronously after each change. Unlike
+ * the distributed backends it keeps `inproc` endpoints.
  */
-export class MemoryRegistry implements ServiceRegistry {
+export class MemoryRegistry extends BackendRegistry {
   readonly kind = "memory";
   /** The store behind this client; pass it to another registry to share it. */
   readonly store: MemoryStore;
-  readonly #registrations = new Set<Registration>();
-  readonly #watches = new Set<RegistryWatch>();
-  readonly #logger: Logger;
-  readonly #maxInstanceBytes: number | undefined;
-  #closed = false;
 
   constructor(options: MemoryRegistryOptions = {}) {
-    this.#logger = options.logger ?? getDefaultLogger();
-    this.#maxInstanceBytes = options.maxInstanceBytes;
-    this.store = options.store ?? new MemoryStore(this.#logger);
+    super(options);
+    this.store = options.store ?? new MemoryStore(this.logger);
   }
 
-  async register(init: ServiceInstanceInit, options?: RegisterOptions): Promise<Registration> {
-    this.#checkOpen();
-    const instance = normalizeInstance(init, this.#maxInstanceBytes);
-    const opts = normalizeRegisterOptions(options);
+  protected async openLease(instance: ServiceInstance, options: EffectiveRegisterOptions): Promise<BackendLease> {
     const owner = {};
-    this.store.put(instance, owner, opts.ttlMs);
-    const registration: Registration = new HeartbeatRegistration({
-      ...opts,
-      service: instance.service,
-      instanceId: instance.instanceId,
-      logger: this.#logger,
-      renew: async () => {
-        this.#checkOpen();
-        this.store.put(instance, owner, opts.ttlMs);
-      },
-      deregister: async () => this.store.remove(instance.service, instance.instanceId, owner),
-      onClosed: () => this.#registrations.delete(registration),
-    });
-    this.#registrations.add(registration);
-    return registration;
+    const put = async (): Promise<void> => this.store.put(instance, owner, options.ttlMs);
+    await put();
+    return { renew: put, deregister: async () => this.store.remove(instance.service, instance.instanceId, owner) };
   }
 
-  async resolve(service: string): Promise<readonly ServiceInstance[]> {
-    this.#checkOpen();
-    return this.store.list(checkServiceName(service));
+  protected async list(service: string): Promise<ServiceInstance[]> {
+    return this.store.list(service);
   }
 
-  watch(service: string, listener: RegistryListener): RegistryWatch {
-    this.#checkOpen();
-    const inner = this.store.watch(checkServiceName(service), listener);
-    const watch: RegistryWatch = {
-      close: async () => {
-        this.#watches.delete(watch);
-        await inner.close();
-      },
-    };
-    this.#watches.add(watch);
-    return watch;
+  protected watchService(service: string, listener: RegistryListener): RegistryWatch {
+    return this.store.watch(service, listener);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    await Promise.all([...this.#registrations].map((r) => r.close()));
-    this.#closed = true;
-    await Promise.all([...this.#watches].map((w) => w.close()));
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "registry is closed");
-  }
+  protected async closeBackend(): Promise<void> {}
 }
 
 /** Creates an embedded, in-process registry; see {@link MemoryRegistry}. */

@@ -2,20 +2,11 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
-import { getDefaultLogger, type Logger } from "../util/logger.js";
-import { HeartbeatRegistration } from "./heartbeat-registration.js";
-import { checkServiceName, encodeInstance, normalizeInstance, normalizeRegisterOptions, sortInstances } from "./instance-validation.js";
+import { BackendRegistry, withoutInproc, type BackendLease, type EffectiveRegisterOptions } from "./backend-registry.js";
+import { encodeInstance } from "./instance-validation.js";
 import { instanceKey, listService, NatsKvFeed } from "./nats-kv-feed.js";
 import type { RegistryOptions } from "./registry-options.js";
-import type {
-  RegisterOptions,
-  Registration,
-  RegistryListener,
-  RegistryWatch,
-  ServiceInstance,
-  ServiceInstanceInit,
-  ServiceRegistry,
-} from "./service-registry.js";
+import type { RegistryListener, RegistryWatch, ServiceInstance } from "./service-registry.js";
 import { ServiceWatchHub } from "./service-watch-hub.js";
 
 /** Default KV bucket of the NATS registry. */
@@ -49,93 +40,49 @@ export interface NatsRegistryOptions extends RegistryOptions {
  * values from storage. (NATS 2.11 adds per-message TTLs; this design also
  * works on older servers such as 2.9.)
  */
-export class NatsRegistry implements ServiceRegistry {
+export class NatsRegistry extends BackendRegistry {
   readonly kind = "nats";
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #kv: KV;
   readonly #maxAgeMs: number;
   readonly #hub: ServiceWatchHub;
-  readonly #logger: Logger;
-  readonly #maxInstanceBytes: number | undefined;
-  readonly #registrations = new Set<Registration>();
-  #closed = false;
 
   /** Use {@link createNatsRegistry}. */
   constructor(nc: NatsConnection, ownsConnection: boolean, kv: KV, maxAgeMs: number, options: RegistryOptions) {
+    super(options);
     this.#nc = nc;
     this.#ownsConnection = ownsConnection;
     this.#kv = kv;
     this.#maxAgeMs = maxAgeMs;
-    this.#logger = options.logger ?? getDefaultLogger();
-    this.#maxInstanceBytes = options.maxInstanceBytes;
-    this.#hub = new ServiceWatchHub((service, sink) => new NatsKvFeed(kv, service, sink), this.#logger);
+    this.#hub = new ServiceWatchHub((service, sink) => new NatsKvFeed(kv, service, sink), this.logger);
   }
 
-  async register(init: ServiceInstanceInit, options?: RegisterOptions): Promise<Registration> {
-    this.#checkOpen();
-    const instance = withoutInproc(normalizeInstance(init, this.#maxInstanceBytes));
-    const opts = normalizeRegisterOptions(options);
-    if (this.#maxAgeMs > 0) opts.heartbeatIntervalMs = Math.min(opts.heartbeatIntervalMs, Math.floor(this.#maxAgeMs / 3));
+  protected override prepare(instance: ServiceInstance): ServiceInstance {
+    return withoutInproc(instance);
+  }
+
+  protected async openLease(instance: ServiceInstance, options: EffectiveRegisterOptions): Promise<BackendLease> {
     const key = instanceKey(instance.service, instance.instanceId);
-    const value = encodeInstance(instance, opts.ttlMs);
-    const put = async (): Promise<void> => {
-      await this.#guard(() => this.#kv.put(key, value), `register ${instance.instanceId} of ${instance.service}`);
-    };
+    const value = encodeInstance(instance, options.ttlMs);
+    const put = async (): Promise<void> => void (await this.#kv.put(key, value));
     await put();
-    const registration: Registration = new HeartbeatRegistration({
-      ...opts,
-      service: instance.service,
-      instanceId: instance.instanceId,
-      logger: this.#logger,
-      renew: put,
-      deregister: () => this.#guard(() => this.#kv.delete(key), `deregister ${instance.instanceId} of ${instance.service}`),
-      onClosed: () => this.#registrations.delete(registration),
-    });
-    this.#registrations.add(registration);
-    return registration;
+    const heartbeatIntervalMs = this.#maxAgeMs > 0 ? Math.min(options.heartbeatIntervalMs, Math.floor(this.#maxAgeMs / 3)) : undefined;
+    return { heartbeatIntervalMs, renew: put, deregister: () => this.#kv.delete(key) };
   }
 
-  async resolve(service: string): Promise<readonly ServiceInstance[]> {
-    this.#checkOpen();
-    const name = checkServiceName(service);
-    return sortInstances(await this.#guard(() => listService(this.#kv, name), `resolve ${name}`));
+  protected list(service: string): Promise<ServiceInstance[]> {
+    return listService(this.#kv, service);
   }
 
-  watch(service: string, listener: RegistryListener): RegistryWatch {
-    this.#checkOpen();
-    return this.#hub.watch(checkServiceName(service), listener);
+  protected watchService(service: string, listener: RegistryListener): RegistryWatch {
+    return this.#hub.watch(service, listener);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    await Promise.allSettled([...this.#registrations].map((r) => r.close()));
-    this.#closed = true;
+  protected async closeBackend(): Promise<void> {
     await this.#hub.close();
     if (this.#ownsConnection) await this.#nc.close();
   }
-
-  async #guard<T>(op: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await op();
-    } catch (error) {
-      if (error instanceof FerryError) throw error;
-      throw new FerryError(Code.UNAVAILABLE, `NATS registry: cannot ${what}: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "registry is closed");
-  }
-}
-
-/** Drops `inproc` endpoints (unreachable from another process); INVALID_ARGUMENT if none remain. */
-export function withoutInproc(instance: ServiceInstance): ServiceInstance {
-  const endpoints = instance.endpoints.filter((e) => e.transport !== "inproc");
-  if (endpoints.length === 0) {
-    throw new FerryError(Code.INVALID_ARGUMENT, `instance ${instance.instanceId} of ${instance.service} has only inproc endpoints, which other processes cannot reach`);
-  }
-  return endpoints.length === instance.endpoints.length ? instance : { ...instance, endpoints };
 }
 
 async function openBucket(nc: NatsConnection, bucket: string, maxAgeMs: number): Promise<{ kv: KV; maxAgeMs: number }> {
