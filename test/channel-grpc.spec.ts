@@ -16,7 +16,7 @@ async function startServer(name: string): Promise<{ server: Server; url: string 
   const server = createServer().service(EchoService, {
     ...echoImpl,
     async echo(req, ctx) {
-      const res = await echoImpl.echo(req, ctx);
+      const res = await echoImpl.echo!(req, ctx);
       return { ...res, text: `${name}:${res.text}` };
     },
   });
