@@ -5,7 +5,8 @@ import type { Logger } from "../../util/logger.js";
 import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
 import { topicMatches } from "../topic.js";
 import type { AmqpConnection } from "./amqp-connection.js";
-import { bindingKeyFor, classicAttemptHeader, deliveryAttemptOf, ferryHeadersOf, queueArguments, queueNameFor } from "./amqp-topology.js";
+import { classicAttemptHeader, deliveryAttemptOf, ferryHeadersOf } from "./amqp-headers.js";
+import { bindingKeyFor, queueArguments, queueNameFor } from "./amqp-topology.js";
 
 /** What an {@link AmqpConsumer} needs. */
 export interface AmqpConsumerInit {

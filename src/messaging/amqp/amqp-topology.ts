@@ -10,22 +10,6 @@ import { createHash } from "node:crypto";
  */
 export type AmqpQueueType = "quorum" | "classic" | "auto";
 
-/** Headers RabbitMQ adds on its own, never handed to Ferry as message headers. */
-const brokerHeaders = new Set([
-  "x-delivery-count",
-  "x-death",
-  "x-first-death-exchange",
-  "x-first-death-queue",
-  "x-first-death-reason",
-  "x-last-death-exchange",
-  "x-last-death-queue",
-  "x-last-death-reason",
-  "x-stream-offset",
-]);
-
-/** The adapter's own failure counter on classic queues (stripped before delivery). */
-export const classicAttemptHeader = "ferry-amqp-attempt";
-
 /** Longest queue name RabbitMQ accepts, in bytes (AMQP 0-9-1 short string). */
 const maxQueueNameBytes = 255;
 
@@ -80,28 +64,4 @@ export function queueArguments(type: "quorum" | "classic", version: string): Rec
   const args: Record<string, unknown> = { "x-queue-type": "quorum" };
   if (versionAtLeast(version, 4, 0)) args["x-delivery-limit"] = -1;
   return args;
-}
-
-/** Ferry headers of a delivered message: string values only, broker-added `x-` headers and the adapter's counter removed. */
-export function ferryHeadersOf(table: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (table === undefined) return out;
-  for (const [k, v] of Object.entries(table)) {
-    if (brokerHeaders.has(k) || k === classicAttemptHeader) continue;
-    if (typeof v === "string") out[k] = v;
-    else if (Buffer.isBuffer(v)) out[k] = v.toString();
-  }
-  return out;
-}
-
-/**
- * The delivery attempt (1-based) of a message: quorum queues count every
- * return in `x-delivery-count` (absent on the first delivery); classic queues
- * only say `redelivered`, so the adapter's own failure counter is added.
- */
-export function deliveryAttemptOf(table: Record<string, unknown> | undefined, redelivered: boolean): number {
-  const count = table?.["x-delivery-count"];
-  if (typeof count === "number" || typeof count === "bigint") return Number(count) + 1;
-  const failures = Number(table?.[classicAttemptHeader] ?? 0) || 0;
-  return failures + (redelivered ? 2 : 1);
 }

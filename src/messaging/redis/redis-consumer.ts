@@ -1,0 +1,230 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "../../util/logger.js";
+import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
+import { decodeEntry, redisError, type RawEntry, type StreamEntry } from "./redis-headers.js";
+import { groupStartId, idTimeMs } from "./redis-topology.js";
+
+/** What a {@link RedisConsumer} needs. */
+export interface RedisConsumerInit {
+  /** Connection for short commands (shared with the adapter). */
+  readonly commands: Redis;
+  /** A dedicated connection for the blocking `XREADGROUP` (owned by the consumer). */
+  readonly reader: Redis;
+  readonly key: string;
+  readonly spec: ConsumerSpec;
+  readonly sink: DeliverySink;
+  readonly blockMs: number;
+  readonly claimIntervalMs: number | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * A consumer group member on a Redis stream (Redis Streams' documented
+ * consumer-group model, https://redis.io/docs/latest/develop/data-types/streams/):
+ * - joins or creates the group (`XGROUP CREATE … MKSTREAM`, start id from `startAt`);
+ * - reads new entries with `XREADGROUP … COUNT <free slots> BLOCK` on its own
+ *   connection, so at most `prefetch` entries are unsettled at once;
+ * - acks with `XACK`; a failed message is claimed back at once
+ *   (`XCLAIM`, which counts a delivery) and delivered again;
+ * - every `claimIntervalMs`, claims entries other members left pending for
+ *   longer than `ackTimeoutMs` (`XAUTOCLAIM`: crashed consumers), with the
+ *   delivery attempt read from `XPENDING`'s delivery counter.
+ */
+export class RedisConsumer implements AdapterConsumer {
+  readonly #init: RedisConsumerInit;
+  readonly #name = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
+  #outstanding = 0;
+  #slotFreed: (() => void) | undefined;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #claimTimer: NodeJS.Timeout | undefined;
+  #claimCursor = "0-0";
+  #readerId: number | undefined;
+
+  constructor(init: RedisConsumerInit) {
+    this.#init = init;
+  }
+
+  /** Consumer name within the group. */
+  get consumerName(): string {
+    return this.#name;
+  }
+
+  /** Creates or joins the group and starts reading. Raises UNAVAILABLE, or INVALID_ARGUMENT for a bad `startAt`. */
+  async start(): Promise<void> {
+    const startId = groupStartId(this.#init.spec.startAt);
+    await this.#createGroup(startId);
+    this.#readerId = Number(await this.#init.reader.call("CLIENT", "ID").catch((err: unknown) => {
+      throw redisError("cannot open the Redis reader connection", err);
+    }));
+    this.#init.reader.on("ready", () => {
+      void this.#init.reader.call("CLIENT", "ID").then((id) => (this.#readerId = Number(id)), () => {});
+    });
+    this.#loop = this.#readLoop();
+    const { ackTimeoutMs } = this.#init.spec;
+    const interval = this.#init.claimIntervalMs ?? Math.min(5000, Math.max(50, Math.floor(ackTimeoutMs / 4)));
+    this.#claimTimer = setInterval(() => void this.#claimIdle(), interval);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#claimTimer);
+    this.#slotFreed?.();
+    if (this.#readerId !== undefined) await this.#init.commands.call("CLIENT", "UNBLOCK", this.#readerId).catch(() => {});
+    await this.#loop;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    const { commands, key, spec } = this.#init;
+    this.#init.reader.disconnect();
+    // Leave no member behind in the group, unless it still owns pending entries (they would be lost).
+    try {
+      const pending = (await commands.call("XPENDING", key, spec.group, "-", "+", 1, this.#name)) as unknown[];
+      if (pending.length === 0) await commands.call("XGROUP", "DELCONSUMER", key, spec.group, this.#name);
+    } catch {
+      // best effort
+    }
+  }
+
+  async #createGroup(startId: string): Promise<void> {
+    const { commands, key, spec } = this.#init;
+    try {
+      await commands.call("XGROUP", "CREATE", key, spec.group, startId, "MKSTREAM");
+    } catch (err) {
+      if (String((err as Error)?.message).startsWith("BUSYGROUP")) return;
+      throw redisError(`cannot create consumer group "${spec.group}" on stream "${key}"`, err);
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const { reader, key, spec, blockMs } = this.#init;
+    while (!this.#stopped) {
+      const free = spec.prefetch - this.#outstanding;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.#slotFreed = resolve));
+        this.#slotFreed = undefined;
+        continue;
+      }
+      let reply: unknown;
+      try {
+        reply = await reader.callBuffer("XREADGROUP", "GROUP", spec.group, this.#name, "COUNT", free, "BLOCK", blockMs, "STREAMS", key, ">");
+      } catch (err) {
+        if (this.#stopped) return;
+        await this.#recover(err);
+        continue;
+      }
+      const streams = reply as [Buffer, RawEntry[]][] | null;
+      for (const [, entries] of streams ?? []) {
+        for (const raw of entries) {
+          const entry = decodeEntry(raw);
+          if (entry === undefined) continue;
+          if (this.#stopped) void this.#release(entry.id);
+          else this.#deliver(entry, 1);
+        }
+      }
+    }
+  }
+
+  /** After a failed read: re-creates the group if Redis lost it (a restart without persistence), else waits a little. */
+  async #recover(err: unknown): Promise<void> {
+    if (String((err as Error)?.message).startsWith("NOGROUP")) {
+      this.#init.logger.warn({ key: this.#init.key, group: this.#init.spec.group }, "Redis consumer group vanished; re-creating it from the stream's start");
+      await this.#createGroup("0").catch(() => {});
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  #deliver(entry: StreamEntry, attempt: number): void {
+    this.#outstanding++;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.#outstanding--;
+      this.#slotFreed?.();
+      return true;
+    };
+    const { commands, key, spec } = this.#init;
+    const delivery: RawDelivery = {
+      topic: spec.topic,
+      payload: entry.payload,
+      headers: entry.headers,
+      sequence: entry.id,
+      deliveryAttempt: attempt,
+      publishTimeMs: idTimeMs(entry.id),
+      ack: async () => {
+        if (!settle()) return;
+        await commands.call("XACK", key, spec.group, entry.id).catch((err: unknown) => {
+          throw redisError(`XACK of ${entry.id} failed (it will be claimed again after ackTimeoutMs)`, err);
+        });
+      },
+      nack: async () => {
+        if (!settle()) return;
+        if (this.#stopped) return this.#release(entry.id);
+        await this.#redeliver(entry.id);
+      },
+      extend: async () => {
+        if (settled) return;
+        await commands.call("XCLAIM", key, spec.group, this.#name, 0, entry.id, "JUSTID").catch(() => {});
+      },
+    };
+    this.#init.sink.deliver(delivery);
+  }
+
+  /** Claims a failed entry back (counting a delivery) and delivers it again. */
+  async #redeliver(id: string): Promise<void> {
+    const { commands, key, spec } = this.#init;
+    try {
+      const claimed = (await commands.callBuffer("XCLAIM", key, spec.group, this.#name, 0, id)) as RawEntry[];
+      await this.#deliverClaimed(claimed);
+    } catch (err) {
+      throw redisError(`cannot redeliver ${id} (it will be claimed again after ackTimeoutMs)`, err);
+    }
+  }
+
+  /** Makes an entry claimable by the group's other members right away (its idle time set to `ackTimeoutMs`). */
+  async #release(id: string): Promise<void> {
+    const { commands, key, spec } = this.#init;
+    await commands.call("XCLAIM", key, spec.group, this.#name, 0, id, "IDLE", spec.ackTimeoutMs, "JUSTID").catch(() => {});
+  }
+
+  /** Claims entries idle longer than `ackTimeoutMs` (their consumer crashed or hangs), up to the free slots. */
+  async #claimIdle(): Promise<void> {
+    const { commands, key, spec } = this.#init;
+    const free = spec.prefetch - this.#outstanding;
+    if (this.#stopped || free <= 0) return;
+    try {
+      const reply = (await commands.callBuffer("XAUTOCLAIM", key, spec.group, this.#name, spec.ackTimeoutMs, this.#claimCursor, "COUNT", free)) as [
+        Buffer,
+        RawEntry[],
+      ];
+      this.#claimCursor = reply[0].toString();
+      await this.#deliverClaimed(reply[1]);
+    } catch (err) {
+      if (!this.#stopped) this.#init.logger.debug({ err, key }, "XAUTOCLAIM failed");
+    }
+  }
+
+  /** Delivers claimed entries with their delivery counts from `XPENDING`. */
+  async #deliverClaimed(claimed: RawEntry[]): Promise<void> {
+    const entries = claimed.map(decodeEntry).filter((e): e is StreamEntry => e !== undefined);
+    if (entries.length === 0) return;
+    const { commands, key, spec } = this.#init;
+    const first = entries[0].id;
+    const last = entries[entries.length - 1].id;
+    const rows = (await commands.call("XPENDING", key, spec.group, first, last, 10_000, this.#name)) as [string, string, number, number][];
+    const counts = new Map(rows.map((r) => [r[0], Number(r[3])]));
+    for (const entry of entries) {
+      if (this.#stopped) {
+        void this.#release(entry.id);
+        continue;
+      }
+      this.#deliver(entry, counts.get(entry.id) ?? 1);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+
+/**
+ * Options of the `redis://` adapter, from `BrokerOptions.adapterOptions` or,
+ * with the same names, the broker URL's query
+ * (`redis://127.0.0.1:6379?keyPrefix=shop:&maxLen=100000`).
+ */
+export interface RedisAdapterOptions {
+  /** Prefix of every stream key: topic `a.b` is stored in stream `<keyPrefix>a.b`. Default `"ferry:"`. */
+  readonly keyPrefix: string;
+  /**
+   * Approximate cap on a stream's length (`XADD … MAXLEN ~ n`): older entries
+   * are trimmed, even if a group has not read them yet. Default `undefined`
+   * (no trimming: streams grow until trimmed by other means).
+   */
+  readonly maxLen: number | undefined;
+  /** Longest a consumer's `XREADGROUP … BLOCK` waits, in ms. Default 2000. */
+  readonly blockMs: number;
+  /**
+   * How often a consumer looks for pending messages idle longer than the
+   * subscription's `ackTimeoutMs` (`XAUTOCLAIM`), in ms. Default: a quarter
+   * of `ackTimeoutMs`, between 50 and 5000.
+   */
+  readonly claimIntervalMs: number | undefined;
+  /** Largest message (payload plus headers) accepted by `publish`, in bytes. Default 512 MiB (Redis's `proto-max-bulk-len`). */
+  readonly maxMessageBytes: number;
+}
+
+const ownKeys = ["keyPrefix", "maxLen", "blockMs", "claimIntervalMs", "maxMessageBytes"] as const;
+
+/** Reads and checks the adapter's options; raises INVALID_ARGUMENT naming the bad one. Returns the URL for ioredis without them. */
+export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<string, unknown>>): { options: RedisAdapterOptions; connectUrl: string } {
+  const raw: Record<string, unknown> = {};
+  const connect = new URL(url.href);
+  for (const key of ownKeys) {
+    const fromQuery = connect.searchParams.get(key);
+    if (fromQuery !== null) raw[key] = fromQuery;
+    connect.searchParams.delete(key);
+    if (adapterOptions[key] !== undefined) raw[key] = adapterOptions[key];
+  }
+  const keyPrefix = String(raw.keyPrefix ?? "ferry:");
+  if (keyPrefix.length > 200 || /[\s]/.test(keyPrefix)) throw invalid(`keyPrefix "${keyPrefix}" is invalid: at most 200 characters, no whitespace`);
+  return {
+    options: {
+      keyPrefix,
+      maxLen: raw.maxLen === undefined ? undefined : int("maxLen", raw.maxLen, 1),
+      blockMs: raw.blockMs === undefined ? 2000 : int("blockMs", raw.blockMs, 10),
+      claimIntervalMs: raw.claimIntervalMs === undefined ? undefined : int("claimIntervalMs", raw.claimIntervalMs, 10),
+      maxMessageBytes: raw.maxMessageBytes === undefined ? 512 * 1024 * 1024 : int("maxMessageBytes", raw.maxMessageBytes, 1),
+    },
+    connectUrl: connect.href,
+  };
+}
+
+function int(name: string, value: unknown, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw invalid(`${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return n;
+}
+
+function invalid(message: string): FerryError {
+  return new FerryError(Code.INVALID_ARGUMENT, `redis adapter: ${message}`);
+}
