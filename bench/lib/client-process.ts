@@ -32,8 +32,8 @@ async function main(): Promise<void> {
   const clientMod = (await import(pathToFileURL(contenderModule(config.contender, "client")).href)) as { connectClient: ConnectClient };
   const client = await clientMod.connectClient({ address: config.address ?? server!.address, local: server?.local });
   const runs = await measure(client, config);
-  await client.close();
-  await server?.close();
+  const closeTimeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+  await Promise.race([Promise.all([client.close(), server?.close()]), closeTimeout]);
   send({ type: "result", runs, ...(server !== undefined ? { maxRssKiB: maxRssKiB() } : {}) });
   process.exit(0);
 }
