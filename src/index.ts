@@ -20,3 +20,5 @@ export { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "./rpc/limits.js";
 export { createInProcessTransport } from "./transport/inproc/inproc-transport.js";
 export { createGrpcTransport, createGrpcServerTransport, type GrpcClientOptions, type GrpcServerOptions } from "./transport/grpc/index.js";
 export type { Logger } from "./util/logger.js";
+// Channels: resolvers, balancers, outlier detection, wait-for-ready (docs/channels.md).
+export * from "./channel/index.js";

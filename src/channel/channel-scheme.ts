@@ -1,5 +1,6 @@
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
 import type { TransportFactory } from "../rpc/transport-registry.js";
-import { createResolver } from "../registry/create-resolver.js";
 import { createChannel, type Channel } from "./channel.js";
 import { createBalancer } from "./create-balancer.js";
 
@@ -16,14 +17,18 @@ const CHANNEL_PARAMS = ["balancer", "hashHeader"] as const;
  * (see {@link ChannelOptions}); build the channel with {@link createChannel}
  * to set them.
  *
- * @throws FerryError INVALID_ARGUMENT for a malformed target, service name or balancer.
+ * Rejects with FerryError INVALID_ARGUMENT for a malformed target, service name or balancer.
  */
-export function channelFromTarget(target: string | URL): Channel {
-  const url = new URL(typeof target === "string" ? target : target.href);
+export async function channelFromTarget(target: string | URL): Promise<Channel> {
+  const raw = typeof target === "string" ? target : target.href;
+  if (!URL.canParse(raw)) throw new FerryError(Code.INVALID_ARGUMENT, `invalid target "${raw}": expected a URL such as registry:///shop.v1.InventoryService`);
+  const url = new URL(raw);
   const name = url.searchParams.get("balancer") ?? "round_robin";
   const balancer = createBalancer(name, { hashHeader: url.searchParams.get("hashHeader") ?? undefined });
   const href = url.href;
   for (const p of CHANNEL_PARAMS) url.searchParams.delete(p);
+  // Loaded on first use, so importing Ferry does not load the registry module.
+  const { createResolver } = await import("../registry/create-resolver.js");
   return createChannel({ resolver: createResolver(url.href), balancer, target: href });
 }
 
