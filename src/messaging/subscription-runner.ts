@@ -151,7 +151,7 @@ export class SubscriptionRunner implements Subscription {
     try {
       message = decodeBinary(topic.schema, raw.payload);
     } catch (err) {
-      const reason = new FerryError(Code.DATA_LOSS, `undecodable payload: ${(err as Error).message}`);
+      const reason = new FerryError(Code.DATA_LOSS, `undecodable payload: ${err instanceof FerryError ? err.rawMessage : (err as Error).message}`);
       return this.#deadLetter(raw, reason);
     }
     const stopExtending = this.#extendWhileRunning(raw);

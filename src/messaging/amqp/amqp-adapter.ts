@@ -79,8 +79,9 @@ export class AmqpAdapter implements BrokerAdapter {
 
   async consume(spec: ConsumerSpec, sink: DeliverySink): Promise<AdapterConsumer> {
     if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "the AMQP adapter is closed");
-    if (spec.startAt.kind !== "new") {
-      throw new FerryError(Code.UNIMPLEMENTED, `RabbitMQ queues cannot replay messages (startAt "${spec.startAt.kind}"); a new group receives messages published after it subscribed`);
+    // "beginning" is "everything the broker holds for the group": for a new queue, nothing published before it was bound.
+    if (spec.startAt.kind === "sequence" || spec.startAt.kind === "time") {
+      throw new FerryError(Code.UNIMPLEMENTED, `RabbitMQ queues cannot replay messages (startAt by ${spec.startAt.kind}); a new group receives messages published after it subscribed`);
     }
     const consumer = new AmqpConsumer({
       connection: this.#conn,
@@ -193,7 +194,8 @@ export class AmqpAdapter implements BrokerAdapter {
  *   keeps the failed message for the backoff delay and then requeues it.
  * - `replayBySequence/ByTime/FromBeginning: false`: a queue deletes what was
  *   acked, and a new group's queue only receives messages published after it
- *   was bound. RabbitMQ streams can replay but, over AMQP 0-9-1, have neither
+ *   was bound (`startAt: "beginning"` is accepted and means just that;
+ *   by sequence or time raises UNIMPLEMENTED). RabbitMQ streams can replay but, over AMQP 0-9-1, have neither
  *   competing consumers nor server-side offsets for a group.
  * - `maxMessageBytes`: RabbitMQ's default `max_message_size` (128 MiB).
  */

@@ -23,7 +23,12 @@ export interface RedisAdapterOptions {
    * of `ackTimeoutMs`, between 50 and 5000.
    */
   readonly claimIntervalMs: number | undefined;
-  /** Largest message (payload plus headers) accepted by `publish`, in bytes. Default 512 MiB (Redis's `proto-max-bulk-len`). */
+  /**
+   * Largest message (payload plus headers) accepted by `publish`, in bytes.
+   * Default 64 MiB: Redis itself accepts up to 512 MB (`proto-max-bulk-len`),
+   * but an entry lives in Redis's memory and passes through every reader's
+   * output buffer, so the default stays well below that; raise it if needed.
+   */
   readonly maxMessageBytes: number;
 }
 
@@ -47,7 +52,7 @@ export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<stri
       maxLen: raw.maxLen === undefined ? undefined : int("maxLen", raw.maxLen, 1),
       blockMs: raw.blockMs === undefined ? 2000 : int("blockMs", raw.blockMs, 10),
       claimIntervalMs: raw.claimIntervalMs === undefined ? undefined : int("claimIntervalMs", raw.claimIntervalMs, 10),
-      maxMessageBytes: raw.maxMessageBytes === undefined ? 512 * 1024 * 1024 : int("maxMessageBytes", raw.maxMessageBytes, 1),
+      maxMessageBytes: raw.maxMessageBytes === undefined ? 64 * 1024 * 1024 : int("maxMessageBytes", raw.maxMessageBytes, 1),
     },
     connectUrl: connect.href,
   };
