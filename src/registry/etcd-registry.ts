@@ -1,4 +1,4 @@
-import { Etcd3, type Lease } from "etcd3";
+import { Etcd3, EtcdLeaseInvalidError, type Lease } from "etcd3";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { BackendRegistry, withoutInproc, type BackendLease, type EffectiveRegisterOptions } from "./backend-registry.js";
@@ -78,7 +78,7 @@ export class EtcdRegistry extends BackendRegistry {
         if (lease === undefined || lease.revoked()) return await grantAndPut();
         await lease.keepaliveOnce();
       } catch (error) {
-        if ((error as Error).name !== "EtcdLeaseInvalidError") throw error;
+        if (!(error instanceof EtcdLeaseInvalidError)) throw error;
         await grantAndPut();
       }
     };

@@ -45,18 +45,6 @@ describe("MemoryRegistry", () => {
       await expect(reg.renew()).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION });
       await registry.close();
     });
-
-    it("re-adds an expired instance on the next renew()", async () => {
-      vi.useFakeTimers();
-      const registry = createMemoryRegistry();
-      const service = uniqueService("fake");
-      const reg = await registry.register({ service, instanceId: "a", endpoints }, { ttlMs: 500, keepAlive: false });
-      await vi.advanceTimersByTimeAsync(600);
-      expect(await registry.resolve(service)).toEqual([]);
-      await reg.renew();
-      expect(await registry.resolve(service)).toHaveLength(1);
-      await registry.close();
-    });
   });
 
   describe("register()", () => {

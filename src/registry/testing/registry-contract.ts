@@ -20,7 +20,7 @@ export class EventRecorder implements RegistryListener {
   }
 
   /** Resolves with the first recorded event matching `predicate`, failing after `timeoutMs`. */
-  async waitFor(predicate: (event: RegistryEvent) => boolean, timeoutMs = 8_000): Promise<RegistryEvent> {
+  async waitFor(predicate: (event: RegistryEvent, index: number) => boolean, timeoutMs = 8_000): Promise<RegistryEvent> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
       const found = this.events.find(predicate);
@@ -145,6 +145,21 @@ export function describeRegistryContract(subject: RegistryContractSubject): void
       const removed = await recorder.waitFor((e) => e.type === "removed", subject.shortTtlMs * 3 + 5_000);
       expect(removed.instance?.instanceId).toBe("dies-1");
       expect(await other.resolve(service)).toEqual([]);
+      await watch.close();
+      await reg.close();
+    });
+
+    it("re-adds an expired instance on the next renew()", async () => {
+      const service = uniqueService("revive");
+      const recorder = new EventRecorder();
+      const watch = other.watch(service, recorder);
+      await recorder.waitFor((e) => e.type === "snapshot");
+      const reg = await registry.register({ service, instanceId: "back-1", endpoints }, { ttlMs: subject.shortTtlMs, keepAlive: false });
+      await recorder.waitFor((e) => e.type === "removed", subject.shortTtlMs * 3 + 5_000);
+      const events = recorder.events.length;
+      await reg.renew();
+      const added = await recorder.waitFor((e, i) => e.type === "added" && i >= events);
+      expect(added.instance?.instanceId).toBe("back-1");
       await watch.close();
       await reg.close();
     });
