@@ -1,7 +1,10 @@
 import { getEventListeners } from "node:events";
+import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
+import { Metadata } from "../rpc/metadata.js";
+import { EchoResponseSchema } from "../../test/gen/ferry/test/v1/echo_pb.js";
 import { echoCall, endpoint, FakeResolver, fakeTransports, refused } from "../../test/support/channel-fakes.js";
 import { rejection } from "../../test/support/rejection.js";
 import { createChannel, type Channel, type ChannelOptions } from "./channel.js";
@@ -158,6 +161,53 @@ describe("Channel", () => {
       await pending;
       expect(channel.subchannels[0].activeCalls).toBe(0);
       expect(channel.subchannels[0].latencyEwmaMs).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  describe("call() bookkeeping", () => {
+    it("leaves no timer, signal listener, queued call or active call behind over 10,000 calls", async () => {
+      vi.useFakeTimers();
+      const { resolver, channel } = setup();
+      const controllers = Array.from({ length: 10_000 }, () => new AbortController());
+      // 2,000 calls wait for the first endpoint (each with a timer and a signal listener) …
+      const waiting = controllers.slice(0, 2_000).map((c) => channel.call(echoCall({ signal: c.signal, deadline: Date.now() + 60_000 })));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(channel.queuedCalls).toBe(2_000);
+      resolver.update("fake://a", "fake://b");
+      await vi.advanceTimersByTimeAsync(0);
+      await Promise.all(waiting);
+      // … then 8,000 go straight through.
+      await Promise.all(controllers.slice(2_000).map((c) => channel.call(echoCall({ signal: c.signal }))));
+      expect(channel.queuedCalls).toBe(0);
+      expect(controllers.filter((c) => getEventListeners(c.signal, "abort").length > 0)).toHaveLength(0);
+      expect(channel.subchannels.map((s) => s.activeCalls)).toEqual([0, 0]);
+      expect(vi.getTimerCount()).toBe(1); // outlier detection's interval only
+      await channel.close();
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("counts a server stream as active until it is read to its end", async () => {
+      const { resolver, channel, transports } = setup();
+      resolver.update("fake://a");
+      await flush();
+      const t = transports.get("fake://a")!;
+      t.call = async () => ({
+        stream: true,
+        messages: (async function* () {
+          yield create(EchoResponseSchema, { text: "1" });
+          yield create(EchoResponseSchema, { text: "2" });
+        })(),
+        headers: new Metadata(),
+        trailers: new Metadata({ "x-done": "yes" }),
+      });
+      const res = await channel.call(echoCall());
+      expect(channel.subchannels[0].activeCalls).toBe(1);
+      if (!res.stream) throw new Error("expected a stream");
+      const texts: string[] = [];
+      for await (const m of res.messages) texts.push((m as unknown as { text: string }).text);
+      expect(texts).toEqual(["1", "2"]);
+      expect(res.trailers.getText("x-done")).toBe("yes");
+      expect(channel.subchannels[0].activeCalls).toBe(0);
     });
   });
 

@@ -34,8 +34,9 @@ export interface SubchannelOptions {
  * Ferry's transports connect on their first call, so a subchannel is READY as
  * soon as its transport exists (IDLE → CONNECTING → READY). A call that fails
  * with a connection error moves it to TRANSIENT_FAILURE (the channel decides,
- * see {@link Subchannel.reportConnectionFailure}); after a backoff delay it is
- * READY again and the next call is the new connection attempt.
+ * see {@link Subchannel.reportConnectionFailure}); after a backoff delay, or
+ * as soon as a call still in flight on it succeeds, it is READY again and the
+ * next call is the new connection attempt.
  */
 export class Subchannel implements BalancedSubchannel {
   #endpoint: Endpoint;
@@ -182,8 +183,17 @@ export class Subchannel implements BalancedSubchannel {
 
   #end(error: FerryError | undefined): void {
     this.#active--;
-    if (error === undefined) this.#backoff.reset();
+    if (error === undefined) this.#recovered();
     this.options.onCallEnded(this, error);
+  }
+
+  /** A call succeeded: the connection works, so the backoff starts over and a failed subchannel is READY again. */
+  #recovered(): void {
+    this.#backoff.reset();
+    if (this.#state !== ConnectivityState.TRANSIENT_FAILURE || this.#transport === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#setState(ConnectivityState.READY, undefined);
   }
 
   #trackStream(res: StreamResponse): StreamResponse {
