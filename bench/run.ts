@@ -13,7 +13,8 @@ import { runPair, type PairOutcome } from "./lib/run-pair.js";
  * `npm run bench`: runs every selected contender on every selected workload
  * (server and client in separate processes pinned to separate cores), prints
  * one markdown table per workload and writes bench/results/latest.md (and
- * docs/benchmarks.md with --write-docs). See docs/benchmarks.md.
+ * docs/benchmarks.md with --write-docs). Exits with 1 when a contender
+ * failed (skipped ones do not count), 2 on a bad option. See docs/benchmarks.md.
  */
 async function runAll(options: BenchOptions, socketDir: string): Promise<{ title: string; table: string }[]> {
   const settings = { runs: options.runs, seconds: options.seconds, warmupSeconds: options.warmupSeconds, socketDir };
@@ -30,6 +31,7 @@ async function runAll(options: BenchOptions, socketDir: string): Promise<{ title
       process.stderr.write(`bench: ${workload.name} × ${contender.name} … `);
       const outcome: PairOutcome = known !== undefined ? { status: "skipped", reason: known } : await runPair(contender, workload, settings);
       if (outcome.status === "skipped") skipped.set(contender.name, outcome.reason);
+      if (outcome.status === "error") process.exitCode = 1;
       const summary = summarize(outcome);
       process.stderr.write(summary.status === "ok" ? `${summary.rate.toFixed(0)}/s\n` : `${summary.status}: ${summary.reason}\n`);
       rows.push({ contender: contender.name, reference: contender.reference, summary });

@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
  */
 
 const running = new Set<ChildProcess>();
+/** tsx's ESM loader, resolved from this file so children start from any working directory. */
+const TSX_LOADER = import.meta.resolve("tsx");
 let handlersInstalled = false;
 
 /** Whether children can be pinned: `taskset` present and at least 2 cores. */
@@ -43,7 +45,7 @@ function installHandlers(): void {
 export function startChild(entry: "server-process" | "client-process", core: number, config: object): ChildProcess {
   installHandlers();
   const script = fileURLToPath(new URL(`./${entry}.ts`, import.meta.url));
-  const nodeArgs = ["--import", "tsx", script, JSON.stringify(config)];
+  const nodeArgs = ["--import", TSX_LOADER, script, JSON.stringify(config)];
   const [cmd, args] = canPin ? ["taskset", ["-c", String(core), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, {
     stdio: ["pipe", "pipe", "inherit"],
