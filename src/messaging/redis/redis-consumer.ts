@@ -66,6 +66,8 @@ export class RedisConsumer implements AdapterConsumer {
     const { ackTimeoutMs } = this.#init.spec;
     const interval = this.#init.claimIntervalMs ?? Math.min(5000, Math.max(50, Math.floor(ackTimeoutMs / 4)));
     this.#claimTimer = setInterval(() => void this.#claimIdle(), interval);
+    // Entries a crashed or stopped member left behind are taken at once, not one interval later.
+    void this.#claimIdle();
   }
 
   async stop(): Promise<void> {
