@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeDnsServer, type FakeDnsServer } from "../../test/support/fake-dns-server.js";
 import type { Endpoint, Resolver, ResolverListener } from "../channel/resolver.js";
 import { Code } from "../rpc/code.js";
+import { getDefaultRegistry, setDefaultRegistry } from "./create-registry.js";
 import { createMemoryRegistry } from "./memory-registry.js";
 import { createResolver } from "./create-resolver.js";
 import { toEndpoints } from "./endpoint-selection.js";
@@ -64,6 +65,23 @@ describe("createResolver()", () => {
       expect(updates.lists).toHaveLength(1);
       await resolver.close();
       await registry.close();
+    });
+
+    it("uses the process-wide default registry when none is given", async () => {
+      const registry = createMemoryRegistry();
+      setDefaultRegistry(registry);
+      try {
+        const service = uniqueService("default");
+        await registry.register({ service, instanceId: "a", endpoints: both(5001) });
+        const resolver = createResolver(`registry:///${service}`);
+        const updates = new Updates();
+        resolver.watch(updates);
+        await expect.poll(() => updates.urls()).toEqual(["native://127.0.0.1:6001"]);
+        await resolver.close();
+      } finally {
+        await registry.close();
+      }
+      expect(getDefaultRegistry()).toBe(registry);
     });
 
     it("sends an empty list for an unknown service", async () => {
