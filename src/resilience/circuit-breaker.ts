@@ -25,6 +25,15 @@ export type CircuitBreakerState =
   | { readonly state: "open"; readonly openedAtMs: number; readonly halfOpenAtMs: number }
   | { readonly state: "half-open"; readonly probesInFlight: number; readonly probeSuccesses: number };
 
+/** The closed state as kept inside the breaker: updated in place on every call. */
+interface ClosedInternal {
+  readonly state: "closed";
+  consecutiveFailures: number;
+  window: { startMs: number; calls: number; failures: number }[];
+}
+
+type InternalState = ClosedInternal | Exclude<CircuitBreakerState, { state: "closed" }>;
+
 /** How one call ended, for the breaker. */
 type Outcome = "success" | "failure" | "ignored";
 
@@ -61,7 +70,7 @@ export class CircuitBreaker implements Policy {
   readonly #o: ReturnType<typeof checkBreakerOptions>;
   readonly #codes: ReadonlySet<Code>;
   readonly #name: string | undefined;
-  #state: CircuitBreakerState;
+  #state: InternalState;
   #generation = 0;
 
   constructor(options: CircuitBreakerOptions = {}) {
@@ -69,13 +78,14 @@ export class CircuitBreaker implements Policy {
     this.#codes = new Set(this.#o.failureCodes);
     this.events = options.events ?? new ResilienceEvents();
     this.#name = options.name;
-    this.#state = options.initialState ?? closedState();
+    this.#state = internal(options.initialState ?? closedState());
   }
 
   /** The current state (moves open → half-open first if `openDurationMs` has passed). */
   get state(): CircuitBreakerState {
     this.#maybeHalfOpen(undefined);
-    return this.#state;
+    const s = this.#state;
+    return s.state === "closed" ? { state: "closed", consecutiveFailures: s.consecutiveFailures, window: s.window.map((b) => ({ ...b })) } : s;
   }
 
   /** The state as JSON-ready data; same as {@link state}. */
@@ -127,10 +137,9 @@ export class CircuitBreaker implements Policy {
     if (s.state === "half-open" && permit.probe) return this.#recordProbe(s, outcome, method);
     if (s.state !== "closed" || outcome === "ignored") return;
     const failed = outcome === "failure";
-    const window = addToWindow(s.window, this.#o.clock(), this.#o.windowMs, this.#o.windowBuckets, failed);
-    const consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
-    this.#state = { state: "closed", consecutiveFailures, window };
-    if (this.#shouldOpen(window, consecutiveFailures)) this.#open("closed", method);
+    s.window = addToWindow(s.window, this.#o.clock(), this.#o.windowMs, this.#o.windowBuckets, failed);
+    s.consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
+    if (this.#shouldOpen(s.window, s.consecutiveFailures)) this.#open("closed", method);
   }
 
   #recordProbe(s: Extract<CircuitBreakerState, { state: "half-open" }>, outcome: Outcome, method: string | undefined): void {
@@ -169,7 +178,7 @@ export class CircuitBreaker implements Policy {
   }
 
   #transition(next: CircuitBreakerState): void {
-    this.#state = next;
+    this.#state = internal(next);
     this.#generation++;
   }
 }
@@ -180,13 +189,24 @@ function closedState(): CircuitBreakerState {
   return { state: "closed", consecutiveFailures: 0, window: [] };
 }
 
-/** The window with one outcome added at `now`, buckets older than `windowMs` dropped. */
-function addToWindow(window: readonly WindowBucket[], now: number, windowMs: number, buckets: number, failed: boolean): WindowBucket[] {
+/** A private, mutable copy of `state`. */
+function internal(state: CircuitBreakerState): InternalState {
+  if (state.state !== "closed") return { ...state };
+  return { state: "closed", consecutiveFailures: state.consecutiveFailures, window: state.window.map((b) => ({ ...b })) };
+}
+
+/** Adds one outcome at `now` (in place when its slice is the newest), dropping slices older than `windowMs`. */
+function addToWindow(window: ClosedInternal["window"], now: number, windowMs: number, buckets: number, failed: boolean): ClosedInternal["window"] {
   const bucketMs = windowMs / buckets;
   const startMs = Math.floor(now / bucketMs) * bucketMs;
-  const kept = window.filter((b) => b.startMs > now - windowMs && b.startMs !== startMs);
-  const current = window.find((b) => b.startMs === startMs) ?? { startMs, calls: 0, failures: 0 };
-  kept.push({ startMs, calls: current.calls + 1, failures: current.failures + (failed ? 1 : 0) });
+  const last = window[window.length - 1];
+  if (last !== undefined && last.startMs === startMs) {
+    last.calls++;
+    if (failed) last.failures++;
+    return window;
+  }
+  const kept = window.filter((b) => b.startMs > now - windowMs && b.startMs < startMs);
+  kept.push({ startMs, calls: 1, failures: failed ? 1 : 0 });
   return kept;
 }
 

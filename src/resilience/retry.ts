@@ -7,7 +7,7 @@ import { isCircuitOpenError } from "./circuit-open-error.js";
 import { ResilienceEvents } from "./events.js";
 import { finishNow, policyInterceptor, type ExecuteContext, type ExecuteOptions, type Policy } from "./policy.js";
 import type { RetryThrottle } from "./retry-throttle.js";
-import { abortError, delay, LinkedAbort } from "./signals.js";
+import { abortError, delay } from "./signals.js";
 
 /** Options of {@link RetryPolicy}; the gRFC A6 `retryPolicy` fields in Ferry's units. */
 export interface RetryOptions extends BackoffOptions {
@@ -33,7 +33,9 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
  * Retries failed work with exponential backoff and full jitter, following
  * gRFC A6 ("gRPC Retry Design"):
  *
- * - at most `maxAttempts` attempts; each gets its own signal linked to the caller's;
+ * - at most `maxAttempts` attempts, one after the other, each under the
+ *   caller's signal (a retry never cancels an attempt itself; an outer
+ *   timeout's signal cancels the attempt in flight);
  * - a failure is retried when its FerryError has `retryable` set or its code
  *   is in `retryableStatusCodes` — never after the response headers arrived
  *   (see {@link markHeadersReceived}), never for a circuit-breaker rejection,
@@ -83,14 +85,12 @@ export class RetryPolicy implements Policy {
     let backoff: ExponentialBackoff | undefined;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortError(signal);
-      const link = new LinkedAbort(signal);
       let error: FerryError;
       try {
-        const result = await fn({ signal: link.signal, deadline, attempt });
+        const result = await fn({ signal, deadline, attempt });
         this.#throttle?.recordSuccess();
-        return finish(result, link.release);
+        return finish(result, noop);
       } catch (err) {
-        link.release();
         error = FerryError.from(err);
       }
       if (signal?.aborted || !this.isRetryable(error)) throw error;
@@ -134,6 +134,8 @@ export class RetryPolicy implements Policy {
     return policyInterceptor(this, { requestStreams: false });
   }
 }
+
+function noop(): void {}
 
 /** Creates a {@link RetryPolicy}. */
 export function createRetry(options: RetryOptions = {}): RetryPolicy {
