@@ -1,5 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
-import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import { decodeBinary, encodeBinary } from "../../contract/codec.js";
 import type { AnyRequest, AnyResponse } from "../../rpc/call.js";
 import { Code } from "../../rpc/code.js";
@@ -65,6 +65,8 @@ export class GrpcClientCall {
   #finished = false;
   #decoder: GrpcFrameDecoder;
   #sendEncoding: GrpcCompression = "identity";
+  #streamError: Error | undefined;
+  #session: ClientHttp2Session | undefined;
   #responseEncoding: GrpcCompression = "identity";
 
   constructor(
@@ -93,6 +95,7 @@ export class GrpcClientCall {
       return promise;
     }
     this.#stream = stream;
+    this.#session = stream.session as ClientHttp2Session | undefined;
     if (signal !== undefined) {
       const onAbort = () => this.#cancel(FerryError.from(signal.reason));
       signal.addEventListener("abort", onAbort, { once: true });
@@ -101,7 +104,7 @@ export class GrpcClientCall {
     stream.on("response", (headers) => this.#onResponse(headers));
     stream.on("data", (chunk: Buffer) => this.#onData(chunk));
     stream.on("trailers", (trailers) => this.#onTrailers(trailers));
-    stream.on("error", () => undefined);
+    stream.on("error", (err) => (this.#streamError = err));
     stream.once("close", () => this.#onClose());
     this.#sendRequest(stream);
     return promise;
@@ -230,7 +233,7 @@ export class GrpcClientCall {
     if (this.#finished) return;
     const stream = this.#stream!;
     if (this.#status === undefined) {
-      const connErr = this.env.connectionError();
+      const connErr = this.#connectionFailure();
       const error = connErr
         ? new FerryError(Code.UNAVAILABLE, `connection failed: ${connErr.message}`, { cause: connErr })
         : new FerryError(codeFromRst(stream.rstCode ?? 0), `stream closed with RST_STREAM code ${stream.rstCode ?? "unknown"} before a status arrived`);
@@ -239,6 +242,23 @@ export class GrpcClientCall {
     if (this.#status !== null) return this.#finish(this.#status);
     if (this.#decoder.pendingBytes > 0) return this.#finish(new FerryError(Code.INTERNAL, "response ended inside a message"));
     this.#finish(undefined);
+  }
+
+  /**
+   * The connection-level error that ended this stream, if any: the session's
+   * error, a TLS or socket error delivered on the stream (directly or as the
+   * cause of ERR_HTTP2_STREAM_CANCEL), or the session having been destroyed
+   * under the stream (for example a rejected client certificate in TLS 1.3).
+   */
+  #connectionFailure(): Error | undefined {
+    const sessionErr = this.env.connectionError();
+    if (sessionErr) return sessionErr;
+    const err = this.#streamError as (Error & { code?: string; cause?: Error }) | undefined;
+    if (err?.cause instanceof Error) return err.cause;
+    if (err !== undefined && err.code !== "ERR_HTTP2_STREAM_ERROR") return err;
+    const rst = this.#stream?.rstCode;
+    if (this.#session?.destroyed && (!rst || rst === http2.constants.NGHTTP2_CANCEL)) return new Error("connection closed before the call completed");
+    return undefined;
   }
 
   /** Cancels the call locally: RST_STREAM(CANCEL) to the server, then fails with `error`. */

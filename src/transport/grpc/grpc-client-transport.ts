@@ -166,6 +166,8 @@ class GrpcConnection {
     const session = this.#session;
     this.#session = undefined;
     if (session === undefined || session.destroyed) return;
+    // Hold the process open until the close completes: an idle session is unref'd.
+    session.ref();
     await new Promise<void>((resolve) => session.close(() => resolve()));
   }
 }

@@ -1,4 +1,5 @@
-import http2, { type Http2Server, type Http2Session, type IncomingHttpHeaders, type SecureServerOptions, type ServerHttp2Stream } from "node:http2";
+import http2, { type Http2SecureServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type SecureServerOptions, type ServerHttp2Stream } from "node:http2";
+import type { SecureContextOptions } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { CallContext } from "../../rpc/call-context.js";
 import { Code } from "../../rpc/code.js";
@@ -19,6 +20,10 @@ export interface GrpcServerOptions {
   /**
    * TLS options (`node:tls` key, cert, ca, requestCert, …). When given the
    * server speaks gRPC over TLS with ALPN `h2`; otherwise cleartext HTTP/2 (h2c).
+   * For mTLS add `ca` (the CAs that sign client certificates),
+   * `requestCert: true` and `rejectUnauthorized: true`: connections without a
+   * valid client certificate then fail the TLS handshake. Certificates can be
+   * replaced while running with {@link GrpcServerTransport.setSecureContext}.
    */
   tls?: SecureServerOptions;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection. Default 1000. */
@@ -46,12 +51,23 @@ export interface GrpcServerOptions {
  * service or method gets UNIMPLEMENTED; an invalid `grpc-timeout` gets
  * INTERNAL; a message over the server's receive limit RESOURCE_EXHAUSTED.
  */
-export function createGrpcServerTransport(options: GrpcServerOptions = {}): ServerTransport {
-  return new GrpcServerTransport(options);
+export function createGrpcServerTransport(options: GrpcServerOptions = {}): GrpcServerTransport {
+  return new GrpcServerTransportImpl(options);
 }
 
-class GrpcServerTransport implements ServerTransport {
-  #server: Http2Server | undefined;
+/** The server transport returned by {@link createGrpcServerTransport}. */
+export interface GrpcServerTransport extends ServerTransport {
+  /**
+   * Replaces the TLS certificate, key or CAs without a restart (for example
+   * after a certificate was renewed): new connections use `options`,
+   * established ones keep theirs. Raises FAILED_PRECONDITION when the server
+   * was not started with `tls`.
+   */
+  setSecureContext(options: SecureContextOptions): void;
+}
+
+class GrpcServerTransportImpl implements GrpcServerTransport {
+  #server: Http2Server | Http2SecureServer | undefined;
   readonly #sessions = new Set<Http2Session>();
   readonly #peers = new WeakMap<Http2Session, string>();
   #draining = false;
@@ -83,7 +99,7 @@ class GrpcServerTransport implements ServerTransport {
         server.on("error", (err) => router.logger.error({ err }, "gRPC server error"));
         const port = (server.address() as AddressInfo).port;
         const h = host.includes(":") ? `[${host}]` : host;
-        resolve({ url: `grpc://${h}:${port}`, transport: "grpc" });
+        resolve({ url: `${this.options.tls ? "grpcs" : "grpc"}://${h}:${port}`, transport: "grpc" });
       });
     });
   }
@@ -130,6 +146,12 @@ class GrpcServerTransport implements ServerTransport {
     });
     const compression = { requestEncoding: encoding, acceptEncodings: parseAcceptEncoding(headers["grpc-accept-encoding"]), sendCompression: this.#sendCompression };
     new GrpcServerCall(router, entry, stream, ctx, compression).start();
+  }
+
+  setSecureContext(options: SecureContextOptions): void {
+    const server = this.#server;
+    if (server === undefined || !this.options.tls) throw new FerryError(Code.FAILED_PRECONDITION, "setSecureContext needs a started server with tls options");
+    (server as Http2SecureServer).setSecureContext(options);
   }
 
   async shutdown(graceMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 export { createGrpcTransport, type GrpcCallOverrides, type GrpcClientOptions, type GrpcTransport } from "./grpc-client-transport.js";
 export { SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
 export { grpcResponseCompression, setMessageCompression, wasReceivedCompressed } from "./message-compression.js";
-export { createGrpcServerTransport, type GrpcServerOptions } from "./grpc-server-transport.js";
+export { createGrpcServerTransport, type GrpcServerOptions, type GrpcServerTransport } from "./grpc-server-transport.js";
+export { createThrowawayCa, type IssueOptions, type PemKeyPair, type ThrowawayCa, type ThrowawayCaOptions } from "./throwaway-ca.js";
