@@ -24,6 +24,7 @@ export type ConformanceCase =
   | "replay-time"
   | "redrive"
   | "large-message"
+  | "oversize"
   | "undecodable"
   | "wildcard"
   | "header-filter"
@@ -72,7 +73,10 @@ export const conformanceAdapters: ConformanceAdapter[] = [
     name: "nats",
     url: natsUrl,
     service: { name: "NATS", host: "127.0.0.1", port: 4222 },
-    skips: {},
+    skips: {
+      "large-message":
+        "the NATS server's max_payload (1 MiB by default, settable only in a config file, not by the start command used here) counts headers too, so a 1 MiB payload does not fit; the adapter rejects it with RESOURCE_EXHAUSTED (case oversize)",
+    },
     restart: async () => (await import("./nats-service.js")).restartNats(),
     cleanup: async (root) => {
       const nc = await connect({ servers: "127.0.0.1:4222" });
@@ -91,7 +95,6 @@ export const conformanceAdapters: ConformanceAdapter[] = [
     url: `amqp://guest:guest@127.0.0.1:5672?exchange=${amqpExchange}`,
     service: { name: "RabbitMQ", host: "127.0.0.1", port: 5672 },
     skips: {
-      "publish-confirm": "the case subscribes with startAt \"beginning\" after publishing; RabbitMQ routes a message only to the queues bound when it is published (publisher confirms are tested in src/messaging/amqp/amqp-adapter.spec.ts)",
       "replay-beginning": "RabbitMQ queues delete acked messages and a new group's queue only receives what is published after it is bound (streams, which replay, have no consumer groups over AMQP 0-9-1)",
       "replay-sequence": "RabbitMQ queues have no positions to start from (see replay-beginning)",
       "replay-time": "RabbitMQ queues cannot start from a time (see replay-beginning)",

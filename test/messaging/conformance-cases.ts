@@ -21,11 +21,14 @@ function collector(): { items: { m: EchoRequest; d: Delivery }[]; handler: (m: E
 
 const publishConfirm: Case = async ({ broker, topic, group }) => {
   const t = topic("confirm");
+  const g = group("g");
+  // Create the group, leave it, publish while no member runs: the broker alone holds the message.
+  await (await broker.subscribe(t, { group: g }, () => {})).stop();
   const r = await broker.publish(t, { text: "a" }, { headers: { "x-color": "blue" } });
   expect(r.messageId).toMatch(/./);
   expect(r.duplicate).toBe(false);
   const c = collector();
-  const sub = await broker.subscribe(t, { group: group("g"), startAt: "beginning" }, c.handler);
+  const sub = await broker.subscribe(t, { group: g }, c.handler);
   await waitFor(() => c.items.length === 1, "the stored message");
   const { d } = c.items[0];
   expect(d.messageId).toBe(r.messageId);
@@ -183,9 +186,15 @@ const largeMessage: Case = async ({ broker, topic, group }) => {
   expect(got?.byteLength).toBe(payload.byteLength);
   expect(Buffer.compare(Buffer.from(got!), Buffer.from(payload))).toBe(0);
   await sub.stop();
-  // Beyond the broker's limit: a clear RESOURCE_EXHAUSTED, not a crash or a hang.
+};
+
+const oversize: Case = async ({ broker, topic }) => {
+  // Beyond the broker's limit: a clear RESOURCE_EXHAUSTED before anything is sent, not a crash or a hang.
   const limit = (broker as BrokerClient).adapter.capabilities.maxMessageBytes;
-  await expect(broker.publish(t, { payload: new Uint8Array(limit + 1) })).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
+  await expect(broker.publish(topic("oversize"), { payload: new Uint8Array(limit + 1) })).rejects.toMatchObject({
+    code: Code.RESOURCE_EXHAUSTED,
+    rawMessage: expect.stringMatching(/exceeds/),
+  });
 };
 
 const undecodable: Case = async ({ broker, topic, group }) => {
@@ -316,6 +325,7 @@ export const conformanceCases: Partial<Record<ConformanceCase, Case>> = {
   "replay-time": replayTime,
   redrive,
   "large-message": largeMessage,
+  oversize,
   undecodable,
   wildcard,
   "header-filter": headerFilter,

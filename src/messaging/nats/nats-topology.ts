@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import type { StreamConfig } from "@nats-io/jetstream";
+import type { ConsumerConfig, JetStreamManager, StreamConfig } from "@nats-io/jetstream";
+import type { ConsumerSpec } from "../adapter.js";
+import { natsError } from "./nats-errors.js";
 
 /**
  * How Ferry topics map onto JetStream (NATS "JetStream" docs: streams,
@@ -74,4 +76,109 @@ export function natsDurableName(pattern: string, group: string): string {
   return `${group}__${readable}_${hash}`;
 }
 
-export { nanosPerMs };
+
+/** The AckPolicy/DeliverPolicy enums of the dynamically loaded library. */
+export interface NatsEnums {
+  AckPolicy: { Explicit: string };
+  DeliverPolicy: Record<string, string>;
+}
+
+/**
+ * Creates the streams and durable consumers Ferry needs, once per adapter
+ * (creation is idempotent on the server; a cache avoids asking again).
+ */
+export class NatsTopology {
+  readonly #jsm: JetStreamManager;
+  readonly #settings: NatsStreamDefaults;
+  readonly #enums: NatsEnums;
+  readonly #streams = new Map<string, Promise<void>>();
+
+  constructor(jsm: JetStreamManager, settings: NatsStreamDefaults, enums: NatsEnums) {
+    this.#jsm = jsm;
+    this.#settings = settings;
+    this.#enums = enums;
+  }
+
+  /** Makes sure the stream of `topic`'s root exists. */
+  ensureStream(topic: string): Promise<void> {
+    const name = natsStreamName(topic);
+    let p = this.#streams.get(name);
+    if (p === undefined) {
+      p = this.#createStream(topic).catch((err: unknown) => {
+        this.#streams.delete(name);
+        throw err;
+      });
+      this.#streams.set(name, p);
+    }
+    return p;
+  }
+
+  /** Forgets that `topic`'s stream exists (it was deleted behind our back). */
+  forget(topic: string): void {
+    this.#streams.delete(natsStreamName(topic));
+  }
+
+  async #createStream(topic: string): Promise<void> {
+    const config = natsStreamConfig(topic, this.#settings);
+    try {
+      await this.#jsm.streams.info(config.name);
+      return;
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw natsError(err, `look up stream ${config.name}`);
+    }
+    try {
+      await this.#jsm.streams.add(config);
+    } catch (err) {
+      if (/already in use/i.test((err as Error).message)) return;
+      throw natsError(err, `create stream ${config.name}`);
+    }
+  }
+
+  /**
+   * Creates the durable consumer of `spec.group` on `spec.topic` if missing
+   * (deliver policy from `spec.startAt`), else keeps it, updating `ack_wait`
+   * if it changed. Returns its name.
+   */
+  async ensureConsumer(spec: ConsumerSpec): Promise<string> {
+    const stream = natsStreamName(spec.topic);
+    const durable = natsDurableName(spec.topic, spec.group);
+    const ackWait = spec.ackTimeoutMs * nanosPerMs;
+    try {
+      const info = await this.#jsm.consumers.info(stream, durable);
+      if (info.config.ack_wait !== ackWait) await this.#jsm.consumers.update(stream, durable, { ack_wait: ackWait });
+      return durable;
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw natsError(err, `look up consumer ${durable}`);
+    }
+    const config: Partial<ConsumerConfig> = {
+      durable_name: durable,
+      ack_policy: this.#enums.AckPolicy.Explicit as ConsumerConfig["ack_policy"],
+      filter_subject: spec.topic,
+      ack_wait: ackWait,
+      max_deliver: -1, // Ferry's core counts deliveries and dead-letters
+      max_ack_pending: Math.max(1000, spec.prefetch * 4),
+      ...this.#deliverPolicy(spec),
+    };
+    try {
+      await this.#jsm.consumers.add(stream, config);
+    } catch (err) {
+      if (!/already in use|already exists/i.test((err as Error).message)) throw natsError(err, `create consumer ${durable}`);
+    }
+    return durable;
+  }
+
+  #deliverPolicy(spec: ConsumerSpec): Partial<ConsumerConfig> {
+    const p = this.#enums.DeliverPolicy;
+    const at = spec.startAt;
+    switch (at.kind) {
+      case "new":
+        return { deliver_policy: p.New as ConsumerConfig["deliver_policy"] };
+      case "beginning":
+        return { deliver_policy: p.All as ConsumerConfig["deliver_policy"] };
+      case "sequence":
+        return { deliver_policy: p.StartSequence as ConsumerConfig["deliver_policy"], opt_start_seq: Number(at.sequence) };
+      case "time":
+        return { deliver_policy: p.StartTime as ConsumerConfig["deliver_policy"], opt_start_time: new Date(at.timeMs).toISOString() };
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection, MsgHdrs } from "@nats-io/transport-node";
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
+import type { Logger } from "../../util/logger.js";
+import type {
+  AdapterCapabilities,
+  AdapterConsumer,
+  AdapterFactory,
+  BrokerAdapter,
+  ConsumerSpec,
+  DeliverySink,
+  OutgoingRecord,
+  PublishReceipt,
+} from "../adapter.js";
+import { importPeer } from "../adapter-registry.js";
+import { NatsConsumer } from "./nats-consumer.js";
+import { natsError } from "./nats-errors.js";
+import { natsHeaderBytes, toNatsHeaders } from "./nats-headers.js";
+import { defaultStreamSettings, natsStreamName, NatsTopology, type NatsEnums, type NatsStreamDefaults } from "./nats-topology.js";
+
+
+/** Options of the `nats://` broker (`BrokerOptions.adapterOptions`). */
+export interface NatsAdapterOptions {
+  /** Settings of the streams Ferry creates (one per topic root); see {@link NatsStreamDefaults}. */
+  stream?: Partial<NatsStreamDefaults>;
+  /** How long a publish waits for JetStream's PubAck, in ms. Defaults to 5000. */
+  publishTimeoutMs?: number;
+  /** How long one pull request waits for messages, in ms. Defaults to 5000. */
+  fetchExpiresMs?: number;
+  /** Connection name shown by the server (`connz`). Defaults to `"ferry"`. */
+  connectionName?: string;
+}
+
+/** What the adapter needs from the dynamically imported client libraries. */
+interface NatsLibs {
+  headers: () => MsgHdrs;
+}
+
+/**
+ * The `nats://host:4222` broker: NATS JetStream. A topic is a subject; one
+ * stream per topic root (`FERRY_<root>`, see nats-topology.ts) stores it; a
+ * consumer group is a durable pull consumer filtered on the topic (pattern);
+ * a message id is `Nats-Msg-Id` (de-duplicated within the stream's duplicate
+ * window); nack with delay is JetStream's `NAK` with a delay; `ack_wait` is
+ * the ack timeout and `+WPI` extends it. Replay: deliver policies all,
+ * by_start_sequence and by_start_time.
+ */
+export class NatsAdapter implements BrokerAdapter {
+  readonly name = "nats";
+  readonly capabilities: AdapterCapabilities;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #topology: NatsTopology;
+  readonly #libs: NatsLibs;
+  readonly #options: Required<Omit<NatsAdapterOptions, "stream" | "connectionName">>;
+  readonly #logger: Logger;
+  readonly #consumers = new Set<NatsConsumer>();
+
+  constructor(init: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; libs: NatsLibs; options: NatsAdapterOptions; logger: Logger; streamSettings: NatsStreamDefaults; acks: NatsEnums }) {
+    this.#nc = init.nc;
+    this.#js = init.js;
+    this.#libs = init.libs;
+    this.#logger = init.logger;
+    this.#topology = new NatsTopology(init.jsm, init.streamSettings, init.acks);
+    this.#options = { publishTimeoutMs: init.options.publishTimeoutMs ?? 5000, fetchExpiresMs: init.options.fetchExpiresMs ?? 5000 };
+    this.capabilities = Object.freeze({
+      deduplication: true,
+      wildcards: true,
+      delayedNack: true,
+      replayBySequence: true,
+      replayByTime: true,
+      replayFromBeginning: true,
+      durable: true,
+      maxMessageBytes: init.nc.info?.max_payload ?? 1024 * 1024,
+    });
+  }
+
+  async publish(record: OutgoingRecord): Promise<PublishReceipt> {
+    const size = record.payload.byteLength + natsHeaderBytes(record.headers, record.dedupId) + record.topic.length;
+    if (size > this.capabilities.maxMessageBytes) {
+      throw new FerryError(
+        Code.RESOURCE_EXHAUSTED,
+        `message of ${size} bytes (payload, headers and subject) exceeds the NATS server's max_payload of ${this.capabilities.maxMessageBytes} bytes`,
+      );
+    }
+    await this.#topology.ensureStream(record.topic);
+    const headers = toNatsHeaders(this.#libs.headers, record.headers);
+    try {
+      const ack = await this.#js.publish(record.topic, record.payload, {
+        msgID: record.dedupId,
+        headers,
+        timeout: this.#options.publishTimeoutMs,
+      });
+      return { sequence: String(ack.seq), duplicate: ack.duplicate };
+    } catch (err) {
+      if (/no responders|stream not found/i.test((err as Error)?.message ?? "")) this.#topology.forget(record.topic);
+      throw natsError(err, `publish to ${record.topic} (stream ${natsStreamName(record.topic)})`);
+    }
+  }
+
+  async consume(spec: ConsumerSpec, sink: DeliverySink): Promise<AdapterConsumer> {
+    if (spec.topic.split(".")[0] === "*" || spec.topic.split(".")[0] === ">") {
+      throw new FerryError(Code.INVALID_ARGUMENT, `NATS topic pattern "${spec.topic}" must start with a concrete token: each root is its own stream`);
+    }
+    if (spec.startAt.kind === "sequence" && !/^[1-9][0-9]*$/.test(spec.startAt.sequence)) {
+      throw new FerryError(Code.INVALID_ARGUMENT, `startAt.sequence "${spec.startAt.sequence}" is not a JetStream stream sequence (a positive integer)`);
+    }
+    await this.#topology.ensureStream(spec.topic);
+    const durable = await this.#topology.ensureConsumer(spec);
+    let consumer;
+    try {
+      consumer = await this.#js.consumers.get(natsStreamName(spec.topic), durable);
+    } catch (err) {
+      throw natsError(err, `open consumer ${durable}`);
+    }
+    const c = new NatsConsumer(consumer, spec, sink, { fetchExpiresMs: this.#options.fetchExpiresMs, logger: this.#logger });
+    this.#consumers.add(c);
+    c.start();
+    return {
+      stop: () => c.stop(),
+      close: async () => {
+        await c.close();
+        this.#consumers.delete(c);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#consumers].map((c) => c.close()));
+    this.#consumers.clear();
+    try {
+      await this.#nc.drain();
+    } catch {
+      await this.#nc.close().catch(() => undefined);
+    }
+  }
+}
+
+/** Creates the adapter for a `nats://[user:pass@]host[:port]` URL; raises UNAVAILABLE when the server does not answer. */
+export const adapterFactory: AdapterFactory = async (url, options) => {
+  const o = options.adapterOptions as NatsAdapterOptions;
+  const transport = await importPeer("@nats-io/transport-node", () => import("@nats-io/transport-node"));
+  const jetstreamLib = await importPeer("@nats-io/jetstream", () => import("@nats-io/jetstream"));
+  let nc: NatsConnection;
+  try {
+    nc = await transport.connect({
+      servers: `${url.hostname}:${url.port || "4222"}`,
+      user: url.username ? decodeURIComponent(url.username) : undefined,
+      pass: url.password ? decodeURIComponent(url.password) : undefined,
+      name: o.connectionName ?? "ferry",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (err) {
+    throw new FerryError(Code.UNAVAILABLE, `cannot connect to NATS at ${url.host}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const jsm = await jetstreamLib.jetstreamManager(nc);
+    return new NatsAdapter({
+      nc,
+      js: jetstreamLib.jetstream(nc),
+      jsm,
+      libs: { headers: () => transport.headers() },
+      options: o,
+      logger: options.logger,
+      streamSettings: { ...defaultStreamSettings, ...o.stream },
+      acks: { AckPolicy: jetstreamLib.AckPolicy, DeliverPolicy: jetstreamLib.DeliverPolicy },
+    });
+  } catch (err) {
+    await nc.close().catch(() => undefined);
+    throw new FerryError(Code.UNAVAILABLE, `JetStream is not available at ${url.host}: ${(err as Error).message}`, { cause: err });
+  }
+};

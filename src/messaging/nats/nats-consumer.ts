@@ -1,0 +1,107 @@
+import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "../../util/logger.js";
+import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
+import { fromNatsHeaders } from "./nats-headers.js";
+
+/** Options of a {@link NatsConsumer}. */
+export interface NatsConsumerOptions {
+  /** How long one pull request waits for messages, in ms (JetStream `expires`). */
+  readonly fetchExpiresMs: number;
+  readonly logger: Logger;
+}
+
+/**
+ * One subscription's reader of a durable JetStream pull consumer (the
+ * consumer group). It pulls at most as many messages as it has free prefetch
+ * slots, so a member never holds more than `prefetch` unsettled messages and
+ * the rest of the group can take the others. Pull errors (a server restart,
+ * a lost connection) are retried with a short backoff while the client
+ * reconnects; unsettled messages come back after `ack_wait`.
+ */
+export class NatsConsumer implements AdapterConsumer {
+  readonly #consumer: Consumer;
+  readonly #spec: ConsumerSpec;
+  readonly #sink: DeliverySink;
+  readonly #options: NatsConsumerOptions;
+  #taken = 0;
+  #stopped = false;
+  #batch: ConsumerMessages | undefined;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> = Promise.resolve();
+
+  constructor(consumer: Consumer, spec: ConsumerSpec, sink: DeliverySink, options: NatsConsumerOptions) {
+    this.#consumer = consumer;
+    this.#spec = spec;
+    this.#sink = sink;
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      const free = this.#spec.prefetch - this.#taken;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      try {
+        this.#batch = await this.#consumer.fetch({ max_messages: free, expires: this.#options.fetchExpiresMs });
+        for await (const m of this.#batch) {
+          if (this.#stopped) m.nak();
+          else this.#deliver(m);
+        }
+        failures = 0;
+      } catch (err) {
+        if (this.#stopped) break;
+        failures++;
+        if (failures === 1 || failures % 20 === 0) this.#options.logger.warn({ err, topic: this.#spec.topic, group: this.#spec.group }, "JetStream pull failed; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * failures)));
+      } finally {
+        this.#batch = undefined;
+      }
+    }
+  }
+
+  #deliver(m: JsMsg): void {
+    this.#taken++;
+    let settled = false;
+    const settle = (op: () => void): Promise<void> => {
+      if (settled) return Promise.resolve();
+      settled = true;
+      this.#taken--;
+      this.#wake?.();
+      this.#wake = undefined;
+      op();
+      return Promise.resolve();
+    };
+    const delivery: RawDelivery = {
+      topic: m.subject,
+      payload: m.data,
+      headers: fromNatsHeaders(m.headers),
+      sequence: String(m.seq),
+      deliveryAttempt: m.info.deliveryCount,
+      publishTimeMs: Math.floor(m.info.timestampNanos / 1_000_000),
+      ack: () => settle(() => m.ack()),
+      nack: (delayMs) => settle(() => (delayMs > 0 ? m.nak(delayMs) : m.nak())),
+      extend: async () => {
+        if (!settled) m.working();
+      },
+    };
+    this.#sink.deliver(delivery);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    this.#batch?.stop();
+    await this.#loop;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+  }
+}
