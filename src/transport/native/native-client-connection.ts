@@ -101,10 +101,10 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
   /** Starts `call` on a new stream, or queues it while the server's concurrent-stream limit is reached. */
   start(call: NativeClientCall): void {
     if (call.finished) return;
-    if (!this.#refd) this.#updateRef();
     if (this.closedReason !== undefined) return call.finish(unavailable(this.closedReason));
     if (this.#calls.size >= this.peerSettings.maxConcurrentStreams) {
       this.#waiting.push(call);
+      if (!this.#refd) this.#updateRef();
       return;
     }
     const id = this.#nextStreamId++;
@@ -117,6 +117,7 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
       return call.finish(FerryError.from(err, Code.INTERNAL));
     }
     this.#calls.set(id, call);
+    if (!this.#refd) this.#updateRef();
     this.#writeCall(id, call, bytes);
     call.started(this, id);
   }

@@ -102,7 +102,7 @@ class NativeClientTransport implements ClientTransport {
         keepaliveIntervalMs: o.keepaliveIntervalMs ?? Defaults.keepaliveIntervalMs,
         keepaliveTimeoutMs: o.keepaliveTimeoutMs ?? Defaults.keepaliveTimeoutMs,
         handshakeTimeoutMs: o.connectTimeoutMs ?? Defaults.handshakeTimeoutMs,
-        flushMode: o.flushMode ?? "microtask",
+        flushMode: o.flushMode ?? ((process.env.FERRY_NATIVE_FLUSH as "microtask") || "immediate"),
         logger: o.logger ?? getDefaultLogger(),
         peer,
       },

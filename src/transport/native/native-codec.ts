@@ -157,10 +157,15 @@ export interface EncodedStatus {
 }
 
 const emptyMetadata = new Metadata();
+const okStatus: EncodedStatus = { code: Code.OK, message: undefined, details: undefined, trailers: emptyMetadata, extraTrailers: undefined };
 
 /** Prepares the status section for `error` (undefined for OK) and the handler's `trailers`. */
 export function prepareStatus(error: FerryError | undefined, trailers: Metadata): EncodedStatus {
-  if (error === undefined) return { code: Code.OK, message: undefined, details: undefined, trailers, extraTrailers: undefined };
+  if (error === undefined) {
+    // Written synchronously right after, so one scratch object serves every OK status.
+    okStatus.trailers = trailers;
+    return okStatus;
+  }
   const details = error.details.length > 0 ? toBinary(StatusSchema, create(StatusSchema, { code: error.code, message: error.rawMessage, details: error.details })) : undefined;
   return {
     code: error.code,

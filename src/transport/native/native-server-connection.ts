@@ -132,22 +132,20 @@ export class NativeServerConnection extends NativeConnection implements ServerCa
     const timeoutMs = (flags & Flag.TIMEOUT) !== 0 ? r.u32("timeout") : undefined;
     const mdStart = r.pos;
     const metadata = readMetadataBlock(r);
-    const w = this.writer;
-    const refuse = (error: FerryError) => writeHeadersAndStatus(w, id, undefined, error, error.metadata);
     if (this.#goAwayStreamId >= 0 && id > this.#goAwayStreamId) {
-      return refuse(new FerryError(Code.UNAVAILABLE, "server is draining; retry on another connection"));
+      return this.#refuse(id, new FerryError(Code.UNAVAILABLE, "server is draining; retry on another connection"));
     }
     if (r.pos - mdStart > this.options.settings.maxMetadataBytes) {
-      return refuse(new FerryError(Code.RESOURCE_EXHAUSTED, `request metadata of ${r.pos - mdStart} bytes exceeds the limit of ${this.options.settings.maxMetadataBytes} bytes`));
+      return this.#refuse(id, new FerryError(Code.RESOURCE_EXHAUSTED, `request metadata of ${r.pos - mdStart} bytes exceeds the limit of ${this.options.settings.maxMetadataBytes} bytes`));
     }
     if (this.#calls.size >= this.options.settings.maxConcurrentStreams) {
-      return refuse(new FerryError(Code.RESOURCE_EXHAUSTED, `too many concurrent calls on this connection (limit ${this.options.settings.maxConcurrentStreams})`));
+      return this.#refuse(id, new FerryError(Code.RESOURCE_EXHAUSTED, `too many concurrent calls on this connection (limit ${this.options.settings.maxConcurrentStreams})`));
     }
-    if ("unknownPath" in slot) return refuse(this.router.unknownPathError(slot.unknownPath));
+    if ("unknownPath" in slot) return this.#refuse(id, this.router.unknownPathError(slot.unknownPath));
     const hasMessage = (flags & Flag.MESSAGE) !== 0;
     const max = this.router.options.maxReceiveMessageBytes;
     if (hasMessage && r.remaining > max) {
-      return refuse(new FerryError(Code.RESOURCE_EXHAUSTED, `request message of ${r.remaining} bytes exceeds the limit of ${max} bytes`));
+      return this.#refuse(id, new FerryError(Code.RESOURCE_EXHAUSTED, `request message of ${r.remaining} bytes exceeds the limit of ${max} bytes`));
     }
     const ctx = new CallContext({
       method: slot.info,
@@ -162,6 +160,11 @@ export class NativeServerConnection extends NativeConnection implements ServerCa
     call.startStreaming();
     if (hasMessage) call.onMessage(r.rest(), (flags & Flag.END_STREAM) !== 0);
     else if ((flags & Flag.END_STREAM) !== 0) call.onHalfClose();
+  }
+
+  /** Answers a CALL that is not served with `error` (one HEADERS frame carrying the status). */
+  #refuse(id: number, error: FerryError): void {
+    writeHeadersAndStatus(this.writer, id, undefined, error, error.metadata);
   }
 
   /** Reads the CALL's method: a path (optionally defining an id for it) or a previously defined id. */

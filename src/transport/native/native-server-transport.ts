@@ -67,7 +67,7 @@ class NativeServerTransport implements ServerTransport {
       keepaliveIntervalMs: o.keepaliveIntervalMs ?? Defaults.keepaliveIntervalMs,
       keepaliveTimeoutMs: o.keepaliveTimeoutMs ?? Defaults.keepaliveTimeoutMs,
       handshakeTimeoutMs: o.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs,
-      flushMode: o.flushMode ?? "microtask",
+      flushMode: o.flushMode ?? ((process.env.FERRY_NATIVE_FLUSH as "microtask") || "immediate"),
       logger: router.logger,
     };
     const server = net.createServer((socket) => this.#accept(socket, router, base));
