@@ -22,9 +22,9 @@ describeTransportContract("native (Unix socket, by URL)", async (server) => {
   return { transport, close: () => transport.close() };
 });
 
-describeTransportContract("native (TCP, 3 connections, setImmediate flush)", async (server) => {
+describeTransportContract("native (TCP, 3 connections, microtask flush)", async (server) => {
   const { url } = await server.listen("native://127.0.0.1:0");
   const u = new URL(url);
-  const transport = createNativeTransport({ host: u.hostname, port: Number(u.port), connections: 3, flushMode: "immediate" });
+  const transport = createNativeTransport({ host: u.hostname, port: Number(u.port), connections: 3, flushMode: "microtask" });
   return { transport, close: () => transport.close() };
 });

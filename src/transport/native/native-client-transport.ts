@@ -30,7 +30,7 @@ export interface NativeClientOptions {
   keepaliveTimeoutMs?: number;
   /** Time to connect and complete the handshake, in ms; calls waiting for it fail UNAVAILABLE. Default 10 000. */
   connectTimeoutMs?: number;
-  /** When queued frames are written. Default `"microtask"`. */
+  /** When queued frames are written: `"immediate"` (default) once per event-loop turn, after this turn's I/O; `"microtask"` at the next microtask checkpoint (fewer µs of latency, more writes). */
   flushMode?: FlushMode;
   /** Where connection problems are logged. Default: Ferry's default logger. */
   logger?: Logger;
@@ -102,7 +102,7 @@ class NativeClientTransport implements ClientTransport {
         keepaliveIntervalMs: o.keepaliveIntervalMs ?? Defaults.keepaliveIntervalMs,
         keepaliveTimeoutMs: o.keepaliveTimeoutMs ?? Defaults.keepaliveTimeoutMs,
         handshakeTimeoutMs: o.connectTimeoutMs ?? Defaults.handshakeTimeoutMs,
-        flushMode: o.flushMode ?? ((process.env.FERRY_NATIVE_FLUSH as "microtask") || "immediate"),
+        flushMode: o.flushMode ?? "immediate",
         logger: o.logger ?? getDefaultLogger(),
         peer,
       },
