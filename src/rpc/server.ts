@@ -33,6 +33,7 @@ export class Server {
   readonly #transports: ServerTransport[] = [];
   readonly #addresses: ListeningAddress[] = [];
   #state: "serving" | "draining" | "stopped" = "serving";
+  readonly #stateListeners = new Set<(state: "serving" | "draining" | "stopped") => void>();
 
   constructor(options: ServerOptions = {}) {
     this.router = new Router({
@@ -85,9 +86,24 @@ export class Server {
    */
   async shutdown(graceMs = 10_000): Promise<void> {
     if (this.#state !== "serving") return;
-    this.#state = "draining";
+    this.#setState("draining");
     await Promise.all(this.#transports.map((t) => t.shutdown(graceMs)));
-    this.#state = "stopped";
+    this.#setState("stopped");
+  }
+
+  /**
+   * Calls `listener` on every state change (`"draining"` when shutdown
+   * starts, `"stopped"` when it ends), for example so that health checks
+   * report NOT_SERVING while draining. Returns a function that removes it.
+   */
+  onStateChange(listener: (state: "serving" | "draining" | "stopped") => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  #setState(state: "serving" | "draining" | "stopped"): void {
+    this.#state = state;
+    for (const l of this.#stateListeners) l(state);
   }
 }
 

@@ -3,3 +3,5 @@ export { SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression
 export { grpcResponseCompression, setMessageCompression, wasReceivedCompressed } from "./message-compression.js";
 export { createGrpcServerTransport, type GrpcServerOptions, type GrpcServerTransport } from "./grpc-server-transport.js";
 export { createThrowawayCa, type IssueOptions, type PemKeyPair, type ThrowawayCa, type ThrowawayCaOptions } from "./throwaway-ca.js";
+export { addHealthService, HealthStatus, ServingStatus } from "./health-service.js";
+export { addReflectionService } from "./reflection-service.js";
