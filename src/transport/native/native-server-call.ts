@@ -139,10 +139,11 @@ export class NativeServerCall {
   /** Ends the call with `error`. */
   fail(error: FerryError): void {
     if (this.#done) return;
-    this.#finish();
+    this.#done = true;
     this.#queue?.fail(error);
     if (!this.#headersSent) writeHeadersAndStatus(this.host.writer, this.id, this.ctx.responseHeaders, error, this.ctx.responseTrailers);
     else this.#writeTrailers(error, this.ctx.responseTrailers);
+    this.#finish();
   }
 
   #onPull(): void {
@@ -175,12 +176,12 @@ export class NativeServerCall {
     } catch (err) {
       return this.fail(this.host.router.toWireError(err, this.ctx));
     }
-    this.#finish();
     const status = prepareStatus(undefined, res.trailers);
     const w = this.host.writer;
     const pos = w.begin(this.id, FrameType.HEADERS, Flag.END_STREAM | Flag.MESSAGE, metadataBytes(res.headers) + statusBytes(status), bytes);
     writeStatus(w.buf, writeMetadataBlock(w.buf, pos, res.headers), status);
     w.end();
+    this.#finish();
   }
 
   async #respondStream(res: StreamResponse): Promise<void> {
@@ -206,9 +207,9 @@ export class NativeServerCall {
       return this.fail(FerryError.from(err));
     }
     if (this.#done) return;
-    this.#finish();
     if (!this.#headersSent) writeHeadersAndStatus(w, this.id, res.headers, undefined, res.trailers);
     else this.#writeTrailers(undefined, res.trailers);
+    this.#finish();
   }
 
   #writeTrailers(error: FerryError | undefined, trailers: Metadata): void {
@@ -224,6 +225,7 @@ export class NativeServerCall {
     this.#queue?.fail(reason);
   }
 
+  /** Marks the call ended, after its last frame was queued (a draining connection closes once the last call finished). */
   #finish(): void {
     this.#done = true;
     this.#send?.release();
