@@ -5,7 +5,7 @@ import type { Logger } from "../../util/logger.js";
 import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
 import { topicMatches } from "../topic.js";
 import type { AmqpConnection } from "./amqp-connection.js";
-import { classicAttemptHeader, deliveryAttemptOf, ferryHeadersOf } from "./amqp-headers.js";
+import { classicAttemptHeader, classicTopicHeader, deliveryAttemptOf, ferryHeadersOf } from "./amqp-headers.js";
 import { bindingKeyFor, queueArguments, queueNameFor } from "./amqp-topology.js";
 
 /** What an {@link AmqpConsumer} needs. */
@@ -98,11 +98,18 @@ export class AmqpConsumer implements AdapterConsumer {
       await this.#attach(model);
     } catch (err) {
       this.#init.logger.warn({ err, queue: this.#queue }, "AMQP consumer could not resume; retrying");
-      this.#retry = setTimeout(() => {
-        const current = this.#init.connection.current();
-        if (current !== undefined) void this.#reattach(current);
-      }, 500);
+      this.#retryAttach(500);
     }
+  }
+
+  /** Attaches again after `delayMs` if the connection is up (else the next reconnect does it). */
+  #retryAttach(delayMs: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => {
+      const current = this.#init.connection.current();
+      if (current !== undefined) void this.#reattach(current);
+    }, delayMs);
   }
 
   #channelClosed(channel: Channel): void {
@@ -116,15 +123,19 @@ export class AmqpConsumer implements AdapterConsumer {
 
   #onMessage(channel: Channel, msg: ConsumeMessage | null): void {
     if (msg === null) {
-      // The broker cancelled the consumer (queue deleted): report it; the channel stays for settling.
-      this.#init.sink.error(new FerryError(Code.UNAVAILABLE, `AMQP queue "${this.#queue}" cancelled the consumer (deleted?)`));
+      // The broker cancelled the consumer (queue deleted, leader moved): report it and consume again on a new channel.
+      this.#init.sink.error(new FerryError(Code.UNAVAILABLE, `AMQP queue "${this.#queue}" cancelled the consumer; redeclaring it`));
+      this.#channel = undefined;
+      this.#consumerTag = undefined;
+      void channel.close().catch(() => {});
+      this.#retryAttach(100);
       return;
     }
     if (this.#stopped) {
       safe(() => channel.nack(msg, false, true));
       return;
     }
-    const topic = msg.fields.routingKey;
+    const topic = this.#topicOf(msg);
     if (!topicMatches(this.#init.spec.topic, topic)) {
       // AMQP's `#` also matches zero tokens, Ferry's `>` does not.
       safe(() => channel.ack(msg));
@@ -161,9 +172,19 @@ export class AmqpConsumer implements AdapterConsumer {
     };
   }
 
+  /** The topic a message was published to (a classic queue's requeued copy carries it in a header). */
+  #topicOf(msg: ConsumeMessage): string {
+    const requeuedFrom = (msg.properties.headers as Record<string, unknown> | undefined)?.[classicTopicHeader];
+    return typeof requeuedFrom === "string" ? requeuedFrom : msg.fields.routingKey;
+  }
+
   /** Classic queues do not count deliveries: requeue a copy carrying the failure count, then ack the original. */
   async #countedNack(channel: Channel, msg: ConsumeMessage, attempt: number): Promise<void> {
-    const headers = { ...(msg.properties.headers as Record<string, unknown>), [classicAttemptHeader]: String(attempt) };
+    const headers = {
+      ...(msg.properties.headers as Record<string, unknown>),
+      [classicAttemptHeader]: String(attempt),
+      [classicTopicHeader]: this.#topicOf(msg),
+    };
     try {
       await this.#init.sendToQueue(this.#queue, msg, headers);
     } catch {

@@ -21,12 +21,15 @@ const brokerHeaders = new Set([
 /** The adapter's own failure counter on classic queues (stripped before delivery). */
 export const classicAttemptHeader = "ferry-amqp-attempt";
 
+/** The original topic of a message requeued by the adapter through the default exchange (stripped before delivery). */
+export const classicTopicHeader = "ferry-amqp-topic";
+
 /** Ferry headers of a delivered message: string values only, broker-added `x-` headers and the adapter's counter removed. */
 export function ferryHeadersOf(table: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (table === undefined) return out;
   for (const [k, v] of Object.entries(table)) {
-    if (brokerHeaders.has(k) || k === classicAttemptHeader) continue;
+    if (brokerHeaders.has(k) || k === classicAttemptHeader || k === classicTopicHeader) continue;
     if (typeof v === "string") out[k] = v;
     else if (Buffer.isBuffer(v)) out[k] = v.toString();
   }
