@@ -87,6 +87,8 @@ export class NativeServerCall {
     if (queue === undefined) return this.fail(new FerryError(Code.INTERNAL, "message received after the request was complete"));
     const cost = bytes.length + FRAME_HEADER_BYTES;
     this.#recv!.receive(cost);
+    const max = this.host.router.options.maxReceiveMessageBytes;
+    if (bytes.length > max) return this.fail(new FerryError(Code.RESOURCE_EXHAUSTED, `request message of ${bytes.length} bytes exceeds the limit of ${max} bytes`));
     let message: Message;
     try {
       message = decodeBinary(this.entry.info.input, bytes);

@@ -1,3 +1,4 @@
+import { lstat, unlink } from "node:fs/promises";
 import net, { type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Router } from "../../rpc/router.js";
 import type { ListeningAddress, ServerTransport } from "../../rpc/server-transport.js";
@@ -132,10 +133,17 @@ async function listenUnix(server: NetServer, path: string): Promise<void> {
   try {
     await attempt();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || (await socketAnswers(path))) throw err;
-    const { unlink } = await import("node:fs/promises");
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !(await isSocketFile(path)) || (await socketAnswers(path))) throw err;
     await unlink(path);
     await attempt();
+  }
+}
+
+async function isSocketFile(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSocket();
+  } catch {
+    return false;
   }
 }
 
