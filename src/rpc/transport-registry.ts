@@ -17,6 +17,8 @@ const factories = new Map<string, () => Promise<TransportFactory>>([
   ["inproc", () => import("../transport/inproc/inproc-scheme.js").then((m) => m.inprocScheme)],
   ["native", () => import("../transport/native/native-scheme.js").then((m) => m.nativeScheme)],
   ["native+unix", () => import("../transport/native/native-scheme.js").then((m) => m.nativeUnixScheme)],
+  // Unary calls over NATS request/reply (docs/messaging.md, "Request/reply over NATS").
+  ["nats", () => import("../transport/nats/nats-scheme.js").then((m) => m.natsScheme)],
   // Channel targets: resolve a service to endpoints and balance calls over them (docs/channels.md).
   ["registry", () => import("../channel/channel-scheme.js").then((m) => m.channelScheme)],
   ["static", () => import("../channel/channel-scheme.js").then((m) => m.channelScheme)],

@@ -14,6 +14,7 @@ import type {
   PublishReceipt,
 } from "../adapter.js";
 import { importPeer } from "../adapter-registry.js";
+import { connectNats } from "./nats-connection.js";
 import { NatsConsumer } from "./nats-consumer.js";
 import { natsError } from "./nats-errors.js";
 import { natsHeaderBytes, toNatsHeaders } from "./nats-headers.js";
@@ -142,19 +143,7 @@ export const adapterFactory: AdapterFactory = async (url, options) => {
   const o = options.adapterOptions as NatsAdapterOptions;
   const transport = await importPeer("@nats-io/transport-node", () => import("@nats-io/transport-node"));
   const jetstreamLib = await importPeer("@nats-io/jetstream", () => import("@nats-io/jetstream"));
-  let nc: NatsConnection;
-  try {
-    nc = await transport.connect({
-      servers: `${url.hostname}:${url.port || "4222"}`,
-      user: url.username ? decodeURIComponent(url.username) : undefined,
-      pass: url.password ? decodeURIComponent(url.password) : undefined,
-      name: o.connectionName ?? "ferry",
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-    });
-  } catch (err) {
-    throw new FerryError(Code.UNAVAILABLE, `cannot connect to NATS at ${url.host}: ${(err as Error).message}`, { cause: err });
-  }
+  const nc = await connectNats(url, o.connectionName ?? "ferry");
   try {
     const jsm = await jetstreamLib.jetstreamManager(nc);
     return new NatsAdapter({
