@@ -138,7 +138,8 @@ export abstract class NativeConnection {
     }
     this.writer.close();
     this.#stopTimer();
-    this.socket.end();
+    if (goAwayCode === GoAwayCode.KEEPALIVE_TIMEOUT) this.socket.destroy(); // a dead peer reads nothing
+    else this.socket.end();
     // Give the GOAWAY a moment to leave, then make sure the socket is gone.
     setTimeout(() => this.socket.destroy(), 1000).unref();
     this.onClosed(reason);
