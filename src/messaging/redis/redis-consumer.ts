@@ -28,18 +28,22 @@ export interface RedisConsumerInit {
  *   connection, so at most `prefetch` entries are unsettled at once;
  * - acks with `XACK`; a failed message is claimed back at once
  *   (`XCLAIM`, which counts a delivery) and delivered again;
+ * - keeps the entries it holds from looking idle while it lives (see `#keepLeases`);
  * - every `claimIntervalMs`, claims entries other members left pending for
  *   longer than `ackTimeoutMs` (`XAUTOCLAIM`: crashed consumers), with the
- *   delivery attempt read from `XPENDING`'s delivery counter.
+ *   delivery attempt read from `XPENDING`'s delivery counter;
+ * - on `close()`, hands what the core left unsettled back to the group at once.
  */
 export class RedisConsumer implements AdapterConsumer {
   readonly #init: RedisConsumerInit;
   readonly #name = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
-  #outstanding = 0;
+  /** Ids delivered and not settled yet (each occupies a prefetch slot). */
+  readonly #unsettled = new Set<string>();
   #slotFreed: (() => void) | undefined;
   #stopped = false;
   #loop: Promise<void> | undefined;
   #claimTimer: NodeJS.Timeout | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
   #claimCursor = "0-0";
   #readerId: number | undefined;
 
@@ -66,6 +70,7 @@ export class RedisConsumer implements AdapterConsumer {
     const { ackTimeoutMs } = this.#init.spec;
     const interval = this.#init.claimIntervalMs ?? Math.min(5000, Math.max(50, Math.floor(ackTimeoutMs / 4)));
     this.#claimTimer = setInterval(() => void this.#claimIdle(), interval);
+    this.#leaseTimer = setInterval(() => void this.#keepLeases(), Math.max(50, Math.floor(ackTimeoutMs / 3)));
     // Entries a crashed or stopped member left behind are taken at once, not one interval later.
     void this.#claimIdle();
   }
@@ -81,8 +86,12 @@ export class RedisConsumer implements AdapterConsumer {
 
   async close(): Promise<void> {
     await this.stop();
+    clearInterval(this.#leaseTimer);
     const { commands, key, spec } = this.#init;
     this.#init.reader.disconnect();
+    // What the core did not settle goes back to the group at once.
+    await Promise.all([...this.#unsettled].map((id) => this.#release(id)));
+    this.#unsettled.clear();
     // Leave no member behind in the group, unless it still owns pending entries (they would be lost).
     try {
       const pending = (await commands.call("XPENDING", key, spec.group, "-", "+", 1, this.#name)) as unknown[];
@@ -105,7 +114,7 @@ export class RedisConsumer implements AdapterConsumer {
   async #readLoop(): Promise<void> {
     const { reader, key, spec, blockMs } = this.#init;
     while (!this.#stopped) {
-      const free = spec.prefetch - this.#outstanding;
+      const free = spec.prefetch - this.#unsettled.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         this.#slotFreed = undefined;
@@ -142,12 +151,13 @@ export class RedisConsumer implements AdapterConsumer {
   }
 
   #deliver(entry: StreamEntry, attempt: number): void {
-    this.#outstanding++;
+    if (this.#unsettled.has(entry.id)) return; // already with the core (a claim of our own entry)
+    this.#unsettled.add(entry.id);
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      this.#outstanding--;
+      this.#unsettled.delete(entry.id);
       this.#slotFreed?.();
       return true;
     };
@@ -178,6 +188,18 @@ export class RedisConsumer implements AdapterConsumer {
     this.#init.sink.deliver(delivery);
   }
 
+  /**
+   * Resets the idle time of every unsettled entry (`XCLAIM … JUSTID`, which
+   * does not count a delivery), every `ackTimeoutMs / 3`: while this member
+   * lives, including while the core holds a failed message for its backoff
+   * delay, other members do not claim its entries; when it dies they do.
+   */
+  async #keepLeases(): Promise<void> {
+    if (this.#unsettled.size === 0) return;
+    const { commands, key, spec } = this.#init;
+    await commands.call("XCLAIM", key, spec.group, this.#name, 0, ...this.#unsettled, "JUSTID").catch(() => {});
+  }
+
   /** Claims a failed entry back (counting a delivery) and delivers it again. */
   async #redeliver(id: string): Promise<void> {
     const { commands, key, spec } = this.#init;
@@ -198,7 +220,7 @@ export class RedisConsumer implements AdapterConsumer {
   /** Claims entries idle longer than `ackTimeoutMs` (their consumer crashed or hangs), up to the free slots. */
   async #claimIdle(): Promise<void> {
     const { commands, key, spec } = this.#init;
-    const free = spec.prefetch - this.#outstanding;
+    const free = spec.prefetch - this.#unsettled.size;
     if (this.#stopped || free <= 0) return;
     try {
       const reply = (await commands.callBuffer("XAUTOCLAIM", key, spec.group, this.#name, spec.ackTimeoutMs, this.#claimCursor, "COUNT", free)) as [
