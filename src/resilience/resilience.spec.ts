@@ -184,5 +184,41 @@ describe("Resilience", () => {
       expect(vi.getTimerCount()).toBe(0);
       expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
     }, 60_000);
+
+    it("leaves no timer and no listener behind over 10,000 hedged calls with a queueing bulkhead and a fallback", async () => {
+      const { handler, log } = setup(
+        {
+          methodConfig: [
+            {
+              name: [{ service: ECHO }],
+              timeout: "5s",
+              hedgingPolicy: { maxAttempts: 3, nonFatalStatusCodes: ["UNAVAILABLE"] },
+              bulkhead: { maxConcurrent: 50, maxQueued: 1000 },
+              fallback: { response: { text: "degraded" } },
+            },
+          ],
+        },
+        // Two attempts in three stay pending (until they lose or the timeout cancels them); the others fail or succeed.
+        (call) => {
+          if (call.index % 3 !== 0) return;
+          if (call.index % 2 === 0) call.reject(unavailable());
+          else call.resolve(response);
+        },
+      );
+      const response = echoResponse();
+      const caller = new AbortController();
+      const request = echoRequest({ signal: caller.signal });
+      for (let b = 0; b < 100; b++) {
+        const calls = Array.from({ length: 100 }, () => handler(request));
+        await vi.advanceTimersByTimeAsync(11_000); // past two 5 s timeouts: the queued half of the batch runs after the first
+        await Promise.all(calls);
+      }
+      const count = (type: string) => log.filter((t) => t === type).length;
+      expect(count("hedge.attempt")).toBe(20_000);
+      expect(count("timeout")).toBeGreaterThan(0);
+      expect(count("fallback.used")).toBe(count("timeout")); // every timed-out call was degraded
+      expect(vi.getTimerCount()).toBe(0);
+      expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+    }, 60_000);
   });
 });
