@@ -55,6 +55,7 @@ export abstract class NativeConnection {
   #lastReceiveMs = Date.now();
   #pingSentMs = 0;
   #timer: NodeJS.Timeout | undefined;
+  #prefaceSent = false;
 
   constructor(
     readonly socket: Socket,
@@ -106,6 +107,7 @@ export abstract class NativeConnection {
     header[8] = FrameType.SETTINGS;
     header[9] = 0;
     this.socket.write(Buffer.concat([preface, header, payload]));
+    this.#prefaceSent = true;
   }
 
   /**
@@ -131,7 +133,7 @@ export abstract class NativeConnection {
     this.closedReason = reason;
     if (goAwayCode !== undefined) {
       if (goAwayCode !== GoAwayCode.NO_ERROR) this.options.logger.warn({ peer: this.options.peer, reason }, "native transport: closing connection");
-      if (this.ready || goAwayCode === GoAwayCode.UNSUPPORTED_VERSION) {
+      if (this.#prefaceSent) {
         this.sendGoAway(goAwayCode, reason, lastStreamId);
         this.writer.flush();
       }

@@ -159,16 +159,29 @@ export class NativeServerCall {
   }
 
   #dispatch(input: Message | AsyncIterable<Message>): void {
-    this.host.router.dispatch(this.entry, createServerRequest(this.ctx, input)).then(
-      (res) => this.#respond(res),
-      (err: unknown) => this.fail(FerryError.from(err)),
-    );
+    this.host.router
+      .dispatch(this.entry, createServerRequest(this.ctx, input))
+      .then(
+        (res) => this.#respond(res),
+        (err: unknown) => this.fail(FerryError.from(err)),
+      )
+      .catch((err: unknown) => this.#internalError(err));
   }
 
-  #respond(res: AnyResponse): void {
+  #respond(res: AnyResponse): void | Promise<void> {
     if (this.#done) return;
     if (!res.stream) return this.#respondUnary(res);
-    void this.#respondStream(res);
+    return this.#respondStream(res);
+  }
+
+  /** A bug of this transport while answering: logged, and the call ends with INTERNAL instead of an unhandled rejection. */
+  #internalError(err: unknown): void {
+    this.host.router.logger.error({ err, method: this.entry.info.path }, "native transport: failed to send a response");
+    if (!this.#done) {
+      this.#done = true;
+      this.ctx.abort(new FerryError(Code.INTERNAL, "internal error"));
+      this.#finish();
+    }
   }
 
   #respondUnary(res: UnaryResponse): void {
