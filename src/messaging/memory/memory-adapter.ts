@@ -70,7 +70,13 @@ export class MemoryAdapter implements BrokerAdapter {
     const consumer = new MemoryConsumer(this.#store.group(spec.topic, spec.group, spec.startAt), spec, sink);
     this.#consumers.add(consumer);
     consumer.start();
-    return consumer;
+    return {
+      stop: () => consumer.stop(),
+      close: async () => {
+        await consumer.close();
+        this.#consumers.delete(consumer);
+      },
+    };
   }
 
   async close(): Promise<void> {

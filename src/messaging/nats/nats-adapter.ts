@@ -18,6 +18,7 @@ import { connectNats } from "./nats-connection.js";
 import { NatsConsumer } from "./nats-consumer.js";
 import { natsError } from "./nats-errors.js";
 import { natsHeaderBytes, toNatsHeaders } from "./nats-headers.js";
+import { chunksHeader, NatsLargePayloads } from "./nats-large-payloads.js";
 import { defaultStreamSettings, natsStreamName, NatsTopology, type NatsEnums, type NatsStreamDefaults } from "./nats-topology.js";
 
 
@@ -31,6 +32,12 @@ export interface NatsAdapterOptions {
   fetchExpiresMs?: number;
   /** Connection name shown by the server (`connz`). Defaults to `"ferry"`. */
   connectionName?: string;
+  /**
+   * Largest payload plus headers `publish` accepts, in bytes. Defaults to
+   * 64 MiB. Messages above the server's `max_payload` are stored in chunks
+   * (see nats-large-payloads.ts).
+   */
+  maxMessageBytes?: number;
 }
 
 /** What the adapter needs from the dynamically imported client libraries. */
@@ -54,7 +61,9 @@ export class NatsAdapter implements BrokerAdapter {
   readonly #js: JetStreamClient;
   readonly #topology: NatsTopology;
   readonly #libs: NatsLibs;
-  readonly #options: Required<Omit<NatsAdapterOptions, "stream" | "connectionName">>;
+  readonly #options: { publishTimeoutMs: number; fetchExpiresMs: number };
+  readonly #maxPayload: number;
+  readonly #large: NatsLargePayloads;
   readonly #logger: Logger;
   readonly #consumers = new Set<NatsConsumer>();
 
@@ -65,6 +74,8 @@ export class NatsAdapter implements BrokerAdapter {
     this.#logger = init.logger;
     this.#topology = new NatsTopology(init.jsm, init.streamSettings, init.acks);
     this.#options = { publishTimeoutMs: init.options.publishTimeoutMs ?? 5000, fetchExpiresMs: init.options.fetchExpiresMs ?? 5000 };
+    this.#maxPayload = init.nc.info?.max_payload ?? 1024 * 1024;
+    this.#large = new NatsLargePayloads({ js: init.js, jsm: init.jsm, settings: init.streamSettings, chunkBytes: this.#maxPayload - 8 * 1024 });
     this.capabilities = Object.freeze({
       deduplication: true,
       wildcards: true,
@@ -73,7 +84,7 @@ export class NatsAdapter implements BrokerAdapter {
       replayByTime: true,
       replayFromBeginning: true,
       durable: true,
-      maxMessageBytes: init.nc.info?.max_payload ?? 1024 * 1024,
+      maxMessageBytes: init.options.maxMessageBytes ?? 64 * 1024 * 1024,
     });
   }
 
@@ -82,13 +93,20 @@ export class NatsAdapter implements BrokerAdapter {
     if (size > this.capabilities.maxMessageBytes) {
       throw new FerryError(
         Code.RESOURCE_EXHAUSTED,
-        `message of ${size} bytes (payload, headers and subject) exceeds the NATS server's max_payload of ${this.capabilities.maxMessageBytes} bytes`,
+        `message of ${size} bytes (payload, headers and subject) exceeds the NATS adapter's maxMessageBytes of ${this.capabilities.maxMessageBytes} bytes`,
       );
     }
     await this.#topology.ensureStream(record.topic);
-    const headers = toNatsHeaders(this.#libs.headers, record.headers);
+    let payload = record.payload;
+    let headerRecord = record.headers;
+    if (size > this.#maxPayload - 1024) {
+      const chunks = await this.#large.store(record.topic, record.payload, record.dedupId, this.#options.publishTimeoutMs);
+      headerRecord = { ...record.headers, [chunksHeader]: chunks };
+      payload = new Uint8Array(0);
+    }
+    const headers = toNatsHeaders(this.#libs.headers, headerRecord);
     try {
-      const ack = await this.#js.publish(record.topic, record.payload, {
+      const ack = await this.#js.publish(record.topic, payload, {
         msgID: record.dedupId,
         headers,
         timeout: this.#options.publishTimeoutMs,
@@ -115,7 +133,7 @@ export class NatsAdapter implements BrokerAdapter {
     } catch (err) {
       throw natsError(err, `open consumer ${durable}`);
     }
-    const c = new NatsConsumer(consumer, spec, sink, { fetchExpiresMs: this.#options.fetchExpiresMs, logger: this.#logger });
+    const c = new NatsConsumer(consumer, spec, sink, { fetchExpiresMs: this.#options.fetchExpiresMs, logger: this.#logger, largePayloads: this.#large });
     this.#consumers.add(c);
     c.start();
     return {

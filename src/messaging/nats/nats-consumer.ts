@@ -1,13 +1,17 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { Code } from "../../rpc/code.js";
 import type { Logger } from "../../util/logger.js";
 import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
 import { fromNatsHeaders } from "./nats-headers.js";
+import { chunksHeader, type NatsLargePayloads } from "./nats-large-payloads.js";
 
 /** Options of a {@link NatsConsumer}. */
 export interface NatsConsumerOptions {
   /** How long one pull request waits for messages, in ms (JetStream `expires`). */
   readonly fetchExpiresMs: number;
   readonly logger: Logger;
+  /** Loads payloads stored in chunks (messages with `ferry-nats-chunks`). */
+  readonly largePayloads: NatsLargePayloads;
 }
 
 /**
@@ -52,7 +56,7 @@ export class NatsConsumer implements AdapterConsumer {
         this.#batch = await this.#consumer.fetch({ max_messages: free, expires: this.#options.fetchExpiresMs });
         for await (const m of this.#batch) {
           if (this.#stopped) m.nak();
-          else this.#deliver(m);
+          else await this.#deliver(m);
         }
         failures = 0;
       } catch (err) {
@@ -66,7 +70,23 @@ export class NatsConsumer implements AdapterConsumer {
     }
   }
 
-  #deliver(m: JsMsg): void {
+  async #deliver(m: JsMsg): Promise<void> {
+    const headers = fromNatsHeaders(m.headers);
+    let payload = m.data;
+    const chunks = headers[chunksHeader];
+    if (chunks !== undefined) {
+      try {
+        payload = await this.#options.largePayloads.load(chunks);
+        delete headers[chunksHeader];
+      } catch (err) {
+        // Chunks that are gone never come back: stop redelivering (TERM) and say so; otherwise retry later.
+        const gone = (err as { code?: unknown }).code === Code.DATA_LOSS;
+        this.#options.logger.error({ err, topic: m.subject, sequence: m.seq }, gone ? "payload chunks lost; message terminated" : "cannot load payload chunks; retrying");
+        if (gone) m.term();
+        else m.nak(1000);
+        return;
+      }
+    }
     this.#taken++;
     let settled = false;
     const settle = (op: () => void): Promise<void> => {
@@ -80,8 +100,8 @@ export class NatsConsumer implements AdapterConsumer {
     };
     const delivery: RawDelivery = {
       topic: m.subject,
-      payload: m.data,
-      headers: fromNatsHeaders(m.headers),
+      payload,
+      headers,
       sequence: String(m.seq),
       deliveryAttempt: m.info.deliveryCount,
       publishTimeMs: Math.floor(m.info.timestampNanos / 1_000_000),
