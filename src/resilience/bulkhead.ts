@@ -37,7 +37,9 @@ interface Waiter {
  * @throws FerryError INVALID_ARGUMENT from the constructor for out-of-range options.
  */
 export class Bulkhead implements Policy {
+  /** Calls running at once (see {@link BulkheadOptions.maxConcurrent}). */
   readonly maxConcurrent: number;
+  /** Calls waiting at most (see {@link BulkheadOptions.maxQueued}). */
   readonly maxQueued: number;
   /** The events of this bulkhead. */
   readonly events: ResilienceEvents;
@@ -68,6 +70,7 @@ export class Bulkhead implements Policy {
     return this.#queue.length;
   }
 
+  /** Runs `fn` in a slot (waiting in the queue if need be), or rejects with RESOURCE_EXHAUSTED when full. */
   async execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     if (options.signal?.aborted) throw abortError(options.signal);
     if (this.#active < this.maxConcurrent) this.#active++;

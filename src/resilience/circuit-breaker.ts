@@ -93,6 +93,7 @@ export class CircuitBreaker implements Policy {
     return this.state;
   }
 
+  /** Runs `fn` if the breaker admits it (see the class comment), and records its outcome. */
   async execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     const permit = this.#admit(options.method);
     let result: T;

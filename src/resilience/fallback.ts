@@ -66,6 +66,7 @@ export class FallbackPolicy<T> {
     return this.#codes.has(error.code) || (this.#onCircuitOpen && isCircuitOpenError(error));
   }
 
+  /** Runs `fn`, answering its failure with the configured handler when {@link applies} says so. */
   execute(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     return this.executeWith(fn, this.#handler, options);
   }

@@ -49,7 +49,9 @@ const lostError = (): FerryError => new FerryError(Code.CANCELLED, "hedged attem
  * @throws FerryError INVALID_ARGUMENT from the constructor for out-of-range options.
  */
 export class HedgingPolicy implements Policy {
+  /** Attempts in all (see {@link HedgingOptions.maxAttempts}). */
   readonly maxAttempts: number;
+  /** Delay between attempts, in ms (see {@link HedgingOptions.hedgingDelayMs}). */
   readonly hedgingDelayMs: number;
   /** The events of this policy. */
   readonly events: ResilienceEvents;
@@ -77,6 +79,7 @@ export class HedgingPolicy implements Policy {
     return !headersReceived(error) && this.#nonFatal.has(error.code);
   }
 
+  /** Runs `fn` hedged (see the class comment). */
   execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     return new Promise<T>((resolve, reject) => {

@@ -26,6 +26,7 @@ export interface RateLimiterOptions extends TokenBucketOptions {
 export class RateLimiter implements Policy {
   /** The events of this limiter. */
   readonly events: ResilienceEvents;
+  /** The token bucket (read `tokens` for dashboards). */
   readonly bucket: TokenBucket;
   readonly #name: string | undefined;
 
@@ -35,6 +36,7 @@ export class RateLimiter implements Policy {
     this.#name = options.name;
   }
 
+  /** Runs `fn` if a token is available, else rejects with RESOURCE_EXHAUSTED. */
   execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     if (!this.bucket.tryTake()) {
       const retryAfterMs = this.bucket.msUntilToken();

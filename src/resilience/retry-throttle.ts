@@ -21,7 +21,9 @@ export interface RetryThrottleOptions {
  * @throws FerryError INVALID_ARGUMENT from the constructor for out-of-range options.
  */
 export class RetryThrottle {
+  /** Bucket size (see {@link RetryThrottleOptions.maxTokens}). */
   readonly maxTokens: number;
+  /** Tokens a success adds, rounded to 3 decimals. */
   readonly tokenRatio: number;
   #tokens: number;
 

@@ -52,6 +52,7 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
  * @throws FerryError INVALID_ARGUMENT from the constructor for out-of-range options.
  */
 export class RetryPolicy implements Policy {
+  /** Attempts in all (see {@link RetryOptions.maxAttempts}). */
   readonly maxAttempts: number;
   /** The events of this policy. */
   readonly events: ResilienceEvents;
@@ -79,6 +80,7 @@ export class RetryPolicy implements Policy {
     return error.retryable || this.#codes.has(error.code);
   }
 
+  /** Runs `fn`, retrying it as the class comment describes. */
   async execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     const { signal, deadline } = options;
     const finish = options.finish ?? finishNow;

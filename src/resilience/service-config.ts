@@ -16,17 +16,25 @@ export interface MethodName {
 
 /** gRFC A6 `retryPolicy`, in milliseconds. */
 export interface RetryPolicyConfig {
+  /** Attempts in all, ≥ 2, lowered to `maxAttemptsLimit` (5). Required. */
   readonly maxAttempts: number;
+  /** JSON: `initialBackoff` ("0.1s") or `initialBackoffMs`. Default 100. */
   readonly initialBackoffMs?: number;
+  /** JSON: `maxBackoff` or `maxBackoffMs`. Default 5,000. */
   readonly maxBackoffMs?: number;
+  /** ≥ 1. Default 2. */
   readonly backoffMultiplier?: number;
+  /** Non-empty when given. Default [UNAVAILABLE]. */
   readonly retryableStatusCodes?: readonly Code[];
 }
 
 /** gRFC A6 `hedgingPolicy`, in milliseconds. */
 export interface HedgingPolicyConfig {
+  /** Attempts in all, ≥ 2, lowered to `maxAttemptsLimit` (5). Required. */
   readonly maxAttempts: number;
+  /** JSON: `hedgingDelay` ("0.05s") or `hedgingDelayMs`. Default 0. */
   readonly hedgingDelayMs?: number;
+  /** Default []. */
   readonly nonFatalStatusCodes?: readonly Code[];
 }
 
@@ -62,6 +70,7 @@ export interface FallbackConfig {
 
 /** One entry of `methodConfig`. */
 export interface MethodConfig {
+  /** The methods this entry applies to (non-empty). */
   readonly name: readonly MethodName[];
   /** The call's overall timeout (gRPC `timeout`), in ms. */
   readonly timeoutMs?: number;
@@ -75,13 +84,17 @@ export interface MethodConfig {
 
 /** gRFC A6 `retryThrottling`. */
 export interface RetryThrottlingConfig {
+  /** In (0, 1000]. Required. */
   readonly maxTokens: number;
+  /** > 0. Required. */
   readonly tokenRatio: number;
 }
 
 /** A parsed, validated service config (the output of {@link parseServiceConfig}). */
 export interface ServiceConfig {
+  /** Per-method policies; names are unique across entries. */
   readonly methodConfig: readonly MethodConfig[];
+  /** The retry throttle shared by every method. Default none. */
   readonly retryThrottling?: RetryThrottlingConfig;
 }
 

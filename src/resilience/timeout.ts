@@ -29,6 +29,7 @@ export interface TimeoutOptions {
  * @throws FerryError INVALID_ARGUMENT from the constructor for a bad `timeoutMs`.
  */
 export class TimeoutPolicy implements Policy {
+  /** The time the work may take, in ms. */
   readonly timeoutMs: number;
   /** The events of this policy. */
   readonly events: ResilienceEvents;
@@ -43,6 +44,7 @@ export class TimeoutPolicy implements Policy {
     this.#name = options.name;
   }
 
+  /** Runs `fn` under the timeout (see the class comment). */
   execute<T>(fn: (ctx: ExecuteContext) => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     const link = new LinkedAbort(options.signal);
     const ownDeadline = Date.now() + this.timeoutMs;

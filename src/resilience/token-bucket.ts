@@ -19,7 +19,9 @@ export interface TokenBucketOptions {
  * @throws FerryError INVALID_ARGUMENT from the constructor for out-of-range options.
  */
 export class TokenBucket {
+  /** Tokens added per second. */
   readonly ratePerSecond: number;
+  /** Bucket size. */
   readonly burst: number;
   readonly #clock: () => number;
   #tokens: number;
