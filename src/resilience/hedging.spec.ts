@@ -2,7 +2,8 @@ import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { echoRequest, echoResponse, FakeCallHandler, flush } from "../../test/support/fake-call-handler.js";
 import { rejection } from "../../test/support/rejection.js";
-import type { UnaryResponse } from "../rpc/call.js";
+import type { StreamResponse, UnaryResponse } from "../rpc/call.js";
+import { Metadata } from "../rpc/metadata.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { ResilienceEvents } from "./events.js";
@@ -155,6 +156,33 @@ describe("HedgingPolicy", () => {
       fake.calls[0].resolve();
       await p;
       expect(attempts).toEqual([2, 3]);
+    });
+  });
+
+  describe("interceptor()", () => {
+    it("lets the first streaming response whose headers arrive win, and keeps its signal linked until the stream ends", async () => {
+      const fake = new FakeCallHandler();
+      const caller = new AbortController();
+      const handler = new HedgingPolicy({ maxAttempts: 2, hedgingDelayMs: 10 }).interceptor()(fake.handler);
+      const p = handler(echoRequest({ method: "serverStream", signal: caller.signal }));
+      await vi.advanceTimersByTimeAsync(10);
+      const messages = (async function* () {
+        yield* [];
+      })();
+      fake.calls[1].resolve({ stream: true, messages, headers: new Metadata(), trailers: new Metadata() });
+      const res = (await p) as StreamResponse;
+      expect(fake.calls[0].cancelled).toBe(true);
+      expect(getEventListeners(caller.signal, "abort")).toHaveLength(1); // the winner's link
+      for await (const _ of res.messages) {
+        // drain
+      }
+      expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+    });
+
+    it("passes calls with a request stream through once", async () => {
+      const fake = new FakeCallHandler((call) => call.resolve());
+      await new HedgingPolicy({ maxAttempts: 3 }).interceptor()(fake.handler)(echoRequest({ method: "bidi" }));
+      expect(fake.calls.length).toBe(1);
     });
   });
 
