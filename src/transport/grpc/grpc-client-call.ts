@@ -26,8 +26,8 @@ export interface GrpcCallEnv {
   readonly acceptCompression: readonly GrpcCompression[];
   /** Opens a stream on the current connection; throws UNAVAILABLE when there is none. */
   openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream;
-  /** The connection error that ended a stream, if any. */
-  connectionError(): Error | undefined;
+  /** The error that ended `session`'s connection, if any. */
+  connectionError(session: ClientHttp2Session): Error | undefined;
 }
 
 /** Maps an HTTP/2 RST_STREAM error code to a status code (gRPC PROTOCOL-HTTP2, "Errors"). */
@@ -72,6 +72,8 @@ export class GrpcClientCall {
   constructor(
     private readonly env: GrpcCallEnv,
     private readonly request: AnyRequest,
+    /** 1 for a transparent retry of a refused stream. */
+    private readonly attempt = 0,
   ) {
     this.#decoder = new GrpcFrameDecoder(env.maxReceiveMessageBytes, (bytes, compressed) => this.#onFrame(bytes, compressed));
   }
@@ -232,6 +234,12 @@ export class GrpcClientCall {
   #onClose(): void {
     if (this.#finished) return;
     const stream = this.#stream!;
+    if (this.#canRetryTransparently(stream)) {
+      // gRFC A6 "transparent retry": the server never saw a refused stream, so resending it is safe.
+      this.#finished = this.#settled = true;
+      new GrpcClientCall(this.env, this.request, this.attempt + 1).run().then(this.#resolve, this.#reject);
+      return;
+    }
     if (this.#status === undefined) {
       const connErr = this.#connectionFailure();
       const error = connErr
@@ -245,13 +253,29 @@ export class GrpcClientCall {
   }
 
   /**
+   * True when the stream was refused (REFUSED_STREAM, e.g. it crossed the
+   * server's GOAWAY) before anything came back, the request is a single
+   * message that can be sent again, and this is the first attempt.
+   */
+  #canRetryTransparently(stream: ClientHttp2Stream): boolean {
+    return (
+      this.attempt === 0 &&
+      !this.request.stream &&
+      this.#status === undefined &&
+      this.#headers === undefined &&
+      stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM &&
+      !this.request.signal?.aborted
+    );
+  }
+
+  /**
    * The connection-level error that ended this stream, if any: the session's
    * error, a TLS or socket error delivered on the stream (directly or as the
    * cause of ERR_HTTP2_STREAM_CANCEL), or the session having been destroyed
    * under the stream (for example a rejected client certificate in TLS 1.3).
    */
   #connectionFailure(): Error | undefined {
-    const sessionErr = this.env.connectionError();
+    const sessionErr = this.#session && this.env.connectionError(this.#session);
     if (sessionErr) return sessionErr;
     const err = this.#streamError as (Error & { code?: string; cause?: Error }) | undefined;
     if (err?.cause instanceof Error) return err.cause;

@@ -6,6 +6,7 @@ import type { ClientTransport } from "../../rpc/client-transport.js";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "../../rpc/limits.js";
+import { startClientKeepalive } from "./client-keepalive.js";
 import { GrpcClientCall, type GrpcCallEnv } from "./grpc-client-call.js";
 import { checkCompression, type GrpcCompression } from "./grpc-compression.js";
 
@@ -34,6 +35,18 @@ export interface GrpcClientOptions {
    * INTERNAL. Default `["gzip", "deflate"]`.
    */
   acceptCompression?: GrpcCompression[];
+  /**
+   * Interval between HTTP/2 keepalive PINGs, in ms (gRFC A8). Pings detect
+   * dead connections (a peer that vanished without closing TCP). When the
+   * server answers GOAWAY ENHANCE_YOUR_CALM "too_many_pings", the interval
+   * doubles for later connections. Default `Infinity` (no pings), as gRPC;
+   * servers refuse pings more often than every 5 minutes by default.
+   */
+  keepaliveTimeMs?: number;
+  /** Time to wait for a PING ACK before the connection is closed and its calls fail with UNAVAILABLE, in ms. Default 20 000. */
+  keepaliveTimeoutMs?: number;
+  /** Send keepalive pings even when no call is in flight. Default false. */
+  keepalivePermitWithoutCalls?: boolean;
 }
 
 /** Per-call settings that {@link GrpcTransport.withOptions} can override. */
@@ -55,6 +68,11 @@ export interface GrpcTransport extends ClientTransport {
    * Raises INVALID_ARGUMENT for an unknown encoding.
    */
   withOptions(overrides: GrpcCallOverrides): GrpcTransport;
+  /**
+   * The keepalive interval in use, in ms: `keepaliveTimeMs`, doubled after
+   * each GOAWAY "too_many_pings" from the server (gRFC A8). `Infinity` when off.
+   */
+  readonly keepaliveTimeMs: number;
 }
 
 /**
@@ -74,13 +92,16 @@ export function createGrpcTransport(options: GrpcClientOptions): GrpcTransport {
     sendCompression: checkCompression(options.sendCompression ?? "identity", "sendCompression"),
     acceptCompression: (options.acceptCompression ?? ["gzip", "deflate"]).map((c) => checkCompression(c, "acceptCompression")),
     openStream: (headers) => connection.openStream(headers),
-    connectionError: () => connection.connectionError(),
+    connectionError: (session) => connection.connectionError(session),
   };
   return transportView(connection, env);
 }
 
 function transportView(connection: GrpcConnection, env: GrpcCallEnv): GrpcTransport {
   return {
+    get keepaliveTimeMs() {
+      return connection.keepaliveTimeMs;
+    },
     call: (request) => (connection.closed ? Promise.reject(new FerryError(Code.UNAVAILABLE, "transport is closed")) : new GrpcClientCall(env, request).run()),
     close: () => connection.close(),
     withOptions: (overrides) =>
@@ -95,9 +116,10 @@ function transportView(connection: GrpcConnection, env: GrpcCallEnv): GrpcTransp
 class GrpcConnection {
   readonly #authority: string;
   #session: ClientHttp2Session | undefined;
-  #sessionError: Error | undefined;
+  readonly #sessionErrors = new WeakMap<ClientHttp2Session, Error>();
   #closed = false;
   #active = 0;
+  #keepaliveTimeMs: number;
 
   constructor(private readonly options: GrpcClientOptions) {
     const url = new URL(options.baseUrl);
@@ -106,6 +128,12 @@ class GrpcConnection {
       throw new FerryError(Code.INVALID_ARGUMENT, `gRPC base URL must use http:, https:, grpc: or grpcs:, got "${options.baseUrl}"`);
     }
     this.#authority = `${secure ? "https" : "http"}://${url.host}`;
+    this.#keepaliveTimeMs = options.keepaliveTimeMs ?? Infinity;
+    if (!(this.#keepaliveTimeMs > 0)) throw new FerryError(Code.INVALID_ARGUMENT, `keepaliveTimeMs must be > 0, got ${options.keepaliveTimeMs}`);
+  }
+
+  get keepaliveTimeMs(): number {
+    return this.#keepaliveTimeMs;
   }
 
   get closed(): boolean {
@@ -123,8 +151,8 @@ class GrpcConnection {
     return stream;
   }
 
-  connectionError(): Error | undefined {
-    return this.#sessionError;
+  connectionError(session: ClientHttp2Session): Error | undefined {
+    return this.#sessionErrors.get(session);
   }
 
   #currentSession(): ClientHttp2Session {
@@ -134,15 +162,22 @@ class GrpcConnection {
   }
 
   #connect(): ClientHttp2Session {
-    this.#sessionError = undefined;
     const session = http2.connect(this.#authority, { ...this.options.tls, createConnection: () => this.#openSocket() });
     this.#session = session;
-    session.on("error", (err) => {
-      if (this.#session === session) this.#sessionError = err;
-    });
-    session.on("goaway", () => {
+    session.on("error", (err) => this.#sessionErrors.set(session, err));
+    session.on("goaway", (errorCode, _lastStreamId, opaqueData) => {
       if (this.#session === session) this.#session = undefined;
+      // gRFC A8: the server found our pings too frequent; back off by doubling the interval.
+      if (errorCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && opaqueData?.toString() === "too_many_pings") this.#keepaliveTimeMs *= 2;
     });
+    if (Number.isFinite(this.#keepaliveTimeMs)) {
+      startClientKeepalive(session, {
+        timeMs: this.#keepaliveTimeMs,
+        timeoutMs: this.options.keepaliveTimeoutMs ?? 20_000,
+        permitWithoutCalls: this.options.keepalivePermitWithoutCalls ?? false,
+        activeCalls: () => (this.#session === session ? this.#active : 1),
+      });
+    }
     session.once("close", () => {
       if (this.#session === session) this.#session = undefined;
     });

@@ -74,6 +74,10 @@ export class GrpcServerCall {
   #unaryMessage: Message | undefined;
   #messagesReceived = 0;
   readonly #decoder: GrpcFrameDecoder;
+  #dispatched = false;
+  #settled = false;
+  /** Called once the handler is done (or was never started and the stream closed): frees the connection's handler slot. */
+  onSettled: (() => void) | undefined;
 
   constructor(
     private readonly router: Router,
@@ -143,16 +147,26 @@ export class GrpcServerCall {
   }
 
   #dispatch(request: ReturnType<typeof createServerRequest>): void {
-    this.router.dispatch(this.entry, request).then(
-      (res) => this.#respond(res),
-      (err: unknown) => this.#fail(FerryError.from(err)),
-    );
+    this.#dispatched = true;
+    this.router
+      .dispatch(this.entry, request)
+      .then(
+        (res) => this.#respond(res),
+        (err: unknown) => this.#fail(FerryError.from(err)),
+      )
+      .finally(() => this.#settle());
   }
 
-  #respond(res: AnyResponse): void {
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.onSettled?.();
+  }
+
+  async #respond(res: AnyResponse): Promise<void> {
     if (this.#done) return;
     if (!res.stream) return this.#respondUnary(res);
-    void this.#respondStream(res);
+    await this.#respondStream(res);
   }
 
   #respondUnary(res: UnaryResponse): void {
@@ -241,6 +255,7 @@ export class GrpcServerCall {
   }
 
   #onClose(): void {
+    if (!this.#dispatched) this.#settle();
     if (!this.#done) {
       this.#done = true;
       const cancelled = new FerryError(Code.CANCELLED, "call cancelled by the client");

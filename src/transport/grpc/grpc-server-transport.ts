@@ -9,6 +9,7 @@ import type { Router } from "../../rpc/router.js";
 import type { ListeningAddress, ServerTransport } from "../../rpc/server-transport.js";
 import { checkCompression, isGrpcCompression, parseAcceptEncoding, SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
 import { readMetadata } from "./grpc-headers.js";
+import { ServerConnection, type ServerConnectionSettings } from "./server-connection.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
 
 /** Options of {@link createGrpcServerTransport}. */
@@ -38,6 +39,36 @@ export interface GrpcServerOptions {
    * always accepted. Default `"identity"`.
    */
   sendCompression?: GrpcCompression;
+  /** Interval between the server's keepalive PINGs on each connection, in ms (gRFC A8). Default 7 200 000 (2 hours). */
+  keepaliveTimeMs?: number;
+  /** Time to wait for a PING ACK before the connection is closed, in ms. Default 20 000. */
+  keepaliveTimeoutMs?: number;
+  /**
+   * Smallest interval between client PINGs the server tolerates, in ms
+   * (gRFC A8 "permit keepalive time"). A client that pings more often
+   * `maxPingStrikes` + 1 times gets GOAWAY ENHANCE_YOUR_CALM with debug data
+   * "too_many_pings" and the connection is closed. Default 300 000 (5 min).
+   */
+  keepaliveMinTimeMs?: number;
+  /** Tolerate client PINGs while no call is in flight (otherwise once per 2 hours). Default false. */
+  keepalivePermitWithoutCalls?: boolean;
+  /** Too-frequent PINGs tolerated before GOAWAY too_many_pings. Default 2. */
+  maxPingStrikes?: number;
+  /** Close (graceful GOAWAY) a connection without calls for this long, in ms (gRFC A9). Default `Infinity`. */
+  maxConnectionIdleMs?: number;
+  /** Close (graceful GOAWAY) a connection this old, in ms, ±10% jitter (gRFC A9). Default `Infinity`. */
+  maxConnectionAgeMs?: number;
+  /** After max age, time calls in flight get to finish before the connection is destroyed, in ms. Default `Infinity`. */
+  maxConnectionAgeGraceMs?: number;
+  /**
+   * Rapid-reset limit (CVE-2023-44487): streams a client may reset per
+   * second on one connection, on average. Beyond it (after a burst of
+   * `maxResetBurst`) the server sends GOAWAY ENHANCE_YOUR_CALM
+   * "too_many_resets" and closes the connection. Default 100.
+   */
+  maxResetsPerSecond?: number;
+  /** Resets allowed in a burst before `maxResetsPerSecond` applies. Default 500. */
+  maxResetBurst?: number;
 }
 
 /**
@@ -68,7 +99,10 @@ export interface GrpcServerTransport extends ServerTransport {
 
 class GrpcServerTransportImpl implements GrpcServerTransport {
   #server: Http2Server | Http2SecureServer | undefined;
-  readonly #sessions = new Set<Http2Session>();
+  readonly #connections = new Map<Http2Session, ServerConnection>();
+  readonly #handlers = new WeakMap<Http2Session, { inFlight: number }>();
+  #settings!: ServerConnectionSettings;
+  #logger!: Router["logger"];
   readonly #peers = new WeakMap<Http2Session, string>();
   #draining = false;
 
@@ -79,6 +113,8 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   }
 
   start(router: Router): Promise<ListeningAddress> {
+    this.#logger = router.logger;
+    this.#settings = connectionSettings(this.options);
     const settings = {
       maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000,
       maxHeaderListSize: this.options.maxHeaderListBytes ?? 16 * 1024,
@@ -105,36 +141,55 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   }
 
   #onSession(session: Http2Session): void {
-    this.#sessions.add(session);
+    const conn = new ServerConnection(session, this.#settings, this.#logger);
+    this.#connections.set(session, conn);
+    this.#handlers.set(session, { inFlight: 0 });
     const socket = session.socket;
     this.#peers.set(session, `${socket.remoteAddress}:${socket.remotePort}`);
     session.on("error", () => undefined);
-    session.once("close", () => this.#sessions.delete(session));
+    session.once("close", () => this.#connections.delete(session));
     if (this.#draining) session.close();
   }
 
   #onStream(router: Router, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    if (headers[":method"] !== "POST") return respondHttp(stream, 405);
+    const session = stream.session as Http2Session;
+    const conn = this.#connections.get(session);
+    const handlers = this.#handlers.get(session);
+    if (conn === undefined || handlers === undefined) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    // Handlers still running for reset streams count too, so a reset flood cannot pile up work (CVE-2023-44487).
+    if (handlers.inFlight >= (this.options.maxConcurrentStreams ?? 1000)) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    conn.streamStarted();
+    stream.once("close", () => conn.streamEnded(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !conn.draining));
+    const call = this.#route(router, stream, headers);
+    if (call === undefined) return;
+    handlers.inFlight++;
+    call.onSettled = () => handlers.inFlight--;
+    call.start();
+  }
+
+  /** Checks the request and builds its call; answers and returns `undefined` when it cannot be served. */
+  #route(router: Router, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): GrpcServerCall | undefined {
+    if (headers[":method"] !== "POST") return void respondHttp(stream, 405);
     const contentType = headers["content-type"];
     if (contentType === undefined || !(contentType === "application/grpc" || contentType.startsWith("application/grpc+") || contentType.startsWith("application/grpc;"))) {
-      return respondHttp(stream, 415);
+      return void respondHttp(stream, 415);
     }
     if (contentType.startsWith("application/grpc+") && !contentType.startsWith("application/grpc+proto")) {
-      return sendTrailersOnly(stream, new FerryError(Code.INTERNAL, `unsupported content type ${contentType}`));
+      return void sendTrailersOnly(stream, new FerryError(Code.INTERNAL, `unsupported content type ${contentType}`));
     }
     const path = headers[":path"] ?? "";
     const entry = router.lookup(path);
-    if (entry === undefined) return sendTrailersOnly(stream, router.unknownPathError(path));
+    if (entry === undefined) return void sendTrailersOnly(stream, router.unknownPathError(path));
     const encoding = (headers["grpc-encoding"] as string | undefined)?.toLowerCase() ?? "identity";
     if (!isGrpcCompression(encoding)) {
       // gRPC doc/compression.md: UNIMPLEMENTED, with grpc-accept-encoding (sent on every response) listing what is supported.
-      return sendTrailersOnly(stream, new FerryError(Code.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}" (supported: ${SUPPORTED_COMPRESSIONS.join(", ")})`));
+      return void sendTrailersOnly(stream, new FerryError(Code.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}" (supported: ${SUPPORTED_COMPRESSIONS.join(", ")})`));
     }
     let deadline: number | undefined;
     const timeout = headers["grpc-timeout"] as string | undefined;
     if (timeout !== undefined) {
       const ms = parseGrpcTimeout(timeout);
-      if (ms === undefined) return sendTrailersOnly(stream, new FerryError(Code.INTERNAL, `invalid grpc-timeout "${timeout}"`));
+      if (ms === undefined) return void sendTrailersOnly(stream, new FerryError(Code.INTERNAL, `invalid grpc-timeout "${timeout}"`));
       deadline = Date.now() + ms;
     }
     const ctx = new CallContext({
@@ -145,7 +200,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       transport: "grpc",
     });
     const compression = { requestEncoding: encoding, acceptEncodings: parseAcceptEncoding(headers["grpc-accept-encoding"]), sendCompression: this.#sendCompression };
-    new GrpcServerCall(router, entry, stream, ctx, compression).start();
+    return new GrpcServerCall(router, entry, stream, ctx, compression);
   }
 
   setSecureContext(options: SecureContextOptions): void {
@@ -159,13 +214,24 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     if (server === undefined) return;
     this.#draining = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const session of this.#sessions) session.close();
-    const timer = setTimeout(() => {
-      for (const session of this.#sessions) session.destroy();
-    }, graceMs);
+    for (const conn of this.#connections.values()) conn.drain(graceMs);
     await closed;
-    clearTimeout(timer);
   }
+}
+
+function connectionSettings(o: GrpcServerOptions): ServerConnectionSettings {
+  return {
+    keepaliveTimeMs: o.keepaliveTimeMs ?? 7_200_000,
+    keepaliveTimeoutMs: o.keepaliveTimeoutMs ?? 20_000,
+    keepaliveMinTimeMs: o.keepaliveMinTimeMs ?? 300_000,
+    keepalivePermitWithoutCalls: o.keepalivePermitWithoutCalls ?? false,
+    maxPingStrikes: o.maxPingStrikes ?? 2,
+    maxConnectionIdleMs: o.maxConnectionIdleMs ?? Infinity,
+    maxConnectionAgeMs: o.maxConnectionAgeMs ?? Infinity,
+    maxConnectionAgeGraceMs: o.maxConnectionAgeGraceMs ?? Infinity,
+    maxResetsPerSecond: o.maxResetsPerSecond ?? 100,
+    maxResetBurst: o.maxResetBurst ?? 500,
+  };
 }
 
 function respondHttp(stream: ServerHttp2Stream, status: number): void {
