@@ -32,6 +32,7 @@ export type ConformanceCase =
   | "deduplication"
   | "graceful-stop"
   | "context-headers"
+  | "ack-extension"
   | "broker-restart";
 
 /** One adapter under test. */

@@ -313,6 +313,23 @@ const contextHeaders: Case = async ({ broker, topic, group }) => {
   await sub.stop();
 };
 
+const ackExtension: Case = async ({ broker, topic, group, newBroker }) => {
+  const t = topic("extend");
+  const g = group("g");
+  const other = await newBroker();
+  const handled: string[] = [];
+  const slow = async (m: EchoRequest) => {
+    handled.push(m.text);
+    await sleep(1000);
+  };
+  // A handler running three ack timeouts long keeps its message: Ferry extends the ack timer, so no other member gets it.
+  const subs = [await broker.subscribe(t, { group: g, ackTimeoutMs: 300 }, slow), await other.subscribe(t, { group: g, ackTimeoutMs: 300 }, slow)];
+  await broker.publish(t, { text: "long" });
+  await sleep(1400);
+  expect(handled).toEqual(["long"]);
+  await Promise.all(subs.map((s) => s.stop()));
+};
+
 export const conformanceCases: Partial<Record<ConformanceCase, Case>> = {
   "publish-confirm": publishConfirm,
   "fan-out": fanOut,
@@ -332,4 +349,5 @@ export const conformanceCases: Partial<Record<ConformanceCase, Case>> = {
   deduplication,
   "graceful-stop": gracefulStop,
   "context-headers": contextHeaders,
+  "ack-extension": ackExtension,
 };
