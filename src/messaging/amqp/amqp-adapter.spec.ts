@@ -15,6 +15,7 @@ import { EchoRequestSchema } from "../../../test/gen/ferry/test/v1/echo_pb.js";
 import { checkService } from "../../../test/support/services.js";
 import { rejection } from "../../../test/support/rejection.js";
 import { amqpTestUrl, cleanupAmqp } from "../../../test/messaging/amqp-service.js";
+import { startPausableProxy } from "../../../test/messaging/pausable-proxy.js";
 import { adapterFactory, type AmqpAdapter } from "./amqp-adapter.js";
 import { deliveryAttemptOf, ferryHeadersOf } from "./amqp-headers.js";
 import { parseAmqpOptions } from "./amqp-options.js";
@@ -75,13 +76,13 @@ describe("amqp topology and headers", () => {
 
   it("reads options from the URL query and adapterOptions, and passes the rest to amqplib", () => {
     const { options, connectUrl } = parseAmqpOptions(new URL("amqp://h:5672/v?exchange=shop&heartbeat=5"), { queueType: "classic" });
-    expect(options).toEqual({ exchange: "shop", queueType: "classic", maxMessageBytes: 128 * 1024 * 1024 });
+    expect(options).toEqual({ exchange: "shop", queueType: "classic", maxMessageBytes: 128 * 1024 * 1024, publishTimeoutMs: 10_000 });
     expect(connectUrl).toBe("amqp://h:5672/v?heartbeat=5");
   });
 
   it("raises INVALID_ARGUMENT for a bad exchange, queue type or size limit", () => {
     const url = new URL("amqp://h");
-    for (const bad of [{ exchange: "amq.topic" }, { exchange: "a b" }, { queueType: "stream" }, { maxMessageBytes: 0 }]) {
+    for (const bad of [{ exchange: "amq.topic" }, { exchange: "a b" }, { queueType: "stream" }, { maxMessageBytes: 0 }, { publishTimeoutMs: -1 }]) {
       expect(() => parseAmqpOptions(url, bad)).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
     }
   });
@@ -135,6 +136,24 @@ describe.skipIf(check.skip)("AmqpAdapter", () => {
         expect(err.message).toMatch(/101 bytes exceeds maxMessageBytes 100/);
       } finally {
         await small.close();
+      }
+    });
+
+    it("raises UNAVAILABLE when no confirm arrives within publishTimeoutMs", async () => {
+      const proxy = await startPausableProxy("127.0.0.1", 5672);
+      const cut = await adapterFactory(new URL(`amqp://guest:guest@127.0.0.1:${proxy.port}?exchange=${exchange}&publishTimeoutMs=300`), {
+        logger,
+        adapterOptions: {},
+      });
+      try {
+        await cut.publish(record(`${root}.cut`)); // opens the channel while replies still flow
+        proxy.pause();
+        const err = await rejection(cut.publish(record(`${root}.cut`)));
+        expect(err.code).toBe(Code.UNAVAILABLE);
+        expect(err.message).toMatch(/no confirm within 300 ms/);
+      } finally {
+        await proxy.close();
+        await cut.close();
       }
     });
 

@@ -91,14 +91,10 @@ export class AmqpAdapter implements BrokerAdapter {
       queueType: this.queueType,
       logger: this.#logger,
       sendToQueue: (queue, msg, headers) => this.#sendToQueue(queue, msg, headers),
+      onClosed: (c) => this.#consumers.delete(c),
     });
     await consumer.start();
     this.#consumers.add(consumer);
-    const close = consumer.close.bind(consumer);
-    consumer.close = async () => {
-      this.#consumers.delete(consumer);
-      await close();
-    };
     return consumer;
   }
 
@@ -114,18 +110,22 @@ export class AmqpAdapter implements BrokerAdapter {
     const channel = await this.#channel();
     if (record.headers[FerryHeader.deadLetterTopic] !== undefined) await this.#retainDeadLetters(channel, record.topic);
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: unknown): void =>
-        reject(new FerryError(Code.UNAVAILABLE, `AMQP publish to "${record.topic}" not confirmed: ${(err as Error)?.message ?? "nack"}`, { cause: err }));
+      const { publishTimeoutMs } = this.#options;
+      const fail = (why: string, err?: unknown): void => {
+        clearTimeout(timer);
+        reject(new FerryError(Code.UNAVAILABLE, `AMQP publish to "${record.topic}" not confirmed: ${why}`, { cause: err }));
+      };
+      const timer = setTimeout(() => fail(`no confirm within ${publishTimeoutMs} ms (it may still be stored)`), publishTimeoutMs);
       try {
         channel.publish(
           this.#options.exchange,
           record.topic,
           Buffer.from(record.payload.buffer, record.payload.byteOffset, record.payload.byteLength),
           { persistent: true, headers: { ...record.headers }, messageId: record.messageId, contentType: "application/x-protobuf" },
-          (err: unknown) => (err ? fail(err) : resolve()),
+          (err: unknown) => (err ? fail((err as Error)?.message ?? "nack", err) : (clearTimeout(timer), resolve())),
         );
       } catch (err) {
-        fail(err);
+        fail((err as Error).message, err);
       }
     });
     return { sequence: "", duplicate: false };

@@ -68,13 +68,24 @@ export class AmqpConnection {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Closes the connection and stops reconnecting. */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection and stops reconnecting. Waits at most
+   * `closeTimeoutMs` (default 2000) for the broker's close-ok, then drops the
+   * socket: closing never hangs on a dead or partitioned broker.
+   */
+  async close(closeTimeoutMs = 2000): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
     const model = this.#model;
     this.#model = undefined;
-    await model?.close().catch(() => {});
+    if (model === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), closeTimeoutMs)));
+    const closed = model.close().then(() => false, () => false);
+    if (await Promise.race([closed, timedOut])) {
+      (model.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    }
+    clearTimeout(timer);
   }
 
   async #open(): Promise<ChannelModel> {

@@ -18,6 +18,8 @@ export interface AmqpConsumerInit {
   readonly logger: Logger;
   /** Republishes a message to a queue with publisher confirms (classic queues' counted nack). */
   readonly sendToQueue: (queue: string, msg: ConsumeMessage, headers: Record<string, unknown>) => Promise<void>;
+  /** Called once by `close()`. */
+  readonly onClosed: (consumer: AmqpConsumer) => void;
 }
 
 /**
@@ -60,6 +62,7 @@ export class AmqpConsumer implements AdapterConsumer {
 
   async close(): Promise<void> {
     await this.stop();
+    if (!this.#closed) this.#init.onClosed(this);
     this.#closed = true;
     const channel = this.#channel;
     this.#channel = undefined;

@@ -15,9 +15,16 @@ export interface AmqpAdapterOptions {
   readonly queueType: AmqpQueueType;
   /** Largest message (payload plus headers) accepted by `publish`, in bytes. Default 128 MiB, RabbitMQ's default `max_message_size`. */
   readonly maxMessageBytes: number;
+  /**
+   * Longest wait for a publisher confirm, in ms, e.g. while RabbitMQ blocks
+   * publishers on a memory or disk alarm. Default 10000. After it, `publish`
+   * rejects with UNAVAILABLE (the message may still be stored: a retry can
+   * duplicate it).
+   */
+  readonly publishTimeoutMs: number;
 }
 
-const ownKeys = ["exchange", "queueType", "maxMessageBytes"] as const;
+const ownKeys = ["exchange", "queueType", "maxMessageBytes", "publishTimeoutMs"] as const;
 
 /** Reads and checks the adapter's options; raises INVALID_ARGUMENT naming the bad one. Returns the URL for amqplib without them. */
 export function parseAmqpOptions(url: URL, adapterOptions: Readonly<Record<string, unknown>>): { options: AmqpAdapterOptions; connectUrl: string } {
@@ -39,7 +46,9 @@ export function parseAmqpOptions(url: URL, adapterOptions: Readonly<Record<strin
   }
   const maxMessageBytes = Number(raw.maxMessageBytes ?? 128 * 1024 * 1024);
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) throw invalid("maxMessageBytes must be an integer ≥ 1");
-  return { options: { exchange, queueType, maxMessageBytes }, connectUrl: connect.href };
+  const publishTimeoutMs = Number(raw.publishTimeoutMs ?? 10_000);
+  if (!Number.isInteger(publishTimeoutMs) || publishTimeoutMs < 1) throw invalid("publishTimeoutMs must be an integer ≥ 1");
+  return { options: { exchange, queueType, maxMessageBytes, publishTimeoutMs }, connectUrl: connect.href };
 }
 
 function invalid(message: string): FerryError {

@@ -14,6 +14,7 @@ import type { ConsumerSpec, RawDelivery } from "../adapter.js";
 import { checkService } from "../../../test/support/services.js";
 import { rejection } from "../../../test/support/rejection.js";
 import { cleanupRedis, redisTestUrl } from "../../../test/messaging/redis-service.js";
+import { startPausableProxy } from "../../../test/messaging/pausable-proxy.js";
 import { adapterFactory, type RedisAdapter } from "./redis-adapter.js";
 import { decodeEntry, redisError } from "./redis-headers.js";
 import { parseRedisOptions } from "./redis-options.js";
@@ -78,7 +79,14 @@ describe("redis stream ids and entries", () => {
 
   it("reads options from the URL query and adapterOptions; raises INVALID_ARGUMENT for bad ones", () => {
     const { options, connectUrl } = parseRedisOptions(new URL("redis://h:6379/2?keyPrefix=shop:&maxLen=100"), { blockMs: 500 });
-    expect(options).toEqual({ keyPrefix: "shop:", maxLen: 100, blockMs: 500, claimIntervalMs: undefined, maxMessageBytes: 64 * 1024 * 1024 });
+    expect(options).toEqual({
+      keyPrefix: "shop:",
+      maxLen: 100,
+      blockMs: 500,
+      claimIntervalMs: undefined,
+      maxMessageBytes: 64 * 1024 * 1024,
+      commandTimeoutMs: 10_000,
+    });
     expect(connectUrl).toBe("redis://h:6379/2");
     for (const bad of [{ maxLen: 0 }, { blockMs: "x" }, { keyPrefix: "a b" }]) {
       expect(() => parseRedisOptions(new URL("redis://h"), bad)).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
@@ -128,6 +136,20 @@ describe.skipIf(check.skip)("RedisAdapter", () => {
         expect(len).toBeLessThan(300);
       } finally {
         await capped.close();
+      }
+    });
+
+    it("raises UNAVAILABLE when Redis does not answer within commandTimeoutMs", async () => {
+      const proxy = await startPausableProxy("127.0.0.1", 6379);
+      const cut = await adapterFactory(new URL(`redis://127.0.0.1:${proxy.port}?keyPrefix=${prefix}&commandTimeoutMs=300`), { logger, adapterOptions: {} });
+      try {
+        proxy.pause();
+        const err = await rejection(cut.publish(record(`${root}.cut`)));
+        expect(err.code).toBe(Code.UNAVAILABLE);
+        expect(err.message).toMatch(/timed out/i);
+      } finally {
+        await proxy.close();
+        await cut.close();
       }
     });
 

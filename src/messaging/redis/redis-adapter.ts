@@ -77,7 +77,8 @@ export class RedisAdapter implements BrokerAdapter {
 
   async consume(spec: ConsumerSpec, sink: DeliverySink): Promise<AdapterConsumer> {
     if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "the Redis adapter is closed");
-    const reader = new this.#Redis(this.#url, connectionOptions(`ferry-reader`));
+    // No command timeout here: XREADGROUP blocks up to blockMs on purpose.
+    const reader = new this.#Redis(this.#url, connectionOptions("ferry-reader"));
     reader.on("error", (err: Error) => this.#logger.debug({ err }, "Redis reader connection error"));
     try {
       await reader.connect();
@@ -94,6 +95,7 @@ export class RedisAdapter implements BrokerAdapter {
       blockMs: this.#options.blockMs,
       claimIntervalMs: this.#options.claimIntervalMs,
       logger: this.#logger,
+      onClosed: (c) => this.#consumers.delete(c),
     });
     try {
       await consumer.start();
@@ -102,11 +104,6 @@ export class RedisAdapter implements BrokerAdapter {
       throw err;
     }
     this.#consumers.add(consumer);
-    const close = consumer.close.bind(consumer);
-    consumer.close = async () => {
-      this.#consumers.delete(consumer);
-      await close();
-    };
     return consumer;
   }
 
@@ -145,8 +142,9 @@ export function redisCapabilities(maxMessageBytes: number): AdapterCapabilities 
   };
 }
 
-function connectionOptions(name: string): RedisOptions {
+function connectionOptions(name: string, commandTimeoutMs?: number): RedisOptions {
   return {
+    commandTimeout: commandTimeoutMs,
     lazyConnect: true,
     protocol: 2,
     enableOfflineQueue: false,
@@ -166,7 +164,7 @@ export const adapterFactory: AdapterFactory = async (url, { logger, adapterOptio
   const { options, connectUrl } = parseRedisOptions(url, adapterOptions);
   const mod = await importPeer("ioredis", () => import("ioredis"));
   const RedisCtor = (mod.Redis ?? mod.default) as unknown as RedisClass;
-  const commands = new RedisCtor(connectUrl, connectionOptions("ferry"));
+  const commands = new RedisCtor(connectUrl, connectionOptions("ferry", options.commandTimeoutMs));
   commands.on("error", (err: Error) => logger.debug({ err }, "Redis connection error"));
   try {
     await commands.connect();

@@ -18,6 +18,8 @@ export interface RedisConsumerInit {
   readonly blockMs: number;
   readonly claimIntervalMs: number | undefined;
   readonly logger: Logger;
+  /** Called once by `close()`. */
+  readonly onClosed: (consumer: RedisConsumer) => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export class RedisConsumer implements AdapterConsumer {
   readonly #unsettled = new Set<string>();
   #slotFreed: (() => void) | undefined;
   #stopped = false;
+  #closed = false;
   #loop: Promise<void> | undefined;
   #claimTimer: NodeJS.Timeout | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
@@ -85,6 +88,9 @@ export class RedisConsumer implements AdapterConsumer {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#init.onClosed(this);
     await this.stop();
     clearInterval(this.#leaseTimer);
     const { commands, key, spec } = this.#init;

@@ -30,9 +30,15 @@ export interface RedisAdapterOptions {
    * output buffer, so the default stays well below that; raise it if needed.
    */
   readonly maxMessageBytes: number;
+  /**
+   * Longest wait for a reply to `XADD`, `XACK` and the other short commands,
+   * in ms (ioredis `commandTimeout`). Default 10000. After it, `publish`
+   * rejects with UNAVAILABLE (the entry may still have been added).
+   */
+  readonly commandTimeoutMs: number;
 }
 
-const ownKeys = ["keyPrefix", "maxLen", "blockMs", "claimIntervalMs", "maxMessageBytes"] as const;
+const ownKeys = ["keyPrefix", "maxLen", "blockMs", "claimIntervalMs", "maxMessageBytes", "commandTimeoutMs"] as const;
 
 /** Reads and checks the adapter's options; raises INVALID_ARGUMENT naming the bad one. Returns the URL for ioredis without them. */
 export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<string, unknown>>): { options: RedisAdapterOptions; connectUrl: string } {
@@ -53,6 +59,7 @@ export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<stri
       blockMs: raw.blockMs === undefined ? 2000 : int("blockMs", raw.blockMs, 10),
       claimIntervalMs: raw.claimIntervalMs === undefined ? undefined : int("claimIntervalMs", raw.claimIntervalMs, 10),
       maxMessageBytes: raw.maxMessageBytes === undefined ? 64 * 1024 * 1024 : int("maxMessageBytes", raw.maxMessageBytes, 1),
+      commandTimeoutMs: raw.commandTimeoutMs === undefined ? 10_000 : int("commandTimeoutMs", raw.commandTimeoutMs, 1),
     },
     connectUrl: connect.href,
   };
