@@ -21,6 +21,7 @@ export class MemoryConsumer implements AdapterConsumer {
     return this.#spec.ackTimeoutMs;
   }
 
+  /** Starts the pull loop. */
   start(): void {
     this.#group.join(this);
   }

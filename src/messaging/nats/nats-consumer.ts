@@ -40,6 +40,7 @@ export class NatsConsumer implements AdapterConsumer {
     this.#options = options;
   }
 
+  /** Starts the pull loop. */
   start(): void {
     this.#loop = this.#run();
   }

@@ -43,6 +43,7 @@ export interface NatsStreamDefaults {
   replicas: number;
 }
 
+/** The defaults of {@link NatsStreamDefaults}. */
 export const defaultStreamSettings: NatsStreamDefaults = Object.freeze({
   maxAgeMs: 7 * 24 * 3600 * 1000,
   maxMessages: 1_000_000,
