@@ -32,7 +32,7 @@ export async function ensureNatsRunning(): Promise<void> {
  * /usr/sbin/nats-server), then starts it again with the brief's command and
  * waits until it answers. JetStream's file store keeps the streams.
  */
-export async function restartNats(downMs = 1000): Promise<void> {
+export async function restartNats(downMs = 2000): Promise<void> {
   try {
     await run("start-stop-daemon", ["--stop", "--oknodo", "--retry", "TERM/10/KILL/5", "--exec", "/usr/sbin/nats-server"]);
     await waitNats(false, 10_000);
