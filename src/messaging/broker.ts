@@ -4,7 +4,7 @@ import { encodeBinary, toMessage } from "../contract/codec.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
-import type { BrokerAdapter, PublishReceipt } from "./adapter.js";
+import type { AdapterCapabilities, BrokerAdapter, PublishReceipt } from "./adapter.js";
 import { adapterFactoryFor } from "./adapter-registry.js";
 import type { MessageHandler } from "./delivery.js";
 import { checkUserHeaders, FerryHeader, injectContextHeaders } from "./headers.js";
@@ -49,6 +49,8 @@ export interface PublishResult {
 export interface Broker {
   /** The adapter's name: `"memory"`, `"nats"`, `"amqp"`, `"redis"`. */
   readonly kind: string;
+  /** What this broker can do (replay, wildcards, de-duplication, size limit); see docs/messaging.md's capability table. */
+  readonly capabilities: AdapterCapabilities;
   /**
    * Publishes `message` (a message or its init shape) to `topic`. Resolves
    * once the broker stored it (JetStream PubAck, AMQP publisher confirm,
@@ -126,6 +128,10 @@ export class BrokerClient implements Broker {
 
   get kind(): string {
     return this.#adapter.name;
+  }
+
+  get capabilities(): AdapterCapabilities {
+    return this.#adapter.capabilities;
   }
 
   /** The adapter, for tests and tools. @internal */

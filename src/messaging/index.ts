@@ -13,3 +13,4 @@ export type { Subscription, StopOptions } from "./subscription-runner.js";
 export type { RedriveOptions, RedriveResult } from "./redrive.js";
 export { FerryHeader } from "./headers.js";
 export { registerBrokerScheme } from "./adapter-registry.js";
+export type { AdapterCapabilities } from "./adapter.js";

@@ -190,7 +190,7 @@ const largeMessage: Case = async ({ broker, topic, group }) => {
 
 const oversize: Case = async ({ broker, topic }) => {
   // Beyond the broker's limit: a clear RESOURCE_EXHAUSTED before anything is sent, not a crash or a hang.
-  const limit = (broker as BrokerClient).adapter.capabilities.maxMessageBytes;
+  const limit = broker.capabilities.maxMessageBytes;
   await expect(broker.publish(topic("oversize"), { payload: new Uint8Array(limit + 1) })).rejects.toMatchObject({
     code: Code.RESOURCE_EXHAUSTED,
     rawMessage: expect.stringMatching(/exceeds/),
