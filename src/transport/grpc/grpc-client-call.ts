@@ -7,6 +7,7 @@ import { FerryError } from "../../rpc/ferry-error.js";
 import { encodeGrpcTimeout } from "../../rpc/grpc-timeout.js";
 import { codeFromHttpStatus } from "../../rpc/http-status.js";
 import { Metadata } from "../../rpc/metadata.js";
+import { markHeadersReceived } from "../../rpc/response-committed.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { compressMessage, decompressMessage, isGrpcCompression, type GrpcCompression } from "./grpc-compression.js";
 import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
@@ -62,6 +63,8 @@ export class GrpcClientCall {
   #resolve!: (res: AnyResponse) => void;
   #reject!: (err: FerryError) => void;
   #settled = false;
+  /** Response headers came in their own block (not Trailers-Only): the call is committed (gRFC A6). */
+  #headersArrived = false;
   #finished = false;
   #decoder: GrpcFrameDecoder;
   #sendEncoding: GrpcCompression = "identity";
@@ -182,6 +185,7 @@ export class GrpcClientCall {
     }
     this.#responseEncoding = encoding;
     this.#headers = readMetadata(headers);
+    this.#headersArrived = true;
     if (this.request.method.responseStream) this.#resolveStream();
   }
 
@@ -302,7 +306,7 @@ export class GrpcClientCall {
       return;
     }
     this.#settled = true;
-    if (error) return this.#reject(error);
+    if (error) return this.#reject(this.#headersArrived ? markHeadersReceived(error) : error);
     if (this.request.method.responseStream) {
       // Trailers-Only OK: a stream with no messages.
       const queue = new AsyncQueue<Message>();

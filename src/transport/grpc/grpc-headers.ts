@@ -14,6 +14,7 @@ const reserved = new Set(["content-type", "te", "user-agent", "date", "content-l
 
 /** True when `key` may be sent or surfaced as custom metadata. */
 export function isCustomMetadataKey(key: string): boolean {
+  if (key === "grpc-retry-pushback-ms") return true; // a trailer the application sets (gRFC A6 server pushback)
   return !(key.charCodeAt(0) === 58 /* : */ || key.startsWith("grpc-") || reserved.has(key));
 }
 
