@@ -22,3 +22,7 @@ export { createGrpcTransport, createGrpcServerTransport, type GrpcClientOptions,
 export type { Logger } from "./util/logger.js";
 // Channels: resolvers, balancers, outlier detection, wait-for-ready (docs/channels.md).
 export * from "./channel/index.js";
+// Discovery: registries and resolvers (docs/discovery.md); also "ferry/registry".
+export * from "./registry/index.js";
+// Resilience policies and the service config (docs/resilience.md); also "ferry/resilience".
+export * from "./resilience/index.js";
