@@ -10,6 +10,14 @@ import { ReceiveWindow, SendWindow } from "./native-flow.js";
 import type { FrameWriter } from "./native-frame-writer.js";
 import { Flag, FrameType, FRAME_HEADER_BYTES } from "./native-protocol.js";
 
+/** Length of an empty metadata block followed by a bare OK status section (all zero bytes). */
+const BARE_OK_BYTES = 13;
+
+/** True when the payload starts with {@link BARE_OK_BYTES} zero bytes: no headers, status OK, no message, details or trailers. */
+function isBareOk(buf: Buffer, start: number, end: number): boolean {
+  return end - start >= BARE_OK_BYTES && buf.readUInt32BE(start) === 0 && buf.readUInt32BE(start + 4) === 0 && buf.readUInt32BE(start + 8) === 0 && buf[start + 12] === 0;
+}
+
 /** What a client call needs from its connection. */
 export interface ClientCallHost {
   readonly writer: FrameWriter;
@@ -96,6 +104,12 @@ export class NativeClientCall {
   /** A HEADERS frame: response metadata, then the status (END_STREAM) and a message (MESSAGE). */
   onHeaders(flags: number, buf: Buffer, start: number, end: number): void {
     if (this.#finished || this.#headers !== undefined) return this.#protocolFailure("duplicate HEADERS");
+    if (flags === (Flag.END_STREAM | Flag.MESSAGE) && isBareOk(buf, start, end)) {
+      // The common unary answer: no headers, status OK without message, details or trailers, then the message.
+      this.#headers = new Metadata();
+      this.onMessage(buf.subarray(start + BARE_OK_BYTES, end));
+      return this.finish(undefined);
+    }
     const r = new PayloadReader(buf, start, end);
     this.#headers = readMetadataBlock(r);
     const error = (flags & Flag.END_STREAM) !== 0 ? readStatus(r, this.#trailers) : null;

@@ -159,19 +159,32 @@ export class NativeServerCall {
   }
 
   #dispatch(input: Message | AsyncIterable<Message>): void {
-    this.host.router
-      .dispatch(this.entry, createServerRequest(this.ctx, input))
-      .then(
-        (res) => this.#respond(res),
-        (err: unknown) => this.fail(FerryError.from(err)),
-      )
-      .catch((err: unknown) => this.#internalError(err));
+    this.host.router.dispatch(this.entry, createServerRequest(this.ctx, input)).then(
+      (res) => this.#respond(res),
+      (err: unknown) => this.#respondError(err),
+    );
   }
 
-  #respond(res: AnyResponse): void | Promise<void> {
+  // Both callbacks catch everything: an exception here (a bug) must not become an unhandled rejection.
+  #respond(res: AnyResponse): void {
     if (this.#done) return;
-    if (!res.stream) return this.#respondUnary(res);
-    return this.#respondStream(res);
+    if (res.stream) {
+      this.#respondStream(res).catch((err: unknown) => this.#internalError(err));
+      return;
+    }
+    try {
+      this.#respondUnary(res);
+    } catch (err) {
+      this.#internalError(err);
+    }
+  }
+
+  #respondError(err: unknown): void {
+    try {
+      this.fail(FerryError.from(err));
+    } catch (e) {
+      this.#internalError(e);
+    }
   }
 
   /** A bug of this transport while answering: logged, and the call ends with INTERNAL instead of an unhandled rejection. */
