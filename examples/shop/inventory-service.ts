@@ -1,47 +1,36 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, FerryError, type ServiceImpl } from "../../src/index.js";
 import { InventoryService, ProductSchema, type Product } from "./gen/shop/v1/inventory_pb.js";
-import type { CatalogItem } from "./catalog.js";
+import type { InventoryStore, StockedProduct } from "./inventory-store.js";
+
+const toProduct = (p: StockedProduct): Product => create(ProductSchema, { ...p, priceCents: BigInt(p.priceCents) });
 
 /**
- * Stock per SKU, in memory. Reserve takes units out of the available stock;
- * Release puts them back. NOT_FOUND for an unknown SKU, INVALID_ARGUMENT for
- * a quantity below 1, FAILED_PRECONDITION when stock is short.
+ * Stock per SKU, kept in an {@link InventoryStore}. Reserve takes units out
+ * of the available stock; Release puts them back. NOT_FOUND for an unknown
+ * SKU, INVALID_ARGUMENT for an empty SKU or a quantity below 1,
+ * FAILED_PRECONDITION when stock is short.
  */
-export function createInventoryService(catalog: readonly CatalogItem[]): ServiceImpl<typeof InventoryService> {
-  const products = new Map<string, Product>(catalog.map((c) => [c.sku, create(ProductSchema, { ...c, priceCents: BigInt(c.priceCents) })]));
-
-  const find = (sku: string): Product => {
+export function createInventoryService(store: InventoryStore): ServiceImpl<typeof InventoryService> {
+  const check = (sku: string, quantity?: number) => {
     if (sku === "") throw new FerryError(Code.INVALID_ARGUMENT, "sku is required");
-    const p = products.get(sku);
-    if (p === undefined) throw new FerryError(Code.NOT_FOUND, `unknown SKU "${sku}"`);
-    return p;
+    if (quantity !== undefined && quantity < 1) throw new FerryError(Code.INVALID_ARGUMENT, `quantity must be at least 1, got ${quantity}`);
   };
-  const checkQuantity = (quantity: number) => {
-    if (quantity < 1) throw new FerryError(Code.INVALID_ARGUMENT, `quantity must be at least 1, got ${quantity}`);
-  };
-
   return {
-    listProducts() {
-      return { products: [...products.values()] };
+    async listProducts() {
+      return { products: (await store.list()).map(toProduct) };
     },
-    getProduct(req) {
-      return find(req.sku);
+    async getProduct(req) {
+      check(req.sku);
+      return toProduct(await store.get(req.sku));
     },
-    reserve(req) {
-      const p = find(req.sku);
-      checkQuantity(req.quantity);
-      if (p.stock < req.quantity) {
-        throw new FerryError(Code.FAILED_PRECONDITION, `out of stock: ${req.quantity} × ${p.sku} requested, ${p.stock} left`);
-      }
-      p.stock -= req.quantity;
-      return { product: p };
+    async reserve(req) {
+      check(req.sku, req.quantity);
+      return { product: toProduct(await store.reserve(req.sku, req.quantity)) };
     },
-    release(req) {
-      const p = find(req.sku);
-      checkQuantity(req.quantity);
-      p.stock += req.quantity;
-      return { product: p };
+    async release(req) {
+      check(req.sku, req.quantity);
+      return { product: toProduct(await store.release(req.sku, req.quantity)) };
     },
   };
 }

@@ -8,6 +8,7 @@ import { InventoryService } from "./gen/shop/v1/inventory_pb.js";
 import { OrderService } from "./gen/shop/v1/order_pb.js";
 import { PaymentService } from "./gen/shop/v1/payment_pb.js";
 import { createInventoryService } from "./inventory-service.js";
+import { createMemoryInventoryStore } from "./inventory-store.js";
 import { createOrderService } from "./order-service.js";
 import { createPaymentService } from "./payment-service.js";
 
@@ -69,7 +70,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const cart = createClient(CartService, local);
   const payment = createClient(PaymentService, local);
   server
-    .service(InventoryService, createInventoryService(seedCatalog))
+    .service(InventoryService, createInventoryService(createMemoryInventoryStore(seedCatalog)))
     .service(PaymentService, createPaymentService({ failureRate: options.paymentFailureRate, random: options.random }))
     .service(CartService, createCartService(inventory))
     .service(OrderService, createOrderService({ cart, payment }));
