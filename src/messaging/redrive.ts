@@ -1,6 +1,6 @@
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
-import type { AdapterConsumer, BrokerAdapter, RawDelivery } from "./adapter.js";
+import type { BrokerAdapter, RawDelivery } from "./adapter.js";
 import { FerryHeader, withoutDeadLetterHeaders } from "./headers.js";
 import type { Topic } from "./topic.js";
 
@@ -46,58 +46,87 @@ export async function redrive(adapter: BrokerAdapter, topic: Topic, options: Red
   if (topic.wildcard && topic.deadLetterTopic.includes("*")) {
     throw new FerryError(Code.INVALID_ARGUMENT, `re-drive a concrete topic, not the wildcard "${topic.name}"`);
   }
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const idleMs = options.idleMs ?? 1000;
-  let moved = 0;
-  let skipped = 0;
-  let consumer: AdapterConsumer | undefined;
-  const work: Promise<void>[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let idle = setTimeout(resolve, idleMs);
-    const handle = async (d: RawDelivery): Promise<void> => {
-      clearTimeout(idle);
-      idle = setTimeout(resolve, idleMs);
-      const group = d.headers[FerryHeader.deadLetterGroup];
-      if (moved >= limit || (options.group !== undefined && group !== options.group)) {
-        skipped++;
-        await d.ack();
-        return;
-      }
-      moved++;
-      const source = d.headers[FerryHeader.deadLetterTopic] ?? topic.name;
-      const headers = withoutDeadLetterHeaders(d.headers);
-      if (group !== undefined) headers[FerryHeader.redriveGroup] = group;
-      const messageId = d.headers[FerryHeader.messageId] ?? "";
-      await adapter.publish({
-        topic: source,
-        payload: d.payload,
-        headers,
-        messageId,
-        dedupId: `redrive.${topic.deadLetterTopic}.${d.sequence || messageId}`,
-        orderingKey: d.headers[FerryHeader.orderingKey],
-      });
-      await d.ack();
-      if (moved >= limit) resolve();
-    };
-    adapter
-      .consume(
-        {
-          topic: topic.deadLetterTopic,
-          group: redriveGroupName(options.group),
-          startAt: { kind: "beginning" },
-          prefetch: 16,
-          ackTimeoutMs: 30_000,
-          maxDeliveries: Number.MAX_SAFE_INTEGER,
-        },
-        {
-          deliver: (d) => void work.push(handle(d).catch(reject)),
-          error: reject,
-        },
-      )
-      .then((c) => (consumer = c), reject);
-  });
-  await consumer?.stop();
-  await Promise.allSettled(work);
-  await consumer?.close();
-  return { moved, skipped };
+  return new Redriver(adapter, topic, options).run();
+}
+
+/** One re-drive run: consumes the dead-letter topic until it is idle or the limit is reached. */
+class Redriver {
+  readonly #adapter: BrokerAdapter;
+  readonly #topic: Topic;
+  readonly #options: RedriveOptions;
+  readonly #limit: number;
+  readonly #work: Promise<void>[] = [];
+  #moved = 0;
+  #skipped = 0;
+  #idle: NodeJS.Timeout | undefined;
+  #finish: (() => void) | undefined;
+  #fail: ((err: unknown) => void) | undefined;
+
+  constructor(adapter: BrokerAdapter, topic: Topic, options: RedriveOptions) {
+    this.#adapter = adapter;
+    this.#topic = topic;
+    this.#options = options;
+    this.#limit = options.limit ?? Number.POSITIVE_INFINITY;
+  }
+
+  async run(): Promise<RedriveResult> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.#finish = resolve;
+      this.#fail = reject;
+    });
+    const consumer = await this.#adapter.consume(
+      {
+        topic: this.#topic.deadLetterTopic,
+        group: redriveGroupName(this.#options.group),
+        startAt: { kind: "beginning" },
+        prefetch: 16,
+        ackTimeoutMs: 30_000,
+        maxDeliveries: Number.MAX_SAFE_INTEGER,
+      },
+      {
+        deliver: (d) => void this.#work.push(this.#handle(d).catch((err: unknown) => this.#fail?.(err))),
+        error: (err) => this.#fail?.(err),
+      },
+    );
+    this.#touch();
+    try {
+      await done;
+    } finally {
+      clearTimeout(this.#idle);
+      await consumer.stop();
+      await Promise.allSettled(this.#work);
+      await consumer.close();
+    }
+    return { moved: this.#moved, skipped: this.#skipped };
+  }
+
+  /** Restarts the idle timer: the run ends `idleMs` after the last letter. */
+  #touch(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.#finish?.(), this.#options.idleMs ?? 1000);
+  }
+
+  async #handle(d: RawDelivery): Promise<void> {
+    this.#touch();
+    const group = d.headers[FerryHeader.deadLetterGroup];
+    if (this.#moved >= this.#limit || (this.#options.group !== undefined && group !== this.#options.group)) {
+      if (this.#moved >= this.#limit) return d.nack(0);
+      this.#skipped++;
+      return d.ack();
+    }
+    this.#moved++;
+    const headers = withoutDeadLetterHeaders(d.headers);
+    if (group !== undefined) headers[FerryHeader.redriveGroup] = group;
+    const messageId = d.headers[FerryHeader.messageId] ?? "";
+    await this.#adapter.publish({
+      topic: d.headers[FerryHeader.deadLetterTopic] ?? this.#topic.name,
+      payload: d.payload,
+      headers,
+      messageId,
+      dedupId: `redrive.${this.#topic.deadLetterTopic}.${d.sequence || messageId}`,
+      orderingKey: d.headers[FerryHeader.orderingKey],
+    });
+    await d.ack();
+    if (this.#moved >= this.#limit) this.#finish?.();
+  }
 }

@@ -50,7 +50,8 @@ export class MemoryConsumer implements AdapterConsumer {
       nack: async (delayMs) => group.settle(entry.sequence, token, delayMs),
       extend: async () => group.extend(entry.sequence, token, ackTimeoutMs),
     };
-    this.#sink.deliver(delivery);
+    // Hand over after the group's dispatch round, so that a message settled at once (nack(0)) is not redelivered within the same round.
+    queueMicrotask(() => this.#sink.deliver(delivery));
   }
 
   async stop(): Promise<void> {
