@@ -1,6 +1,7 @@
 import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
 import type { Cart, CartLine, CartService } from "./gen/shop/v1/cart_pb.js";
 import type { InventoryService } from "./gen/shop/v1/inventory_pb.js";
+import { cartItemAdded, publishEvent, type EventPublisher } from "./events.js";
 
 interface Line {
   sku: string;
@@ -13,9 +14,10 @@ interface Line {
  * One cart per user, in memory. AddItem reserves stock through the
  * inventory service (its errors pass through: NOT_FOUND, FAILED_PRECONDITION);
  * RemoveItem releases it (NOT_FOUND when the SKU is not in the cart).
- * INVALID_ARGUMENT for an empty user id.
+ * INVALID_ARGUMENT for an empty user id. With `events`, AddItem publishes
+ * `shop.cart.item_added` (ordering key: the user id).
  */
-export function createCartService(inventory: Client<typeof InventoryService>): ServiceImpl<typeof CartService> {
+export function createCartService(inventory: Client<typeof InventoryService>, events?: EventPublisher): ServiceImpl<typeof CartService> {
   const carts = new Map<string, Map<string, Line>>();
 
   const linesOf = (userId: string): Map<string, Line> => {
@@ -43,6 +45,13 @@ export function createCartService(inventory: Client<typeof InventoryService>): S
       const line = lines.get(req.sku);
       if (line) line.quantity += req.quantity;
       else lines.set(req.sku, { sku: req.sku, name: product?.name ?? req.sku, quantity: req.quantity, unitPriceCents: product?.priceCents ?? 0n });
+      await publishEvent(events, cartItemAdded, {
+        userId: req.userId,
+        sku: req.sku,
+        quantity: req.quantity,
+        unitPriceCents: product?.priceCents ?? 0n,
+        addedAtMs: BigInt(Date.now()),
+      }, req.userId);
       return view(req.userId, lines);
     },
     async removeItem(req) {

@@ -4,6 +4,8 @@
  *   --http-port N             HTTP JSON API port (default 8080)
  *   --host H                  interface to bind (default 127.0.0.1)
  *   --payment-failure-rate R  share of payments that fail, 0–1 (default 0)
+ *   --broker URL              events broker: memory: (default), nats://127.0.0.1:4222,
+ *                             amqp://guest:guest@127.0.0.1:5672 or redis://127.0.0.1:6379
  *   --transport T             how services call each other: inproc (default) or native
  *                             (Ferry's native protocol on a loopback port)
  */
@@ -31,10 +33,11 @@ const { values } = (() => {
         host: { type: "string" },
         "payment-failure-rate": { type: "string" },
         transport: { type: "string" },
+        broker: { type: "string" },
       },
     });
   } catch (err) {
-    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native]`);
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL]`);
   }
 })();
 
@@ -47,7 +50,7 @@ if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 an
 const transport = values.transport ?? "inproc";
 if (transport !== "inproc" && transport !== "native") fail(`--transport must be inproc or native, got "${transport}"`);
 
-const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport }).catch((err: NodeJS.ErrnoException) => {
+const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") {
     const port = (err as { port?: number }).port;
     const flag = port === grpcPort ? "--grpc-port" : "--http-port";
@@ -59,7 +62,8 @@ const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rat
 const api = shop.httpUrl;
 console.log(`Ferry shop is running
   gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
-  HTTP  ${api}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
+  HTTP  ${api}
+  events on the ${shop.broker.kind} broker${values.broker ? ` at ${values.broker}` : " (embedded)"}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 Try:
   curl ${api}/v1/products
   curl -X POST ${api}/v1/carts/ann/items -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'

@@ -3,11 +3,14 @@ import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index
 import type { CartService } from "./gen/shop/v1/cart_pb.js";
 import { OrderStatus, type Order, type OrderService } from "./gen/shop/v1/order_pb.js";
 import type { PaymentService } from "./gen/shop/v1/payment_pb.js";
+import { orderPlaced, paymentFailed, publishEvent, type EventPublisher } from "./events.js";
 
 /** The services checkout calls. */
 export interface OrderDeps {
   cart: Client<typeof CartService>;
   payment: Client<typeof PaymentService>;
+  /** Where `shop.order.placed` and `shop.payment.failed` are published; none when absent. */
+  events?: EventPublisher;
 }
 
 /**
@@ -31,6 +34,7 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
     } catch (err) {
       const e = FerryError.from(err);
       await deps.cart.clearCart({ userId, releaseStock: true });
+      await publishEvent(deps.events, paymentFailed, { userId, amountCents: cart.totalCents, code: e.code, reason: e.rawMessage, failedAtMs: BigInt(Date.now()) }, userId);
       throw new FerryError(e.code, `payment failed: ${e.rawMessage}; the reserved stock was released and the cart emptied`, { cause: e });
     }
     const order: Order = {
@@ -45,6 +49,7 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
     };
     orders.set(orderId, order);
     await deps.cart.clearCart({ userId, releaseStock: false });
+    await publishEvent(deps.events, orderPlaced, { orderId, userId, lines: cart.lines, totalCents: cart.totalCents, paymentId, placedAtMs: order.placedAtMs }, userId);
     return order;
   };
 

@@ -1,6 +1,14 @@
 import { createClient, createInProcessTransport, createServer, type ClientTransport, type Logger, type Server } from "../../src/index.js";
 import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
+import { randomUUID } from "node:crypto";
 import { createGateway, type Gateway } from "../../src/gateway/index.js";
+import { createBroker, type Broker } from "../../src/messaging/index.js";
+import { getDefaultLogger } from "../../src/util/logger.js";
+import { startAnalytics } from "./analytics-service.js";
+import type { EventPublisher } from "./events.js";
+import { AnalyticsService } from "./gen/shop/v1/analytics_pb.js";
+import { NotificationService } from "./gen/shop/v1/notification_pb.js";
+import { startNotifications } from "./notification-service.js";
 import { seedCatalog } from "./catalog.js";
 import { createCartService } from "./cart-service.js";
 import { CartService } from "./gen/shop/v1/cart_pb.js";
@@ -13,7 +21,7 @@ import { createOrderService } from "./order-service.js";
 import { createPaymentService } from "./payment-service.js";
 
 /** Every shop service, for gateways and tools. */
-export const shopServices = [InventoryService, PaymentService, CartService, OrderService] as const;
+export const shopServices = [InventoryService, PaymentService, CartService, OrderService, AnalyticsService, NotificationService] as const;
 
 /** Options of {@link startShop}. */
 export interface ShopOptions {
@@ -31,6 +39,12 @@ export interface ShopOptions {
    * over a loopback TCP port, as separate processes would).
    */
   internalTransport?: "inproc" | "native";
+  /**
+   * The broker for the shop's events: `memory:` (default: an embedded broker
+   * private to this shop), `nats://127.0.0.1:4222`, `amqp://guest:guest@127.0.0.1:5672`,
+   * `redis://127.0.0.1:6379`.
+   */
+  broker?: string;
   /** Random source for the payment failures, for tests. */
   random?: () => number;
   logger?: Logger;
@@ -46,18 +60,24 @@ export interface Shop {
   readonly httpUrl: string;
   /** `native://127.0.0.1:port` when the services call each other over the native transport. */
   readonly nativeUrl: string | undefined;
+  /** The events broker. */
+  readonly broker: Broker;
   /** Graceful stop: the HTTP API and the gRPC port stop accepting, in-flight calls finish (up to `graceMs`). */
   close(graceMs?: number): Promise<void>;
 }
 
 /**
  * Starts the shop on embedded defaults: every service in this process, calling
- * each other in-process, served on one gRPC port and through the HTTP gateway.
+ * each other in-process, served on one gRPC port and through the HTTP gateway;
+ * events on an embedded broker unless `broker` names a real one.
  * Rejects with the listener's error (EADDRINUSE names the port).
  */
 export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const host = options.host ?? "127.0.0.1";
-  const server = createServer({ logger: options.logger });
+  const logger = options.logger ?? getDefaultLogger();
+  const broker = await createBroker(options.broker ?? `memory:shop-${randomUUID()}`, { logger });
+  const events: EventPublisher = { broker, logger };
+  const server = createServer({ logger });
   let nativeUrl: string | undefined;
   let local: ClientTransport = createInProcessTransport(server);
   if (options.internalTransport === "native") {
@@ -72,17 +92,20 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   server
     .service(InventoryService, createInventoryService(createMemoryInventoryStore(seedCatalog)))
     .service(PaymentService, createPaymentService({ failureRate: options.paymentFailureRate, random: options.random }))
-    .service(CartService, createCartService(inventory))
-    .service(OrderService, createOrderService({ cart, payment }));
+    .service(CartService, createCartService(inventory, events))
+    .service(OrderService, createOrderService({ cart, payment, events }))
+    .service(AnalyticsService, (await startAnalytics(broker)).impl)
+    .service(NotificationService, (await startNotifications(broker, logger)).impl);
 
   const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
-  const gateway = createGateway({ services: shopServices, transport: local, logger: options.logger });
+  const gateway = createGateway({ services: shopServices, transport: local, logger });
   let httpUrl: string;
   try {
     httpUrl = await gateway.listen(options.httpPort ?? 8080, host);
   } catch (err) {
     await server.shutdown(0);
     await local.close();
+    await broker.close();
     throw err;
   }
   return {
@@ -91,10 +114,12 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     grpcUrl,
     httpUrl,
     nativeUrl,
+    broker,
     async close(graceMs = 5000) {
       await gateway.close();
       await server.shutdown(graceMs);
       await local.close();
+      await broker.close();
     },
   };
 }

@@ -1,0 +1,36 @@
+import { defineTopic, type Broker } from "../../src/messaging/index.js";
+import type { Logger } from "../../src/index.js";
+import { CartItemAddedSchema, OrderPlacedSchema, PaymentFailedSchema } from "./gen/shop/v1/events_pb.js";
+
+/** Stock was reserved into a cart. */
+export const cartItemAdded = defineTopic("shop.cart.item_added", CartItemAddedSchema);
+/** A checkout placed an order. */
+export const orderPlaced = defineTopic("shop.order.placed", OrderPlacedSchema);
+/** A checkout's payment failed (its stock was released). */
+export const paymentFailed = defineTopic("shop.payment.failed", PaymentFailedSchema);
+
+/**
+ * How services publish events: the broker and a logger for publish failures.
+ * A failed publish is logged and does not fail the RPC that caused it (the
+ * state change already happened); a transactional outbox would close that
+ * gap and is not part of the example.
+ */
+export interface EventPublisher {
+  readonly broker: Broker;
+  readonly logger: Logger;
+}
+
+/** Publishes, logging instead of throwing. Resolves once the broker stored the event or the failure was logged. */
+export async function publishEvent<T extends Parameters<Broker["publish"]>[0]>(
+  events: EventPublisher | undefined,
+  topic: T,
+  message: Parameters<Broker["publish"]>[1],
+  orderingKey?: string,
+): Promise<void> {
+  if (events === undefined) return;
+  try {
+    await events.broker.publish(topic, message as never, { orderingKey });
+  } catch (err) {
+    events.logger.warn({ err, topic: topic.name }, "event not published");
+  }
+}
