@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code, createClient, createServer, FerryError, type Server } from "../../index.js";
+import { Code, createClient, createServer, FerryError, type ClientTransport, type Server } from "../../index.js";
+import { createNatsClientTransport } from "./nats-client-transport.js";
 import { checkService } from "../../../test/support/services.js";
 import { echoImpl } from "../../../test/support/echo-service.js";
 import { EchoService } from "../../../test/gen/ferry/test/v1/echo_pb.js";
@@ -13,6 +14,7 @@ describe.skipIf(check.skip)("nats transport (request/reply)", () => {
   let servers: Server[] = [];
   const served = [0, 0];
   let client: ReturnType<typeof createClient<typeof EchoService>>;
+  const transports: ClientTransport[] = [];
 
   beforeAll(async () => {
     servers = [0, 1].map((i) =>
@@ -29,14 +31,21 @@ describe.skipIf(check.skip)("nats transport (request/reply)", () => {
       s.service(EchoService, echoImpl);
       await s.listen(url);
     }
-    client = createClient(EchoService, url);
+    transports.push(await createNatsClientTransport(new URL(url)));
+    client = createClient(EchoService, transports[0]);
   });
 
   afterAll(async () => {
+    await Promise.all(transports.map((t) => t.close()));
     await Promise.all(servers.map((s) => s.shutdown(1000)));
   });
 
   describe("call()", () => {
+    it("is what a nats:// target selects", async () => {
+      const viaUrl = createClient(EchoService, url);
+      expect((await viaUrl.echo({ text: "by url" })).text).toBe("by url");
+    });
+
     it("carries a unary call and its metadata to a server known only by a NATS subject", async () => {
       let headers: Record<string, string[]> = {};
       const res = await client.echo(
@@ -66,7 +75,9 @@ describe.skipIf(check.skip)("nats transport (request/reply)", () => {
     });
 
     it("answers UNAVAILABLE at once when no server listens on the subject", async () => {
-      const nobody = createClient(EchoService, `nats://127.0.0.1:4222?prefix=${prefix}.nobody`);
+      const transport = await createNatsClientTransport(new URL(`nats://127.0.0.1:4222?prefix=${prefix}.nobody`));
+      transports.push(transport);
+      const nobody = createClient(EchoService, transport);
       await expect(nobody.echo({ text: "x" })).rejects.toMatchObject({ code: Code.UNAVAILABLE });
     });
 
