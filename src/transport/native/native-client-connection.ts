@@ -72,7 +72,7 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
   /** Resolves once the handshake completed; rejects with UNAVAILABLE if the connection failed first. */
   whenReady(): Promise<void> {
     if (this.ready) return Promise.resolve();
-    if (this.closedReason !== undefined) return Promise.reject(unavailable(this.closedReason));
+    if (this.closedReason !== undefined) return Promise.reject(this.#closedError());
     return new Promise((resolve, reject) => {
       this.#readyWaiters.push((err) => (err ? reject(err) : resolve()));
       this.#updateRef();
@@ -101,7 +101,7 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
   /** Starts `call` on a new stream, or queues it while the server's concurrent-stream limit is reached. */
   start(call: NativeClientCall): void {
     if (call.finished) return;
-    if (this.closedReason !== undefined) return call.finish(unavailable(this.closedReason));
+    if (this.closedReason !== undefined) return call.finish(this.#closedError());
     if (this.#calls.size >= this.peerSettings.maxConcurrentStreams) {
       this.#waiting.push(call);
       if (!this.#refd) this.#updateRef();
@@ -195,8 +195,18 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
     if (this.#calls.size === 0) this.close("drained after GOAWAY", GoAwayCode.NO_ERROR);
   }
 
+  /**
+   * The error of calls cut off by the closed connection: UNAVAILABLE whose
+   * cause is the socket error (ECONNREFUSED: never sent) or, for any other
+   * close, an Error with the reason — a local connection failure either way,
+   * not a status from the server (see the channel's isConnectionError).
+   */
+  #closedError(reason = this.closedReason ?? "closed"): FerryError {
+    return new FerryError(Code.UNAVAILABLE, `connection closed: ${reason}`, { cause: this.closedCause ?? new Error(reason) });
+  }
+
   protected onClosed(reason: string): void {
-    const error = unavailable(`connection closed: ${reason}`);
+    const error = this.#closedError(reason);
     for (const w of this.#readyWaiters.splice(0)) w(error);
     for (const call of [...this.#calls.values()]) call.finish(error);
     for (const call of this.#waiting.splice(0)) call.finish(error);

@@ -49,6 +49,13 @@ export abstract class NativeConnection {
   ready = false;
   /** Set once the connection is closed; the reason, for calls that were cut off. */
   closedReason: string | undefined;
+  /**
+   * The socket error that closed the connection, if one did (e.g. ECONNREFUSED,
+   * ECONNRESET). Kept as the cause of the calls' UNAVAILABLE errors, so that a
+   * channel can tell a connection failure (and a request never sent) from a
+   * server's status.
+   */
+  closedCause: Error | undefined;
   #reader: FrameReader;
   #preface: Buffer | undefined = Buffer.alloc(0);
   #gotSettings = false;
@@ -66,7 +73,10 @@ export abstract class NativeConnection {
     this.#reader = new FrameReader(options.settings.maxFrameBytes, (id, type, flags, buf, start, end) => this.#onFrame(id, type, flags, buf, start, end));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("error", (err) => this.close(`socket error: ${err.message}`));
+    socket.on("error", (err) => {
+      this.closedCause ??= err;
+      this.close(`socket error: ${err.message}`);
+    });
     socket.on("close", () => this.#onSocketClose());
     this.#startTimer();
   }
