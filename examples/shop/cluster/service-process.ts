@@ -1,0 +1,100 @@
+/**
+ * One shop service in its own OS process (the separate-process shop, see
+ * docs/shop-cluster.md):
+ *
+ *   node --import tsx examples/shop/cluster/service-process.ts --service inventory|payment|cart|order|gateway
+ *     [--registry nats://127.0.0.1:4222]   where services register and find each other
+ *     [--ttl-ms 3000]                       registration TTL (heartbeat every third)
+ *     [--payment-failure-rate R]            payment: share of charges that fail, 0–1
+ *     [--http-port N]                       gateway: HTTP JSON API port (default 8080, 0 picks one)
+ *     [--grpc-port N]                       also serve gRPC on this port (gateway: forwards to the services)
+ *     [--store redis://127.0.0.1:6379]      inventory: shared stock in Redis (default: in memory)
+ *     [--store-prefix P]                    inventory: Redis key prefix (default ferry-shop)
+ *
+ * Writes `ferry-shop {"event":"ready",…}` once serving and registered, a
+ * `stats` line with the calls served on SIGUSR2, and deregisters, drains and
+ * exits on SIGTERM or SIGINT (a second signal exits at once).
+ */
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { SHOP_ROLES, startShopService, type ShopRole, type ShopService } from "./start-shop-service.js";
+import { formatStatus } from "./status-line.js";
+
+const usage =
+  "usage: service-process.ts --service inventory|payment|cart|order|gateway [--registry URL] [--ttl-ms N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--store redis://host:port] [--store-prefix P]";
+
+function fail(message: string): never {
+  console.error(`${message}\n${usage}`);
+  process.exit(2);
+}
+
+function intFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        service: { type: "string" },
+        registry: { type: "string" },
+        "ttl-ms": { type: "string" },
+        "payment-failure-rate": { type: "string" },
+        "http-port": { type: "string" },
+        "grpc-port": { type: "string" },
+        store: { type: "string" },
+        "store-prefix": { type: "string" },
+      },
+    });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+})();
+
+const role = values.service as ShopRole | undefined;
+if (role === undefined || !SHOP_ROLES.includes(role)) fail(`--service must be one of ${SHOP_ROLES.join(", ")}, got "${values.service ?? ""}"`);
+const rate = Number(values["payment-failure-rate"] ?? "0");
+if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 and 1, got "${values["payment-failure-rate"]}"`);
+
+const logger = pino({ name: `shop-${role}`, level: process.env.FERRY_LOG_LEVEL ?? "info" });
+let service: ShopService;
+try {
+  service = await startShopService({
+    role,
+    registryUrl: values.registry,
+    ttlMs: intFlag(values["ttl-ms"], "ttl-ms", 100, 86_400_000),
+    paymentFailureRate: rate,
+    httpPort: intFlag(values["http-port"], "http-port", 0, 65535),
+    grpcPort: intFlag(values["grpc-port"], "grpc-port", 0, 65535),
+    storeUrl: values.store,
+    storePrefix: values["store-prefix"],
+    logger,
+  });
+} catch (err) {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.code === "EADDRINUSE") fail(`port ${e.port ?? "?"} is already in use`);
+  console.error(`cannot start the ${role} service: ${e.message}`);
+  process.exit(1);
+}
+
+const stats = () => formatStatus({ event: "stats", role, instanceId: service.instanceId, ...service.counter.snapshot() });
+console.log(
+  formatStatus({ event: "ready", role, instanceId: service.instanceId, pid: process.pid, nativeUrl: service.nativeUrl, grpcUrl: service.grpcUrl, httpUrl: service.httpUrl }),
+);
+process.on("SIGUSR2", () => console.log(stats()));
+
+let stopping = false;
+const stop = async (): Promise<void> => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  logger.info({ instanceId: service.instanceId }, "shutting down: deregistering, then finishing in-flight calls");
+  await service.close(5_000);
+  console.log(stats());
+  console.log(formatStatus({ event: "stopped", role, instanceId: service.instanceId }));
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());

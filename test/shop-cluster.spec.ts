@@ -1,0 +1,146 @@
+import { randomBytes } from "node:crypto";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PAYMENT_TIMEOUT_MS, PAYMENT_UNAVAILABLE_MESSAGE } from "../examples/shop/cluster/shop-service-config.js";
+import { spawnShopService, type ShopProcess } from "../examples/shop/cluster/spawn-shop-service.js";
+import type { ShopRole } from "../examples/shop/cluster/start-shop-service.js";
+import { checkService } from "./support/services.js";
+
+const nats = await checkService("NATS", "127.0.0.1", 4222);
+const redis = nats.skip ? nats : await checkService("Redis", "127.0.0.1", 6379);
+const id = randomBytes(4).toString("hex");
+const bucket = `ferry_shop_${id}`;
+const registryUrl = `nats://127.0.0.1:4222?bucket=${bucket}&bucketMaxAgeMs=10000`;
+const storePrefix = `ferry-shop-test-${id}`;
+const GET_PRODUCT = "/shop.v1.InventoryService/GetProduct";
+const CHARGE = "/shop.v1.PaymentService/Charge";
+
+interface HttpResult {
+  status: number;
+  body: Record<string, unknown>;
+  ms: number;
+}
+
+async function http(url: string, method = "GET", body?: unknown): Promise<HttpResult> {
+  const t0 = performance.now();
+  const res = await fetch(url, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  return { status: res.status, body: json, ms: performance.now() - t0 };
+}
+
+describe.skipIf(nats.skip || redis.skip)("the shop as separate processes (NATS registry, native transport, Redis stock)", () => {
+  const started: ShopProcess[] = [];
+  const byRole = (role: ShopRole) => started.filter((p) => p.role === role);
+  let api = "";
+
+  beforeAll(async () => {
+    const spawn = (role: ShopRole, ...args: string[]) => spawnShopService({ role, args: ["--registry", registryUrl, "--ttl-ms", "3000", ...args], readyTimeoutMs: 30_000 });
+    const store = ["--store", "redis://127.0.0.1:6379", "--store-prefix", storePrefix];
+    const results = await Promise.allSettled([
+      spawn("inventory", ...store),
+      spawn("inventory", ...store),
+      spawn("payment", "--payment-failure-rate", "1"),
+      spawn("cart"),
+      spawn("order"),
+      spawn("gateway", "--http-port", "0"),
+    ]);
+    for (const r of results) if (r.status === "fulfilled") started.push(r.value);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+    api = byRole("gateway")[0]!.ready.httpUrl!;
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.stop(3_000)));
+    const nc = await connect({ servers: "127.0.0.1:4222" });
+    await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
+    await nc.close();
+    const { Redis } = await import("ioredis");
+    const r = new Redis("redis://127.0.0.1:6379");
+    const keys = await r.keys(`${storePrefix}:*`);
+    if (keys.length > 0) await r.del(...keys);
+    await r.quit();
+  }, 30_000);
+
+  it("balances calls across both inventory instances (round robin)", async () => {
+    const inventories = byRole("inventory");
+    const served = async () => (await Promise.all(inventories.map((p) => p.stats()))).map((s) => s.calls[GET_PRODUCT] ?? 0);
+    // Warm up until the gateway's channel has both instances.
+    for (let round = 0; round < 25 && (await served()).some((n) => n === 0); round++) {
+      for (let i = 0; i < 4; i++) expect((await http(`${api}/v1/products/KB-001`)).status).toBe(200);
+    }
+    const before = await served();
+    const calls = 200;
+    for (let i = 0; i < calls; i++) expect((await http(`${api}/v1/products/KB-001`)).status).toBe(200);
+    const after = await served();
+    const split = after.map((n, i) => n - before[i]!);
+    console.log(`balance: ${calls} GET /v1/products/KB-001 → inventory instances served ${split.join(" / ")}`);
+    expect(split[0]! + split[1]!).toBe(calls);
+    expect(Math.min(...split)).toBeGreaterThanOrEqual(calls * 0.4);
+  });
+
+  it("loses no HTTP request when one inventory instance is killed (SIGKILL) under load", async () => {
+    const [victim, survivor] = byRole("inventory");
+    const survivorBefore = (await survivor!.stats()).total;
+    const paths = ["/v1/products/KB-001", "/v1/products", "/v1/products/MS-002"];
+    const maxRequests = 3_000;
+    const loadMs = 4_000;
+    const stopAt = Date.now() + loadMs;
+    let sent = 0;
+    let afterKill = 0;
+    let killed = false;
+    const failures: string[] = [];
+    const worker = async () => {
+      while (sent < maxRequests && Date.now() < stopAt) {
+        const path = paths[sent++ % paths.length]!;
+        const wasKilled = killed;
+        try {
+          const res = await http(api + path);
+          if (res.status !== 200) failures.push(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+        } catch (err) {
+          failures.push(`${path}: ${(err as Error).message}`);
+        }
+        if (wasKilled) afterKill++;
+      }
+    };
+    const kill = (async () => {
+      await new Promise((r) => setTimeout(r, 1_000));
+      await victim!.kill();
+      killed = true;
+    })();
+    await Promise.all([kill, ...Array.from({ length: 8 }, worker)]);
+    const survivorServed = (await survivor!.stats()).total - survivorBefore;
+    console.log(`failover: ${sent} requests (8 in flight), ${afterKill} sent after the SIGKILL, ${failures.length} failed; the survivor served ${survivorServed} inventory calls`);
+    expect(failures.slice(0, 5)).toEqual([]);
+    expect(afterKill).toBeGreaterThan(50);
+  });
+
+  it("opens the payment breaker: checkout fails fast with a clear message and the reserved stock is released", async () => {
+    const sku = "LP-009";
+    const stockBefore = (await http(`${api}/v1/products/${sku}`)).body.stock;
+    const chargesBefore = (await byRole("payment")[0]!.stats()).calls[CHARGE] ?? 0;
+    const results: HttpResult[] = [];
+    for (let i = 0; i < 6; i++) {
+      const user = `breaker-${id}-${i}`;
+      expect((await http(`${api}/v1/carts/${user}/items`, "POST", { sku, quantity: 2 })).status).toBe(200);
+      results.push(await http(`${api}/v1/carts/${user}/checkout`, "POST"));
+    }
+    const charges = ((await byRole("payment")[0]!.stats()).calls[CHARGE] ?? 0) - chargesBefore;
+    const degraded = results.filter((r) => String(r.body.message).includes(PAYMENT_UNAVAILABLE_MESSAGE));
+    console.log(
+      `breaker: checkouts ${results.map((r) => `${r.status} in ${r.ms.toFixed(0)} ms${String(r.body.message).includes(PAYMENT_UNAVAILABLE_MESSAGE) ? " (degraded)" : ""}`).join(", ")}; ${charges} Charge calls reached payment`,
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(503));
+    expect(results[0]!.body.message).toContain("payment provider unavailable");
+    // Three failed attempts in a row open the breaker (checkout 1: two attempts; checkout 2: one, then rejected).
+    expect(charges).toBe(3);
+    expect(results.slice(1)).toEqual(degraded);
+    for (const r of degraded) {
+      expect(r.body).toMatchObject({ code: "unavailable" });
+      expect(r.body.message).toContain("the reserved stock was released");
+      expect(r.ms).toBeLessThan(PAYMENT_TIMEOUT_MS / 5);
+    }
+    expect((await http(`${api}/v1/products/${sku}`)).body.stock).toBe(stockBefore);
+  });
+});
