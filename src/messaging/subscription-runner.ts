@@ -161,7 +161,12 @@ export class SubscriptionRunner implements Subscription {
     } catch (err) {
       stopExtending();
       if (raw.deliveryAttempt >= options.maxDeliveries) return this.#deadLetter(raw, err);
-      return this.#nackLater(raw, backoffDelayMs(options.backoff, raw.deliveryAttempt));
+      const delayMs = backoffDelayMs(options.backoff, raw.deliveryAttempt);
+      this.#init.logger.warn(
+        { err, topic: raw.topic, group: options.group, messageId: raw.headers[FerryHeader.messageId], attempt: raw.deliveryAttempt, delayMs },
+        "message handler failed; redelivering after backoff",
+      );
+      return this.#nackLater(raw, delayMs);
     }
     stopExtending();
     return this.#settle(() => raw.ack());
@@ -240,6 +245,10 @@ export class SubscriptionRunner implements Subscription {
       this.#log(publishErr, "dead-letter publish failed; the message will be redelivered");
       return this.#nackLater(raw, backoffDelayMs(options.backoff, raw.deliveryAttempt));
     }
+    this.#init.logger.error(
+      { err, topic: raw.topic, group: options.group, messageId, attempt: raw.deliveryAttempt, deadLetterTopic: deadLetterTopicFor(topic, raw.topic) },
+      "message dead-lettered",
+    );
     return this.#settle(() => raw.ack());
   }
 
