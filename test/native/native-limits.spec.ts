@@ -117,6 +117,15 @@ describe("native transport: Unix domain sockets", () => {
     await server.shutdown(100);
   });
 
+  it("round-trips a socket path with spaces and URL metacharacters through its URL", async () => {
+    const path = join(dir, "a b#c?.sock");
+    const server = createServer().service(EchoService, echoImpl);
+    const { url } = await server.listen(`native+unix://${path.split("/").map(encodeURIComponent).join("/")}`);
+    expect(decodeURIComponent(new URL(url).pathname)).toBe(path);
+    expect((await createClient(EchoService, url).echo({ text: "odd path" })).text).toBe("odd path");
+    await server.shutdown(100);
+  });
+
   it("fails to listen on a path that is a regular file", async () => {
     const path = join(dir, "file");
     writeFileSync(path, "not a socket");

@@ -75,7 +75,7 @@ class NativeServerTransport implements ServerTransport {
     this.#server = server;
     await (o.path !== undefined ? listenUnix(server, o.path) : listenTcp(server, o.host ?? "127.0.0.1", o.port ?? DEFAULT_NATIVE_PORT));
     server.on("error", (err) => router.logger.error({ err }, "native server error"));
-    if (o.path !== undefined) return { url: `native+unix://${o.path}`, transport: "native" };
+    if (o.path !== undefined) return { url: `native+unix://${o.path.split("/").map(encodeURIComponent).join("/")}`, transport: "native" };
     const host = o.host ?? "127.0.0.1";
     const h = host.includes(":") ? `[${host}]` : host;
     return { url: `native://${h}:${(server.address() as AddressInfo).port}`, transport: "native" };
