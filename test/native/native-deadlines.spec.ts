@@ -178,6 +178,44 @@ describe("native transport: keepalive", () => {
     await new Promise((r) => mute.close(r));
   });
 
+  it("keeps a healthy idle connection open: PINGs are answered on both sides", async () => {
+    const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+    const peers: string[] = [];
+    const server = createServer({ logger: quiet }).service(EchoService, {
+      echo: (req, ctx) => {
+        peers.push(ctx.peer);
+        return { text: req.text };
+      },
+    });
+    const { url } = await server.listen(createNativeServerTransport({ port: 0, keepaliveIntervalMs: 50, keepaliveTimeoutMs: 50 }));
+    const transport = createNativeTransport({ port: Number(new URL(url).port), keepaliveIntervalMs: 50, keepaliveTimeoutMs: 50, logger: quiet });
+    const client = createClient(EchoService, transport);
+    await client.echo({ text: "before" });
+    await sleep(400); // several keepalive rounds while idle
+    await client.echo({ text: "after" });
+    expect(peers).toHaveLength(2);
+    expect(peers[1]).toBe(peers[0]); // same client port: the connection survived
+    await transport.close();
+    await server.shutdown(100);
+  });
+
+  it("reconnects after the server went away and came back on the same port", async () => {
+    const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+    const first = createServer({ logger: quiet }).service(EchoService, impl);
+    const { url } = await first.listen(createNativeServerTransport({ port: 0 }));
+    const port = Number(new URL(url).port);
+    const transport = createNativeTransport({ port, logger: quiet });
+    const client = createClient(EchoService, transport);
+    expect((await client.echo({ text: "one" })).text).toBe("one");
+    await first.shutdown(100);
+    expect((await rejection(client.echo({ text: "down" }))).code).toBe(Code.UNAVAILABLE);
+    const second = createServer({ logger: quiet }).service(EchoService, impl);
+    await second.listen(createNativeServerTransport({ port }));
+    expect((await client.echo({ text: "two" })).text).toBe("two");
+    await transport.close();
+    await second.shutdown(100);
+  });
+
   it("a client that cannot connect fails with UNAVAILABLE", async () => {
     const probe = net.createServer();
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
