@@ -19,6 +19,11 @@ export class KeyedQueue<T> {
     this.#items.push({ key, item });
   }
 
+  /** Puts `item` before every other item (a retry that must keep its place in its key's order). */
+  pushFront(key: string | undefined, item: T): void {
+    this.#items.unshift({ key, item });
+  }
+
   /** Removes and returns the oldest item whose key is free, marking the key busy until {@link release}. */
   take(): { key: string | undefined; item: T } | undefined {
     const index = this.#items.findIndex((e) => e.key === undefined || !this.#busy.has(e.key));

@@ -21,7 +21,8 @@ export interface SubscribeOptions {
   /**
    * Handlers of this subscription running at once, ≥ 1. Defaults to 1.
    * Messages with the same ordering key never run concurrently, and run in
-   * the order the broker delivered them.
+   * the order the broker delivered them; a failed keyed message is retried
+   * in place, blocking its key, so the order survives failures.
    */
   concurrency?: number;
   /**

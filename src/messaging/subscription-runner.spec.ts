@@ -155,6 +155,35 @@ describe("SubscriptionRunner", () => {
     expect(order.filter((t) => t.startsWith("k"))).toEqual(["k0", "k1", "k2"]);
   });
 
+  it("retries a failed keyed message in place after the backoff, holding back later messages of its key", async () => {
+    const adapter = new ScriptedAdapter(true);
+    const order: string[] = [];
+    let failures = 1;
+    await run(adapter, { concurrency: 4 }, (m, d) => {
+      if (m.text === "k0" && failures-- > 0) throw new Error("once");
+      order.push(`${m.text}@${d.deliveryAttempt}`);
+    });
+    adapter.deliver("k0", 1, { [FerryHeader.orderingKey]: "k" });
+    adapter.deliver("k1", 1, { [FerryHeader.orderingKey]: "k" });
+    adapter.deliver("free");
+    await vi.advanceTimersByTimeAsync(99);
+    expect(order).toEqual(["free@1"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(order).toEqual(["free@1", "k0@2", "k1@1"]);
+    expect(adapter.settled.sort()).toEqual(["ack free", "ack k0", "ack k1"]);
+  });
+
+  it("dead-letters a keyed message after maxDeliveries attempts counted across in-place retries", async () => {
+    const adapter = new ScriptedAdapter(true);
+    await run(adapter, { maxDeliveries: 3 }, () => {
+      throw new Error("always");
+    });
+    adapter.deliver("k0", 1, { [FerryHeader.orderingKey]: "k" });
+    await vi.runAllTimersAsync();
+    expect(adapter.published[0].headers[FerryHeader.deadLetterAttempts]).toBe("3");
+    expect(adapter.settled).toEqual(["ack k0"]);
+  });
+
   describe("stop()", () => {
     it("lets running handlers finish, returns waiting messages at once, and starts nothing new", async () => {
       const adapter = new ScriptedAdapter(true);
@@ -166,6 +195,17 @@ describe("SubscriptionRunner", () => {
       await vi.advanceTimersByTimeAsync(100);
       await stopped;
       expect(adapter.settled).toEqual(["nack waiting 0", "ack running"]);
+    });
+
+    it("returns a keyed message waiting for its in-place retry to the broker at once", async () => {
+      const adapter = new ScriptedAdapter(true);
+      const runner = await run(adapter, {}, () => {
+        throw new Error("no");
+      });
+      adapter.deliver("k0", 1, { [FerryHeader.orderingKey]: "k" });
+      await vi.advanceTimersByTimeAsync(1);
+      await runner.stop();
+      expect(adapter.settled).toEqual(["nack k0 0"]);
     });
 
     it("aborts handlers still running after timeoutMs through delivery.signal and leaves them unacked", async () => {

@@ -57,8 +57,10 @@ export interface SubscriptionRunnerInit {
  */
 export class SubscriptionRunner implements Subscription {
   readonly #init: SubscriptionRunnerInit;
-  readonly #queue = new KeyedQueue<RawDelivery>();
+  readonly #queue = new KeyedQueue<Attempt>();
   readonly #held = new Map<RawDelivery, NodeJS.Timeout>();
+  /** Keyed messages waiting to be retried in place (their key stays blocked meanwhile). */
+  readonly #retrying = new Map<Attempt, { timer: NodeJS.Timeout; stopExtending: () => void }>();
   readonly #running = new Set<Promise<void>>();
   readonly #abort = new AbortController();
   #consumer: AdapterConsumer | undefined;
@@ -105,7 +107,13 @@ export class SubscriptionRunner implements Subscription {
 
   async #stop(timeoutMs: number): Promise<void> {
     await this.#consumer?.stop().catch((err: unknown) => this.#log(err, "consumer stop failed"));
-    for (const d of this.#queue.drain()) void this.#settle(() => d.nack(0));
+    for (const a of this.#queue.drain()) void this.#settle(() => a.raw.nack(0));
+    for (const [a, r] of this.#retrying) {
+      clearTimeout(r.timer);
+      r.stopExtending();
+      void this.#settle(() => a.raw.nack(0));
+    }
+    this.#retrying.clear();
     for (const [d, timer] of this.#held) {
       clearTimeout(timer);
       void this.#settle(() => d.nack(0));
@@ -127,7 +135,7 @@ export class SubscriptionRunner implements Subscription {
       void this.#settle(() => delivery.nack(0));
       return;
     }
-    this.#queue.push(delivery.headers[FerryHeader.orderingKey], delivery);
+    this.#queue.push(delivery.headers[FerryHeader.orderingKey], { raw: delivery, attempt: delivery.deliveryAttempt });
     this.#pump();
   }
 
@@ -135,41 +143,72 @@ export class SubscriptionRunner implements Subscription {
     while (this.#stopping === undefined && this.#running.size < this.#init.options.concurrency) {
       const next = this.#queue.take();
       if (next === undefined) return;
-      const run = this.#process(next.item).finally(() => {
+      const run = this.#process(next.item, next.key).catch((err: unknown) => {
+        this.#log(err, "message processing failed unexpectedly; the broker will redeliver it");
+        return false;
+      }).then((keepKey) => {
         this.#running.delete(run);
-        this.#queue.release(next.key);
+        if (!keepKey) this.#queue.release(next.key);
         this.#pump();
       });
       this.#running.add(run);
     }
   }
 
-  async #process(raw: RawDelivery): Promise<void> {
+  /** Handles one attempt; resolves true when the message is kept for an in-place retry (its key stays blocked). */
+  async #process(a: Attempt, key: string | undefined): Promise<boolean> {
     const { options, topic } = this.#init;
-    if (!this.#wanted(raw)) return this.#settle(() => raw.ack());
+    const raw = a.raw;
+    if (!this.#wanted(raw)) return this.#done(this.#settle(() => raw.ack()));
     let message;
     try {
       message = decodeBinary(topic.schema, raw.payload);
     } catch (err) {
       const reason = new FerryError(Code.DATA_LOSS, `undecodable payload: ${err instanceof FerryError ? err.rawMessage : (err as Error).message}`);
-      return this.#deadLetter(raw, reason);
+      return this.#done(this.#deadLetter(a, reason));
     }
     const stopExtending = this.#extendWhileRunning(raw);
     try {
-      const delivery = this.#delivery(raw);
+      const delivery = this.#delivery(a);
       await context.with(extractTraceContext(raw.headers), () => this.#init.handler(message, delivery));
     } catch (err) {
       stopExtending();
-      if (raw.deliveryAttempt >= options.maxDeliveries) return this.#deadLetter(raw, err);
-      const delayMs = backoffDelayMs(options.backoff, raw.deliveryAttempt);
+      if (a.attempt >= options.maxDeliveries) return this.#done(this.#deadLetter(a, err));
+      const delayMs = backoffDelayMs(options.backoff, a.attempt);
       this.#init.logger.warn(
-        { err, topic: raw.topic, group: options.group, messageId: raw.headers[FerryHeader.messageId], attempt: raw.deliveryAttempt, delayMs },
-        "message handler failed; redelivering after backoff",
+        { err, topic: raw.topic, group: options.group, messageId: raw.headers[FerryHeader.messageId], attempt: a.attempt, delayMs },
+        "message handler failed; retrying after backoff",
       );
-      return this.#nackLater(raw, delayMs);
+      if (key === undefined || this.#stopping !== undefined) return this.#done(this.#nackLater(raw, delayMs));
+      this.#retryInPlace(a, key, delayMs);
+      return true;
     }
     stopExtending();
-    return this.#settle(() => raw.ack());
+    return this.#done(this.#settle(() => raw.ack()));
+  }
+
+  async #done(settling: Promise<void>): Promise<false> {
+    await settling;
+    return false;
+  }
+
+  /**
+   * A keyed message that failed is retried here after the backoff instead of
+   * going back to the broker, and its key stays blocked meanwhile: later
+   * messages of the key wait, so per-key order holds across failures (the
+   * contract of Google Pub/Sub ordering keys). The ack timer is extended
+   * while it waits.
+   */
+  #retryInPlace(a: Attempt, key: string, delayMs: number): void {
+    const stopExtending = this.#extendWhileRunning(a.raw);
+    const timer = setTimeout(() => {
+      this.#retrying.delete(a);
+      stopExtending();
+      this.#queue.pushFront(key, { raw: a.raw, attempt: a.attempt + 1 });
+      this.#queue.release(key);
+      this.#pump();
+    }, delayMs);
+    this.#retrying.set(a, { timer, stopExtending });
   }
 
   /** False for messages this subscription acks unseen: header filter mismatch, or re-driven for another group. */
@@ -181,14 +220,15 @@ export class SubscriptionRunner implements Subscription {
     return Object.entries(filter).every(([k, v]) => raw.headers[k] === v);
   }
 
-  #delivery(raw: RawDelivery): Delivery {
+  #delivery(a: Attempt): Delivery {
+    const raw = a.raw;
     const h = raw.headers;
     const publishTimeMs = raw.publishTimeMs ?? (Number(h[FerryHeader.publishTime]) || Date.now());
     const remaining = h[FerryHeader.deadlineMs] === undefined ? undefined : Number(h[FerryHeader.deadlineMs]);
     const sentAt = Number(h[FerryHeader.publishTime]) || publishTimeMs;
     return {
       messageId: h[FerryHeader.messageId] ?? "",
-      deliveryAttempt: raw.deliveryAttempt,
+      deliveryAttempt: a.attempt,
       publishTime: new Date(publishTimeMs),
       headers: h,
       topic: raw.topic,
@@ -217,8 +257,9 @@ export class SubscriptionRunner implements Subscription {
     return Promise.resolve();
   }
 
-  async #deadLetter(raw: RawDelivery, err: unknown): Promise<void> {
+  async #deadLetter(a: Attempt, err: unknown): Promise<void> {
     const { adapter, options, topic } = this.#init;
+    const raw = a.raw;
     const error = err instanceof FerryError ? err : FerryError.from(err, Code.UNKNOWN);
     const reason = err instanceof Error && !(err instanceof FerryError) ? err.message : error.rawMessage;
     const messageId = raw.headers[FerryHeader.messageId] ?? "";
@@ -228,7 +269,7 @@ export class SubscriptionRunner implements Subscription {
       [FerryHeader.deadLetterCode]: Code[error.code],
       [FerryHeader.deadLetterTopic]: raw.topic,
       [FerryHeader.deadLetterGroup]: options.group,
-      [FerryHeader.deadLetterAttempts]: String(raw.deliveryAttempt),
+      [FerryHeader.deadLetterAttempts]: String(a.attempt),
       [FerryHeader.deadLetterTime]: String(Date.now()),
     };
     delete headers[FerryHeader.redriveGroup];
@@ -243,10 +284,10 @@ export class SubscriptionRunner implements Subscription {
       });
     } catch (publishErr) {
       this.#log(publishErr, "dead-letter publish failed; the message will be redelivered");
-      return this.#nackLater(raw, backoffDelayMs(options.backoff, raw.deliveryAttempt));
+      return this.#nackLater(raw, backoffDelayMs(options.backoff, a.attempt));
     }
     this.#init.logger.error(
-      { err, topic: raw.topic, group: options.group, messageId, attempt: raw.deliveryAttempt, deadLetterTopic: deadLetterTopicFor(topic, raw.topic) },
+      { err, topic: raw.topic, group: options.group, messageId, attempt: a.attempt, deadLetterTopic: deadLetterTopicFor(topic, raw.topic) },
       "message dead-lettered",
     );
     return this.#settle(() => raw.ack());
@@ -263,6 +304,12 @@ export class SubscriptionRunner implements Subscription {
   #log(err: unknown, msg: string): void {
     this.#init.logger.warn({ err, topic: this.#init.topic.name, group: this.#init.options.group }, msg);
   }
+}
+
+/** One attempt at handling a delivery: the broker's count plus in-place retries. */
+interface Attempt {
+  readonly raw: RawDelivery;
+  readonly attempt: number;
 }
 
 /** Header values must be printable ASCII: replaces other characters and bounds the length. */

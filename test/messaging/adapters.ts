@@ -18,6 +18,7 @@ export type ConformanceCase =
   | "fan-out"
   | "competing-consumers"
   | "per-key-order"
+  | "per-key-order-with-retries"
   | "crash-redelivery"
   | "dead-letter"
   | "replay-beginning"

@@ -88,6 +88,23 @@ const perKeyOrder: Case = async ({ broker, topic, group }) => {
   await sub.stop();
 };
 
+const perKeyOrderWithRetries: Case = async ({ broker, topic, group }) => {
+  const t = topic("order-retry");
+  const order = new Map<string, number[]>();
+  const failOnce = new Set([4, 7]);
+  const sub = await broker.subscribe(t, { group: group("g"), concurrency: 2, backoff: fastBackoff }, (m, d) => {
+    if (failOnce.delete(m.count)) throw new Error(`transient failure of ${m.count}`);
+    const list = order.get(d.orderingKey ?? "") ?? [];
+    list.push(m.count);
+    order.set(d.orderingKey ?? "", list);
+  });
+  for (let i = 0; i < 12; i++) await broker.publish(t, { count: i }, { orderingKey: i % 2 === 0 ? "even" : "odd" });
+  await waitFor(() => [...order.values()].reduce((n, l) => n + l.length, 0) >= 12, "12 messages");
+  expect(order.get("even")).toEqual([0, 2, 4, 6, 8, 10]);
+  expect(order.get("odd")).toEqual([1, 3, 5, 7, 9, 11]);
+  await sub.stop();
+};
+
 const deadLetter: Case = async ({ broker, topic, group }) => {
   const t = topic("dlq");
   const g = group("g");
@@ -335,6 +352,7 @@ export const conformanceCases: Partial<Record<ConformanceCase, Case>> = {
   "fan-out": fanOut,
   "competing-consumers": competingConsumers,
   "per-key-order": perKeyOrder,
+  "per-key-order-with-retries": perKeyOrderWithRetries,
   "crash-redelivery": crashRedelivery,
   "dead-letter": deadLetter,
   "replay-beginning": replayBeginning,
