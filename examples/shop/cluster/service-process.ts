@@ -13,7 +13,8 @@
  *
  * Writes `ferry-shop {"event":"ready",…}` once serving and registered, a
  * `stats` line with the calls served on SIGUSR2, and deregisters, drains and
- * exits on SIGTERM or SIGINT (a second signal exits at once).
+ * exits on SIGTERM or SIGINT (a second signal exits at once), or when the
+ * parent that spawned it with an IPC channel goes away.
  */
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -98,3 +99,5 @@ const stop = async (): Promise<void> => {
 };
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
+// Started by the launcher or a test (spawn-shop-service.ts): stop when the parent goes away.
+if (process.send !== undefined) process.on("disconnect", () => void stop());

@@ -18,6 +18,11 @@ export interface SpawnShopServiceOptions {
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** How long to wait for the ready line, in ms. Default 30,000. */
   readyTimeoutMs?: number;
+  /**
+   * Start the child in its own process group, so a terminal's Ctrl-C reaches
+   * only the parent, which then stops the child once. Default false.
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** A shop service running in a child process. */
@@ -38,14 +43,17 @@ export interface ShopProcess {
 /**
  * Starts `service-process.ts --service <role>` as a child process
  * (`node --import tsx`, so the pid is the service's own) and resolves once it
- * wrote its ready line. Rejects, after killing it, if it exits or stays silent
+ * wrote its ready line. The child stops gracefully when this process exits
+ * (its IPC channel closes). Rejects, after killing it, if it exits or stays silent
  * for `readyTimeoutMs` first.
  */
 export function spawnShopService(options: SpawnShopServiceOptions): Promise<ShopProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", script, "--service", options.role, ...(options.args ?? [])], {
     cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
+    // The IPC channel is how the child notices that its parent died: it then stops by itself.
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, ...options.env },
+    detached: options.ownProcessGroup ?? false,
   });
   const statusWaiters: Array<(s: ShopStatus) => void> = [];
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
