@@ -8,7 +8,7 @@ import { createNativeTransport } from "../../src/transport/native/index.js";
 import { FrameType } from "../../src/transport/native/native-protocol.js";
 import { EchoService, echoImpl } from "../support/echo-service.js";
 import { rejection } from "../support/rejection.js";
-import { call, RawPeer, startNativeEcho } from "./raw-peer.js";
+import { call, frame, RawPeer, startNativeEcho } from "./raw-peer.js";
 
 /** Reads the status code of a HEADERS(END_STREAM) frame without response metadata. */
 function statusOf(payload: Buffer): { code: number; message: string } {
@@ -86,12 +86,36 @@ describe("native transport: limits", () => {
     peer.close();
   });
 
+  it("accepts a unary request sent as CALL, MESSAGE and HALF_CLOSE; rejects a second message with UNIMPLEMENTED", async () => {
+    const peer = await RawPeer.connect(port).then((p) => p.handshake());
+    const { EchoRequestSchema } = await import("../gen/ferry/test/v1/echo_pb.js");
+    const { create, toBinary } = await import("@bufbuild/protobuf");
+    const msg = toBinary(EchoRequestSchema, create(EchoRequestSchema, { text: "split" }));
+    peer.send(call(1, "/ferry.test.v1.EchoService/Echo"), frame(1, FrameType.MESSAGE, 0, msg), frame(1, FrameType.HALF_CLOSE, 0));
+    const ok = await peer.waitFor((f) => f.id === 1 && f.type === FrameType.HEADERS);
+    expect(ok.payload.toString("latin1")).toContain("split");
+    peer.send(call(2, "/ferry.test.v1.EchoService/Echo"), frame(2, FrameType.MESSAGE, 0, msg), frame(2, FrameType.MESSAGE, 1, msg));
+    const twice = await peer.waitFor((f) => f.id === 2);
+    expect(statusOf(twice.payload)).toMatchObject({ code: Code.UNIMPLEMENTED, message: expect.stringMatching(/takes one request message, received more/) });
+    peer.send(call(3, "/ferry.test.v1.EchoService/Echo"), frame(3, FrameType.HALF_CLOSE, 0));
+    const none = await peer.waitFor((f) => f.id === 3);
+    expect(statusOf(none.payload)).toMatchObject({ code: Code.UNIMPLEMENTED, message: expect.stringMatching(/received none/) });
+    peer.close();
+  });
+
   it("an unknown method answers UNIMPLEMENTED, also when named by a method id", async () => {
     const peer = await RawPeer.connect(port).then((p) => p.handshake());
-    peer.send(call(1, "/nope.Service/Method", { message: new Uint8Array() }));
+    peer.send(call(1, "/nope.Service/Method", { message: new Uint8Array(), defineId: 7 }));
     const res = await peer.waitFor((f) => f.id === 1);
     expect(statusOf(res.payload)).toMatchObject({ code: Code.UNIMPLEMENTED, message: "unknown service nope.Service" });
-    peer.close();
+    peer.send(call(2, "", { message: new Uint8Array(), methodId: 7 }));
+    const again = await peer.waitFor((f) => f.id === 2);
+    expect(statusOf(again.payload)).toMatchObject({ code: Code.UNIMPLEMENTED, message: "unknown service nope.Service" });
+    peer.send(call(3, "/ferry.test.v1.EchoService/Nope", { message: new Uint8Array() }));
+    const method = await peer.waitFor((f) => f.id === 3);
+    expect(statusOf(method.payload)).toMatchObject({ code: Code.UNIMPLEMENTED, message: "unknown method Nope of service ferry.test.v1.EchoService" });
+    peer.send(call(4, "", { message: new Uint8Array(), methodId: 8 }));
+    await peer.closed; // an undefined method id is a protocol error
   });
 });
 

@@ -57,13 +57,31 @@ export function metadataBlock(entries: [string, string | Buffer][] = []): Buffer
   return Buffer.concat(parts);
 }
 
-/** A CALL frame for `path` (unary request with `message`, half-closed), optionally with a timeout and metadata. */
-export function call(id: number, path: string, opts: { message?: Uint8Array; timeoutMs?: number; metadata?: [string, string | Buffer][]; endStream?: boolean } = {}): Buffer {
+/** A CALL frame for `path` (or a method id), with the first request `message` (then half-closed unless `endStream: false`), a timeout and metadata. */
+export function call(
+  id: number,
+  path: string,
+  opts: { message?: Uint8Array; timeoutMs?: number; metadata?: [string, string | Buffer][]; endStream?: boolean; defineId?: number; methodId?: number } = {},
+): Buffer {
   let flags = 0;
   const parts: Buffer[] = [];
-  const pl = Buffer.alloc(2);
-  pl.writeUInt16BE(path.length);
-  parts.push(pl, Buffer.from(path, "latin1"));
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v);
+    return b;
+  };
+  if (opts.methodId !== undefined) {
+    flags |= Flag.METHOD_ID;
+    parts.push(u32(opts.methodId));
+  } else {
+    const pl = Buffer.alloc(2);
+    pl.writeUInt16BE(path.length);
+    parts.push(pl, Buffer.from(path, "latin1"));
+    if (opts.defineId !== undefined) {
+      flags |= Flag.DEFINE_METHOD;
+      parts.push(u32(opts.defineId));
+    }
+  }
   if (opts.timeoutMs !== undefined) {
     flags |= Flag.TIMEOUT;
     const t = Buffer.alloc(4);

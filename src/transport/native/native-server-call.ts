@@ -50,6 +50,8 @@ export class NativeServerCall {
   #recv: ReceiveWindow | undefined;
   #sizes: number[] | undefined;
   #send: SendWindow | undefined;
+  /** The request message of a unary or server-streaming call whose message came in a MESSAGE frame. */
+  #single: Message | undefined;
 
   constructor(
     private readonly host: ServerCallHost,
@@ -96,10 +98,11 @@ export class NativeServerCall {
       return this.fail(FerryError.from(err));
     }
     if (!this.entry.info.requestStream) {
-      // Unary request sent as CALL + MESSAGE: one message, then half-close.
-      this.#queue = undefined;
-      if (!last) return this.fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, the client kept the stream open`));
-      return this.#dispatch(message);
+      // A single request message sent apart from the CALL: dispatched once the client half-closes.
+      if (this.#single !== undefined) return this.fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, received more`));
+      this.#single = message;
+      if (last) this.onHalfClose();
+      return;
     }
     this.#sizes!.push(cost);
     queue.push(message);
@@ -110,8 +113,11 @@ export class NativeServerCall {
   onHalfClose(): void {
     if (this.#done) return;
     if (this.#queue === undefined) return;
-    if (!this.entry.info.requestStream) return this.fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, received none`));
-    this.#queue.end();
+    if (this.entry.info.requestStream) return this.#queue.end();
+    const message = this.#single;
+    this.#queue = undefined;
+    if (message === undefined) return this.fail(new FerryError(Code.UNIMPLEMENTED, `${this.entry.info.path} takes one request message, received none`));
+    this.#dispatch(message);
   }
 
   /** A WINDOW_UPDATE frame. */
