@@ -53,6 +53,11 @@ export interface ConformanceAdapter {
    * answers again; undefined when the suite must not restart it.
    */
   readonly restart?: () => Promise<void>;
+  /**
+   * Starts a broker of the test's own (for "broker-restart"), preferred over
+   * `restart`: restarting it disturbs no other test running in parallel.
+   */
+  readonly isolatedBroker?: () => Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }>;
   /** Removes what the tests created under topic root `root` (streams, queues, keys); also for `dead-letter.<root>`. */
   cleanup(root: string): Promise<void>;
 }
@@ -77,7 +82,10 @@ export const conformanceAdapters: ConformanceAdapter[] = [
     url: natsUrl,
     service: { name: "NATS", host: "127.0.0.1", port: 4222 },
     skips: {},
+    // The shared server restarted with the brief's command: only with FERRY_RESTART_SHARED_NATS=1 (it disturbs parallel tests).
     restart: async () => (await import("./nats-service.js")).restartNats(),
+    isolatedBroker:
+      process.env.FERRY_RESTART_SHARED_NATS === "1" ? undefined : async () => (await import("./nats-service.js")).startPrivateNats(),
     cleanup: async (root) => {
       const nc = await connect({ servers: "127.0.0.1:4222" });
       try {

@@ -2,7 +2,10 @@
  * Restarting the broker service while a publisher and a consumer run (the
  * conformance case "broker-restart"): every confirmed message must be
  * handled (0 lost); duplicates are counted and printed (at-least-once allows
- * them). Runs for each adapter of adapters.ts that has a `restart` hook.
+ * them). Runs for each adapter of adapters.ts that has a `restart` hook; an
+ * adapter with `isolatedBroker` (NATS) restarts a server of the test's own, so
+ * that tests running in parallel on the shared server are not disturbed
+ * (FERRY_RESTART_SHARED_NATS=1 restarts the shared one with the brief's command).
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createBroker, type Broker } from "../../src/messaging/index.js";
@@ -22,9 +25,11 @@ for (const adapter of conformanceAdapters.filter((a) => only === undefined || on
   describe.skipIf(check.skip)(`messaging broker restart (${adapter.name})`, () => {
     const root = runRoot();
     const clients: Broker[] = [];
+    let isolated: { url: string; restart(): Promise<void>; stop(): Promise<void> } | undefined;
     afterAll(async () => {
       await Promise.all(clients.map((c) => c.close()));
-      await adapter.cleanup(root);
+      if (isolated !== undefined) await isolated.stop();
+      else await adapter.cleanup(root);
     });
 
     if (reason !== undefined) {
@@ -35,8 +40,11 @@ for (const adapter of conformanceAdapters.filter((a) => only === undefined || on
     it("loses no confirmed message while the broker restarts during publishing and consuming", async () => {
       // A short publish timeout (NATS adapter option; others ignore it) makes publishes fail during the outage, so retries
       // with the same message id happen and broker-side de-duplication is exercised.
-      const publisher = await createBroker(adapter.url, { adapterOptions: { ...adapter.adapterOptions, publishTimeoutMs: 1000 } });
-      const consumer = await createBroker(adapter.url, { adapterOptions: adapter.adapterOptions });
+      isolated = await adapter.isolatedBroker?.();
+      const url = isolated?.url ?? adapter.url;
+      const restartBroker = isolated !== undefined ? () => isolated!.restart() : adapter.restart!;
+      const publisher = await createBroker(url, { adapterOptions: { ...adapter.adapterOptions, publishTimeoutMs: 1000 } });
+      const consumer = await createBroker(url, { adapterOptions: adapter.adapterOptions });
       clients.push(publisher, consumer);
       const t = defineTopic(`${root}.restart.events`, Schema);
       const received = new Map<string, number>();
@@ -61,7 +69,7 @@ for (const adapter of conformanceAdapters.filter((a) => only === undefined || on
             await sleep(100);
           }
         }
-        if (i === Math.floor(total / 3)) restart = adapter.restart!();
+        if (i === Math.floor(total / 3)) restart = restartBroker();
         await sleep(5);
       }
       await restart;
@@ -72,7 +80,7 @@ for (const adapter of conformanceAdapters.filter((a) => only === undefined || on
       const lost = confirmed.filter((c) => !received.has(c)).length;
       const duplicates = [...received.values()].reduce((n, k) => n + k - 1, 0);
       console.log(
-        `[broker-restart ${adapter.name}] published ${total}, confirmed ${confirmed.length}, lost ${lost}, duplicates ${duplicates}, publish retries ${retries}`,
+        `[broker-restart ${adapter.name}${isolated !== undefined ? " (own server)" : ""}] published ${total}, confirmed ${confirmed.length}, lost ${lost}, duplicates ${duplicates}, publish retries ${retries}`,
       );
       expect(confirmed.length).toBe(total);
       expect(lost).toBe(0);

@@ -1,4 +1,8 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { isReachable } from "../support/services.js";
 
@@ -41,4 +45,62 @@ export async function restartNats(downMs = 2000): Promise<void> {
     await run("start-stop-daemon", startArgs);
     await waitNats(true, 15_000);
   }
+}
+
+/** A NATS server of this test's own: its URL, a restart that keeps its JetStream store, and a stop that removes it. */
+export interface PrivateNats {
+  readonly url: string;
+  restart(downMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitPort(port: number, up: boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await isReachable("127.0.0.1", port, 300)) !== up) {
+    if (Date.now() > until) throw new Error(`private NATS on ${port} did not ${up ? "come up" : "stop"} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Starts `/usr/sbin/nats-server` with JetStream on a free loopback port and a
+ * store directory of its own (the brief's flags, another port and directory),
+ * so a restart test never disturbs other tests using the shared server.
+ */
+export async function startPrivateNats(): Promise<PrivateNats> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "ferry-nats-"));
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    child = spawn("/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
+    await waitPort(port, true, 15_000);
+  };
+  const kill = async (): Promise<void> => {
+    const c = child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once("exit", r));
+    c.kill("SIGTERM");
+    await exited;
+  };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    restart: async (downMs = 2000) => {
+      await kill();
+      await new Promise((r) => setTimeout(r, downMs));
+      await start();
+    },
+    stop: async () => {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
