@@ -220,7 +220,6 @@ export function readStatus(r: PayloadReader, trailersOut: Metadata): FerryError 
   return new FerryError(code, message, { metadata: trailersOut, details: anyDetails });
 }
 
-export { emptyMetadata };
 
 /** Reads a WINDOW_UPDATE payload: a u32 increment, which must not be zero. */
 export function readWindowIncrement(buf: Buffer, start: number, end: number): number {

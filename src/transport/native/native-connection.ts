@@ -4,12 +4,9 @@ import { PayloadReader, ProtocolError } from "./native-codec.js";
 import { FrameReader } from "./native-frame-reader.js";
 import { FrameWriter, type FlushMode } from "./native-frame-writer.js";
 import {
-  Defaults,
   Flag,
   FrameType,
   GoAwayCode,
-  MAX_VERSION,
-  MIN_VERSION,
   PREFACE_BYTES,
   PREFACE_MAGIC,
   Setting,
@@ -279,4 +276,3 @@ export abstract class NativeConnection {
   }
 }
 
-export { MAX_VERSION, MIN_VERSION, Defaults };
