@@ -90,10 +90,9 @@ async function* toMessages(info: MethodInfo, inits: AsyncIterable<unknown>): Asy
 
 function buildRequest(info: MethodInfo, input: Message | AsyncIterable<Message>, opts: CallOptions, cs: CallSignal): AnyRequest {
   const metadata = new Metadata(opts.metadata);
-  const common = { method: info, metadata, deadline: cs.deadline, signal: cs.signal, context: cs.parent };
   return info.requestStream
-    ? { ...common, stream: true, messages: input as AsyncIterable<Message> }
-    : { ...common, stream: false, message: input as Message };
+    ? { stream: true, method: info, metadata, deadline: cs.deadline, signal: cs.signal, context: cs.parent, messages: input as AsyncIterable<Message> }
+    : { stream: false, method: info, metadata, deadline: cs.deadline, signal: cs.signal, context: cs.parent, message: input as Message };
 }
 
 async function callUnary(info: MethodInfo, chain: CallHandler, input: Message | AsyncIterable<Message>, opts: CallOptions): Promise<Message> {

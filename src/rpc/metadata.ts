@@ -11,6 +11,7 @@ export type MetadataInit =
   | Iterable<readonly [string, MetadataValue]>;
 
 const keyPattern = /^[0-9a-z_.-]+$/;
+const emptyMap: ReadonlyMap<string, MetadataValue[]> = new Map();
 
 /** True when `key` names a binary (`-bin`) metadata entry. */
 export function isBinaryKey(key: string): boolean {
@@ -32,7 +33,12 @@ export function isBinaryKey(key: string): boolean {
  * these rules, so a bad header never reaches the wire.
  */
 export class Metadata implements Iterable<[string, MetadataValue]> {
-  readonly #entries = new Map<string, MetadataValue[]>();
+  // Allocated on first write: most calls carry no metadata.
+  #map: Map<string, MetadataValue[]> | undefined;
+
+  get #entries(): Map<string, MetadataValue[]> {
+    return (this.#map ??= new Map());
+  }
 
   /** Copies `init` (another Metadata, a record, or key/value pairs). */
   constructor(init?: MetadataInit) {
@@ -41,7 +47,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** The first value of `key`, or `undefined`. */
   get(key: string): MetadataValue | undefined {
-    return this.#entries.get(key.toLowerCase())?.[0];
+    return this.#map?.get(key.toLowerCase())?.[0];
   }
 
   /** The first value of a text key, or `undefined` (also for a `-bin` key). */
@@ -52,12 +58,12 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** Every value of `key`, in order; empty when absent. */
   getAll(key: string): readonly MetadataValue[] {
-    return this.#entries.get(key.toLowerCase()) ?? [];
+    return this.#map?.get(key.toLowerCase()) ?? [];
   }
 
   /** True when `key` has at least one value. */
   has(key: string): boolean {
-    return this.#entries.has(key.toLowerCase());
+    return this.#map?.has(key.toLowerCase()) ?? false;
   }
 
   /** Replaces every value of `key` with `value`. */
@@ -78,13 +84,13 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** Removes every value of `key`. */
   delete(key: string): boolean {
-    return this.#entries.delete(key.toLowerCase());
+    return this.#map?.delete(key.toLowerCase()) ?? false;
   }
 
   /** Appends every entry of `init`. */
   merge(init: MetadataInit): this {
     if (init instanceof Metadata) {
-      for (const [k, values] of init.#entries) for (const v of values) this.#appendTrusted(k, v);
+      if (init.#map !== undefined) for (const [k, values] of init.#map) for (const v of values) this.#appendTrusted(k, v);
       return this;
     }
     if (Symbol.iterator in init) {
@@ -100,23 +106,24 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** Number of distinct keys. */
   get size(): number {
-    return this.#entries.size;
+    return this.#map?.size ?? 0;
   }
 
   /** Every key with its values. */
   keys(): IterableIterator<string> {
-    return this.#entries.keys();
+    return (this.#map ?? emptyMap).keys();
   }
 
   /** Every `[key, value]` pair, one per value, in insertion order. */
   *[Symbol.iterator](): IterableIterator<[string, MetadataValue]> {
-    for (const [k, values] of this.#entries) for (const v of values) yield [k, v];
+    if (this.#map === undefined) return;
+    for (const [k, values] of this.#map) for (const v of values) yield [k, v];
   }
 
   /** A plain record, with text values as strings and `-bin` values base64-encoded, for logs and JSON. */
   toJSON(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const [k, values] of this.#entries) {
+    for (const [k, values] of this.#map ?? emptyMap) {
       out[k] = values.map((v) => (typeof v === "string" ? v : Buffer.from(v).toString("base64")));
     }
     return out;

@@ -46,13 +46,19 @@ class InProcessTransport implements ClientTransport {
       transport: "inproc",
     });
     const input = request.stream ? request.messages : request.message;
+    const signal = request.signal;
+    if (signal === undefined) {
+      return this.router.dispatch(entry, createServerRequest(ctx, input)).then(
+        (res) => (entry.info.responseStream ? this.#wrapStream(res as StreamResponse, ctx) : (ctx.finish(), res)),
+        (err: FerryError) => {
+          ctx.finish();
+          throw this.router.withTrailers(err, ctx);
+        },
+      );
+    }
     const dispatched = this.router.dispatch(entry, createServerRequest(ctx, input)).catch((err: FerryError) => {
       throw this.router.withTrailers(err, ctx);
     });
-    const signal = request.signal;
-    if (signal === undefined) {
-      return entry.info.responseStream ? dispatched.then((res) => this.#wrapStream(res as StreamResponse, ctx)) : dispatched.finally(() => ctx.finish());
-    }
     return this.#withSignal(dispatched, ctx, signal);
   }
 
