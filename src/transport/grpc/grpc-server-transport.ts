@@ -1,4 +1,7 @@
-import http2, { type Http2SecureServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type SecureServerOptions, type ServerHttp2Stream } from "node:http2";
+import http from "node:http";
+import http2, { type Http2Session, type IncomingHttpHeaders, type SecureServerOptions, type ServerHttp2Stream } from "node:http2";
+import type net from "node:net";
+import type tls from "node:tls";
 import type { SecureContextOptions } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { CallContext } from "../../rpc/call-context.js";
@@ -8,7 +11,10 @@ import { parseGrpcTimeout } from "../../rpc/grpc-timeout.js";
 import type { Router } from "../../rpc/router.js";
 import type { ListeningAddress, ServerTransport } from "../../rpc/server-transport.js";
 import { checkCompression, isGrpcCompression, parseAcceptEncoding, SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
+import { http1Exchange, http2Exchange } from "./connect-exchange.js";
+import { isConnectContentType, serveConnectUnary } from "./connect-handler.js";
 import { readMetadata } from "./grpc-headers.js";
+import { createProtocolFront } from "./protocol-front.js";
 import { ServerConnection, type ServerConnectionSettings } from "./server-connection.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
 
@@ -29,8 +35,19 @@ export interface GrpcServerOptions {
   tls?: SecureServerOptions;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection. Default 1000. */
   maxConcurrentStreams?: number;
-  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE: largest request header block (metadata included), in bytes. Default 16 KiB. */
+  /**
+   * Largest request header block (metadata included), in bytes: HTTP/2
+   * SETTINGS_MAX_HEADER_LIST_SIZE, and the HTTP/1.1 header limit for
+   * Connect. Larger requests are refused (HTTP/2 RST_STREAM, which gRPC
+   * clients report as INTERNAL or RESOURCE_EXHAUSTED; HTTP/1.1 431). Default 8 KiB, as gRPC.
+   */
   maxHeaderListBytes?: number;
+  /**
+   * Serve the Connect protocol (unary calls, JSON and binary) on the same
+   * port, over HTTP/2 and HTTP/1.1, chosen by content type
+   * (`application/json`, `application/proto`). Default true.
+   */
+  connect?: boolean;
   /**
    * Encoding of response messages (gRPC doc/compression.md): `"identity"`,
    * `"gzip"` or `"deflate"`. Used only when the client lists it in
@@ -98,7 +115,8 @@ export interface GrpcServerTransport extends ServerTransport {
 }
 
 class GrpcServerTransportImpl implements GrpcServerTransport {
-  #server: Http2Server | Http2SecureServer | undefined;
+  #server: net.Server | tls.Server | undefined;
+  #h1: http.Server | undefined;
   readonly #connections = new Map<Http2Session, ServerConnection>();
   readonly #handlers = new WeakMap<Http2Session, { inFlight: number }>();
   #settings!: ServerConnectionSettings;
@@ -115,24 +133,28 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   start(router: Router): Promise<ListeningAddress> {
     this.#logger = router.logger;
     this.#settings = connectionSettings(this.options);
-    const settings = {
-      maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000,
-      maxHeaderListSize: this.options.maxHeaderListBytes ?? 16 * 1024,
-    };
-    const server = this.options.tls
-      ? http2.createSecureServer({ ...this.options.tls, settings, allowHTTP1: false })
-      : http2.createServer({ settings });
+    const maxHeaderListBytes = this.options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
+    const settings = { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000, maxHeaderListSize: maxHeaderListBytes };
+    const h2 = http2.createServer({ settings, maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 100 });
+    h2.on("session", (session) => this.#onSession(session));
+    h2.on("stream", (stream, headers) => this.#onStream(router, stream, headers));
+    const h1 =
+      this.options.connect === false
+        ? undefined
+        : http.createServer({ maxHeaderSize: maxHeaderListBytes, requestTimeout: 300_000 }, (req, res) => {
+            void serveConnectUnary(router, http1Exchange(req, res));
+          });
+    this.#h1 = h1;
+    const server = createProtocolFront({ h2, h1, tls: this.options.tls, firstBytesTimeoutMs: 10_000 });
     this.#server = server;
-    server.on("connection", (socket: { setNoDelay?: (v: boolean) => void }) => socket.setNoDelay?.(true));
-    server.on("secureConnection", (socket: { setNoDelay?: (v: boolean) => void }) => socket.setNoDelay?.(true));
-    server.on("session", (session) => this.#onSession(session));
-    server.on("stream", (stream, headers) => this.#onStream(router, stream, headers));
     const host = this.options.host ?? "127.0.0.1";
     return new Promise((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port ?? 50051, host, () => {
         server.off("error", reject);
         server.on("error", (err) => router.logger.error({ err }, "gRPC server error"));
+        // node:http sets up its connection tracking (idle close, header and request timeouts) on "listening".
+        h1?.emit("listening");
         const port = (server.address() as AddressInfo).port;
         const h = host.includes(":") ? `[${host}]` : host;
         resolve({ url: `${this.options.tls ? "grpcs" : "grpc"}://${h}:${port}`, transport: "grpc" });
@@ -160,6 +182,12 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     if (handlers.inFlight >= (this.options.maxConcurrentStreams ?? 1000)) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     conn.streamStarted();
     stream.once("close", () => conn.streamEnded(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !conn.draining));
+    if (this.options.connect !== false && isConnectContentType(headers["content-type"])) {
+      handlers.inFlight++;
+      const exchange = http2Exchange(stream, headers, this.#peers.get(session) ?? "unknown");
+      void serveConnectUnary(router, exchange).finally(() => handlers.inFlight--);
+      return;
+    }
     const call = this.#route(router, stream, headers);
     if (call === undefined) return;
     handlers.inFlight++;
@@ -206,7 +234,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   setSecureContext(options: SecureContextOptions): void {
     const server = this.#server;
     if (server === undefined || !this.options.tls) throw new FerryError(Code.FAILED_PRECONDITION, "setSecureContext needs a started server with tls options");
-    (server as Http2SecureServer).setSecureContext(options);
+    (server as tls.Server).setSecureContext(options);
   }
 
   async shutdown(graceMs: number): Promise<void> {
@@ -215,9 +243,21 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const conn of this.#connections.values()) conn.drain(graceMs);
-    await closed;
+    const h1 = this.#h1;
+    let h1Timer: NodeJS.Timeout | undefined;
+    if (h1 !== undefined) {
+      h1.closeIdleConnections();
+      h1.close();
+      h1Timer = setTimeout(() => h1.closeAllConnections(), graceMs);
+    }
+    // The front server's close() waits for its sockets, which the HTTP/2 and HTTP/1.1 layers own.
+    await Promise.all([closed, ...[...this.#connections.keys()].map((s) => new Promise((r) => (s.closed && s.destroyed ? r(undefined) : s.once("close", r))))]);
+    if (h1Timer !== undefined) clearTimeout(h1Timer);
   }
 }
+
+/** Default largest request header block: 8 KiB, as gRPC's default max metadata size. */
+const DEFAULT_MAX_HEADER_LIST_BYTES = 8 * 1024;
 
 function connectionSettings(o: GrpcServerOptions): ServerConnectionSettings {
   return {
