@@ -104,16 +104,33 @@ describe.skipIf(nats.skip || redis.skip)("the shop as separate processes (NATS r
         if (wasKilled) afterKill++;
       }
     };
+    // Writes (AddItem → cart → inventory Reserve, not retried) sent after the kill: the dead
+    // instance is still registered until its TTL ends, so these prove refused calls go elsewhere.
+    const stockBefore = (await http(`${api}/v1/products/CB-010`)).body.stock as number;
+    let writes = 0;
+    const writer = async () => {
+      while (writes < 20 && Date.now() < stopAt) {
+        writes++;
+        const res = await http(`${api}/v1/carts/failover-${id}/items`, "POST", { sku: "CB-010", quantity: 1 });
+        if (res.status !== 200) failures.push(`AddItem: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    };
     const kill = (async () => {
       await new Promise((r) => setTimeout(r, 1_000));
       await victim!.kill();
       killed = true;
+      await writer();
     })();
     await Promise.all([kill, ...Array.from({ length: 8 }, worker)]);
     const survivorServed = (await survivor!.stats()).total - survivorBefore;
-    console.log(`failover: ${sent} requests (8 in flight), ${afterKill} sent after the SIGKILL, ${failures.length} failed; the survivor served ${survivorServed} inventory calls`);
+    console.log(
+      `failover: ${sent} reads (8 in flight), ${afterKill} sent after the SIGKILL, ${writes} AddItem writes after it; ${failures.length} failed; the survivor served ${survivorServed} inventory calls`,
+    );
     expect(failures.slice(0, 5)).toEqual([]);
     expect(afterKill).toBeGreaterThan(50);
+    expect(writes).toBeGreaterThan(0);
+    // Each write reserved exactly once: nothing lost, nothing reserved twice.
+    expect((await http(`${api}/v1/products/CB-010`)).body.stock).toBe(stockBefore - writes);
   });
 
   it("opens the payment breaker: checkout fails fast with a clear message and the reserved stock is released", async () => {
