@@ -16,6 +16,8 @@ import { checkService } from "../../../test/support/services.js";
 import { rejection } from "../../../test/support/rejection.js";
 import { amqpTestUrl, cleanupAmqp } from "../../../test/messaging/amqp-service.js";
 import { startPausableProxy } from "../../../test/messaging/pausable-proxy.js";
+import { clientLibraryLoads } from "../../../test/messaging/lazy-load.js";
+import { fileURLToPath } from "node:url";
 import { adapterFactory, type AmqpAdapter } from "./amqp-adapter.js";
 import { deliveryAttemptOf, ferryHeadersOf } from "./amqp-headers.js";
 import { parseAmqpOptions } from "./amqp-options.js";
@@ -103,6 +105,13 @@ describe.skipIf(check.skip)("AmqpAdapter", () => {
   });
 
   describe("adapterFactory()", () => {
+    it("loads amqplib only when it runs, not when the adapter module is imported", async () => {
+      const modulePath = fileURLToPath(new URL("./amqp-adapter.ts", import.meta.url));
+      const { before, after } = await clientLibraryLoads(modulePath, amqpTestUrl, "amqplib");
+      expect(before).toBe(0);
+      expect(after).toBeGreaterThan(0);
+    });
+
     it("raises UNAVAILABLE when the broker cannot be reached", async () => {
       const err = await rejection(adapterFactory(new URL("amqp://guest:guest@127.0.0.1:1"), { logger, adapterOptions: {} }));
       expect(err.code).toBe(Code.UNAVAILABLE);

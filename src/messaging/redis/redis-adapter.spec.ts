@@ -15,6 +15,8 @@ import { checkService } from "../../../test/support/services.js";
 import { rejection } from "../../../test/support/rejection.js";
 import { cleanupRedis, redisTestUrl } from "../../../test/messaging/redis-service.js";
 import { startPausableProxy } from "../../../test/messaging/pausable-proxy.js";
+import { clientLibraryLoads } from "../../../test/messaging/lazy-load.js";
+import { fileURLToPath } from "node:url";
 import { adapterFactory, type RedisAdapter } from "./redis-adapter.js";
 import { decodeEntry, redisError } from "./redis-headers.js";
 import { parseRedisOptions } from "./redis-options.js";
@@ -110,6 +112,13 @@ describe.skipIf(check.skip)("RedisAdapter", () => {
   });
 
   describe("adapterFactory()", () => {
+    it("loads ioredis only when it runs, not when the adapter module is imported", async () => {
+      const modulePath = fileURLToPath(new URL("./redis-adapter.ts", import.meta.url));
+      const { before, after } = await clientLibraryLoads(modulePath, redisTestUrl, "ioredis");
+      expect(before).toBe(0);
+      expect(after).toBeGreaterThan(0);
+    });
+
     it("raises UNAVAILABLE when Redis cannot be reached", async () => {
       const err = await rejection(adapterFactory(new URL("redis://127.0.0.1:1"), { logger, adapterOptions: {} }));
       expect(err.code).toBe(Code.UNAVAILABLE);
