@@ -39,6 +39,7 @@ export class AmqpConsumer implements AdapterConsumer {
   #closed = false;
   #unlisten: () => void = () => {};
   #retry: NodeJS.Timeout | undefined;
+  #attaching = false;
 
   constructor(init: AmqpConsumerInit) {
     this.#init = init;
@@ -95,13 +96,18 @@ export class AmqpConsumer implements AdapterConsumer {
     }
   }
 
+  /** Attaches on `model` unless stopped, already attached on a live channel, or attaching (reconnect and retry timers may race). */
   async #reattach(model: ChannelModel): Promise<void> {
     if (this.#stopped || this.#init.connection.current() !== model) return;
+    if (this.#channel !== undefined || this.#attaching) return;
+    this.#attaching = true;
     try {
       await this.#attach(model);
     } catch (err) {
       this.#init.logger.warn({ err, queue: this.#queue }, "AMQP consumer could not resume; retrying");
       this.#retryAttach(500);
+    } finally {
+      this.#attaching = false;
     }
   }
 
