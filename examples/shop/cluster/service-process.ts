@@ -61,7 +61,29 @@ const rate = Number(values["payment-failure-rate"] ?? "0");
 if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 and 1, got "${values["payment-failure-rate"]}"`);
 
 const logger = pino({ name: `shop-${role}`, level: process.env.FERRY_LOG_LEVEL ?? "info" });
-let service: ShopService;
+let service: ShopService | undefined;
+let stopping = false;
+
+// Handlers go in before anything is announced: a parent may signal as soon as it reads the ready line.
+const stats = (s: ShopService) => formatStatus({ event: "stats", role, instanceId: s.instanceId, ...s.counter.snapshot() });
+const stop = async (): Promise<void> => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  if (service === undefined) return; // still starting: stops once started
+  logger.info({ instanceId: service.instanceId }, "shutting down: deregistering, then finishing in-flight calls");
+  await service.close(5_000);
+  console.log(stats(service));
+  console.log(formatStatus({ event: "stopped", role, instanceId: service.instanceId }));
+  process.exit(0);
+};
+process.on("SIGUSR2", () => {
+  if (service !== undefined) console.log(stats(service));
+});
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+// Started by the launcher or a test (spawn-shop-service.ts): stop when the parent goes away.
+if (process.send !== undefined) process.on("disconnect", () => void stop());
+
 try {
   service = await startShopService({
     role,
@@ -81,23 +103,11 @@ try {
   process.exit(1);
 }
 
-const stats = () => formatStatus({ event: "stats", role, instanceId: service.instanceId, ...service.counter.snapshot() });
-console.log(
-  formatStatus({ event: "ready", role, instanceId: service.instanceId, pid: process.pid, nativeUrl: service.nativeUrl, grpcUrl: service.grpcUrl, httpUrl: service.httpUrl }),
-);
-process.on("SIGUSR2", () => console.log(stats()));
-
-let stopping = false;
-const stop = async (): Promise<void> => {
-  if (stopping) process.exit(130);
-  stopping = true;
-  logger.info({ instanceId: service.instanceId }, "shutting down: deregistering, then finishing in-flight calls");
-  await service.close(5_000);
-  console.log(stats());
-  console.log(formatStatus({ event: "stopped", role, instanceId: service.instanceId }));
-  process.exit(0);
-};
-process.on("SIGINT", () => void stop());
-process.on("SIGTERM", () => void stop());
-// Started by the launcher or a test (spawn-shop-service.ts): stop when the parent goes away.
-if (process.send !== undefined) process.on("disconnect", () => void stop());
+if (stopping) {
+  stopping = false;
+  await stop();
+} else {
+  console.log(
+    formatStatus({ event: "ready", role, instanceId: service.instanceId, pid: process.pid, nativeUrl: service.nativeUrl, grpcUrl: service.grpcUrl, httpUrl: service.httpUrl }),
+  );
+}
