@@ -88,6 +88,7 @@ export class AmqpConsumer implements AdapterConsumer {
       this.#channel = channel;
       const { consumerTag } = await channel.consume(this.#queue, (msg) => this.#onMessage(channel, msg), { noAck: false });
       this.#consumerTag = consumerTag;
+      if (this.#stopped) await channel.cancel(consumerTag); // stop() ran while this attach was under way
     } catch (err) {
       this.#channel = undefined;
       await channel.close().catch(() => {});
