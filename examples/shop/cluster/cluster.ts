@@ -121,7 +121,12 @@ async function deleteStock(): Promise<void> {
   }
 }
 
+// A terminal's Ctrl-C reaches every process of its group, and npm forwards it too: signals
+// within a second of the first count as the same Ctrl-C.
+let firstSignalMs = 0;
 const onSignal = () => {
+  if (stopping && Date.now() - firstSignalMs < 1_000) return;
+  firstSignalMs = Date.now();
   if (stopping) {
     for (const r of running) r.process.child.kill("SIGKILL");
     process.exit(130);

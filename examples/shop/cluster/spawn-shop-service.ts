@@ -56,7 +56,8 @@ export function spawnShopService(options: SpawnShopServiceOptions): Promise<Shop
     detached: options.ownProcessGroup ?? false,
   });
   const statusWaiters: Array<(s: ShopStatus) => void> = [];
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+  // "close": the process exited and its output was read to the end.
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once("close", (code, signal) => resolve(signal ?? code)));
   let stderrTail = "";
   createInterface({ input: child.stdout! }).on("line", (line) => {
     options.onLine?.(line, "stdout");
