@@ -1,8 +1,17 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * The main suite. Tests that restart a shared broker service
+ * (test/messaging/broker-restart.spec.ts) would disturb files running in
+ * parallel on the same broker, so they run afterwards, alone, with
+ * vitest.restart.config.ts (`npm test` runs both).
+ */
+export const restartSpecs = ["test/messaging/broker-restart.spec.ts"];
+
 export default defineConfig({
   test: {
     include: ["src/**/*.spec.ts", "test/**/*.spec.ts", "examples/**/*.spec.ts"],
+    exclude: ["**/node_modules/**", ...restartSpecs],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
