@@ -10,6 +10,8 @@ import { ReceiveWindow, SendWindow } from "./native-flow.js";
 import type { FrameWriter } from "./native-frame-writer.js";
 import { Flag, FrameType, FRAME_HEADER_BYTES } from "./native-protocol.js";
 
+const noop = (): void => undefined;
+
 /** Length of an empty metadata block followed by a bare OK status section (all zero bytes). */
 const BARE_OK_BYTES = 13;
 
@@ -186,8 +188,9 @@ export class NativeClientCall {
   }
 
   #onPull(): void {
+    if (this.#finished) return;
     const inc = this.#recv!.consume(this.#sizes!.shift() ?? 0);
-    if (inc > 0 && !this.#finished) {
+    if (inc > 0) {
       const w = this.host!.writer;
       const pos = w.begin(this.id, FrameType.WINDOW_UPDATE, 0, 4);
       w.buf.writeUInt32BE(inc, pos);
@@ -202,20 +205,50 @@ export class NativeClientCall {
     this.#send?.release();
     if (this.#onAbort !== undefined) this.request.signal!.removeEventListener("abort", this.#onAbort);
     if (this.host !== undefined) this.host.streamDone(this.id);
-    if (this.#settled) {
-      if (error) this.#queue?.fail(error);
-      else this.#queue?.end();
+    const queue = this.#queue;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    const outcome = this.#settled ? undefined : this.#outcome(error);
+    this.#release();
+    if (outcome === undefined) {
+      if (error) queue?.fail(error);
+      else queue?.end();
       return;
     }
     this.#settled = true;
-    if (error) return this.#reject(error);
+    if (outcome instanceof FerryError) reject(outcome);
+    else resolve(outcome);
+  }
+
+  /** The response (or error) a call that has not resolved yet settles with. */
+  #outcome(error: FerryError | undefined): AnyResponse | FerryError {
+    if (error) return error;
+    const headers = this.#headers ?? new Metadata();
     if (this.request.method.responseStream) {
       const queue = new AsyncQueue<Message>();
       queue.end();
-      this.#resolve({ stream: true, messages: queue, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
-      return;
+      return { stream: true, messages: queue, headers, trailers: this.#trailers };
     }
-    if (this.#message === undefined) return this.#reject(new FerryError(Code.UNIMPLEMENTED, "unary response carried no message"));
-    this.#resolve({ stream: false, message: this.#message, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+    if (this.#message === undefined) return new FerryError(Code.UNIMPLEMENTED, "unary response carried no message");
+    return { stream: false, message: this.#message, headers, trailers: this.#trailers };
+  }
+
+  /**
+   * Drops what a finished call references. A call that lived across a
+   * garbage collection may sit, dead, in V8's old generation; if it still
+   * pointed at the response and the caller's promise, every young object
+   * reachable from them would survive scavenges until the next full GC.
+   * Clearing them cut the client's CPU per call by more than half under load.
+   */
+  #release(): void {
+    this.#message = undefined;
+    this.#headers = undefined;
+    this.#queue = undefined;
+    this.#recv = undefined;
+    this.#sizes = undefined;
+    this.#send = undefined;
+    this.#onAbort = undefined;
+    this.#resolve = noop;
+    this.#reject = noop;
   }
 }

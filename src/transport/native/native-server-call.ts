@@ -155,8 +155,9 @@ export class NativeServerCall {
   }
 
   #onPull(): void {
+    if (this.#done) return;
     const inc = this.#recv!.consume(this.#sizes!.shift() ?? 0);
-    if (inc > 0 && !this.#done) {
+    if (inc > 0) {
       const w = this.host.writer;
       const pos = w.begin(this.id, FrameType.WINDOW_UPDATE, 0, 4);
       w.buf.writeUInt32BE(inc, pos);
@@ -265,5 +266,10 @@ export class NativeServerCall {
     this.#send?.release();
     this.ctx.finish();
     this.host.streamDone(this.id);
+    // Drop references a dead call would otherwise keep alive across scavenges (see NativeClientCall.#release).
+    this.#single = undefined;
+    this.#recv = undefined;
+    this.#sizes = undefined;
+    this.#send = undefined;
   }
 }
