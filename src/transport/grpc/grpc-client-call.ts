@@ -25,6 +25,8 @@ export interface GrpcCallEnv {
   readonly sendCompression: GrpcCompression;
   /** Response encodings accepted (identity always is). */
   readonly acceptCompression: readonly GrpcCompression[];
+  /** The server's SETTINGS_MAX_HEADER_LIST_SIZE on the current connection, once known. */
+  remoteMaxHeaderListBytes(): number | undefined;
   /** Opens a stream on the current connection; throws UNAVAILABLE when there is none. */
   openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream;
   /** The error that ended `session`'s connection, if any. */
@@ -92,12 +94,21 @@ export class GrpcClientCall {
       this.#finish(FerryError.from(signal.reason));
       return promise;
     }
+    this.#open();
+    return promise;
+  }
+
+  /** Opens the stream and sends the request. */
+  #open(): void {
+    const signal = this.request.signal;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.env.openStream(this.#requestHeaders());
+      const headers = this.#requestHeaders();
+      checkHeaderListSize(headers, this.env.remoteMaxHeaderListBytes());
+      stream = this.env.openStream(headers);
     } catch (err) {
-      this.#finish(FerryError.from(err, Code.UNAVAILABLE));
-      return promise;
+      this.#finish(err instanceof FerryError ? err : FerryError.from(err, Code.UNAVAILABLE));
+      return;
     }
     this.#stream = stream;
     this.#session = stream.session as ClientHttp2Session | undefined;
@@ -112,7 +123,6 @@ export class GrpcClientCall {
     stream.on("error", (err) => (this.#streamError = err));
     stream.once("close", () => this.#onClose());
     this.#sendRequest(stream);
-    return promise;
   }
 
   #requestHeaders(): OutgoingHttpHeaders {
@@ -248,7 +258,7 @@ export class GrpcClientCall {
       const connErr = this.#connectionFailure();
       const error = connErr
         ? new FerryError(Code.UNAVAILABLE, `connection failed: ${connErr.message}`, { cause: connErr })
-        : new FerryError(codeFromRst(stream.rstCode ?? 0), `stream closed with RST_STREAM code ${stream.rstCode ?? "unknown"} before a status arrived`);
+        : new FerryError(codeFromRst(stream.rstCode ?? 0), rstMessage(stream.rstCode, this.#headers !== undefined));
       return this.#finish(error);
     }
     if (this.#status !== null) return this.#finish(this.#status);
@@ -316,6 +326,30 @@ export class GrpcClientCall {
     }
     if (this.#message === undefined) return this.#reject(new FerryError(Code.UNIMPLEMENTED, "unary response carried no message"));
     this.#resolve({ stream: false, message: this.#message, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+  }
+}
+
+function rstMessage(code: number | undefined, headersReceived: boolean): string {
+  const base = `stream closed with RST_STREAM code ${code ?? "unknown"} before a status arrived`;
+  if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && !headersReceived) {
+    return `${base}: the server refused the request (ENHANCE_YOUR_CALM), for example because its headers and metadata exceed the server's header list limit`;
+  }
+  return base;
+}
+
+/**
+ * Fails fast with RESOURCE_EXHAUSTED when the request's header block is over
+ * the server's SETTINGS_MAX_HEADER_LIST_SIZE (size counted as RFC 9113
+ * §6.5.2: name and value octets plus 32 per field).
+ */
+function checkHeaderListSize(headers: OutgoingHttpHeaders, limit: number | undefined): void {
+  if (limit === undefined) return;
+  let size = 0;
+  for (const [k, v] of Object.entries(headers)) {
+    for (const value of Array.isArray(v) ? v : [v]) size += k.length + String(value).length + 32;
+  }
+  if (size > limit) {
+    throw new FerryError(Code.RESOURCE_EXHAUSTED, `request metadata too large: the header block is ${size} bytes, the server accepts at most ${limit} (SETTINGS_MAX_HEADER_LIST_SIZE)`);
   }
 }
 

@@ -92,6 +92,7 @@ export function createGrpcTransport(options: GrpcClientOptions): GrpcTransport {
     sendCompression: checkCompression(options.sendCompression ?? "identity", "sendCompression"),
     acceptCompression: (options.acceptCompression ?? ["gzip", "deflate"]).map((c) => checkCompression(c, "acceptCompression")),
     openStream: (headers) => connection.openStream(headers),
+    remoteMaxHeaderListBytes: () => connection.remoteMaxHeaderListBytes(),
     connectionError: (session) => connection.connectionError(session),
   };
   return transportView(connection, env);
@@ -117,6 +118,7 @@ class GrpcConnection {
   readonly #authority: string;
   #session: ClientHttp2Session | undefined;
   readonly #sessionErrors = new WeakMap<ClientHttp2Session, Error>();
+  readonly #settingsReceived = new WeakSet<ClientHttp2Session>();
   #closed = false;
   #active = 0;
   #keepaliveTimeMs: number;
@@ -151,6 +153,12 @@ class GrpcConnection {
     return stream;
   }
 
+  remoteMaxHeaderListBytes(): number | undefined {
+    const s = this.#session;
+    if (s === undefined || s.destroyed || !this.#settingsReceived.has(s)) return undefined;
+    return s.remoteSettings.maxHeaderListSize;
+  }
+
   connectionError(session: ClientHttp2Session): Error | undefined {
     return this.#sessionErrors.get(session);
   }
@@ -165,6 +173,7 @@ class GrpcConnection {
     const session = http2.connect(this.#authority, { ...this.options.tls, createConnection: () => this.#openSocket() });
     this.#session = session;
     session.on("error", (err) => this.#sessionErrors.set(session, err));
+    session.once("remoteSettings", () => this.#settingsReceived.add(session));
     session.on("goaway", (errorCode, _lastStreamId, opaqueData) => {
       if (this.#session === session) this.#session = undefined;
       // gRFC A8: the server found our pings too frequent; back off by doubling the interval.

@@ -125,17 +125,19 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   #draining = false;
 
   readonly #sendCompression: GrpcCompression;
+  readonly #maxHeaderListBytes: number;
 
   constructor(private readonly options: GrpcServerOptions) {
     this.#sendCompression = checkCompression(options.sendCompression ?? "identity", "sendCompression");
+    this.#maxHeaderListBytes = options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
   }
 
   start(router: Router): Promise<ListeningAddress> {
     this.#logger = router.logger;
     this.#settings = connectionSettings(this.options);
-    const maxHeaderListBytes = this.options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
+    const maxHeaderListBytes = this.#maxHeaderListBytes;
     const settings = { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000, maxHeaderListSize: maxHeaderListBytes };
-    const h2 = http2.createServer({ settings, maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 100 });
+    const h2 = http2.createServer({ settings, maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 10_000 });
     h2.on("session", (session) => this.#onSession(session));
     h2.on("stream", (stream, headers) => this.#onStream(router, stream, headers));
     const h1 =
@@ -174,14 +176,25 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   }
 
   #onStream(router: Router, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    // Resets (ours or the client's) surface as stream errors; they are handled through "close".
+    stream.on("error", () => undefined);
     const session = stream.session as Http2Session;
     const conn = this.#connections.get(session);
     const handlers = this.#handlers.get(session);
     if (conn === undefined || handlers === undefined) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     // Handlers still running for reset streams count too, so a reset flood cannot pile up work (CVE-2023-44487).
-    if (handlers.inFlight >= (this.options.maxConcurrentStreams ?? 1000)) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    if (handlers.inFlight >= (this.options.maxConcurrentStreams ?? 1000)) {
+      conn.streamRefused();
+      return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    }
     conn.streamStarted();
     stream.once("close", () => conn.streamEnded(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !conn.draining));
+    const headerBytes = headerListBytes(headers);
+    if (headerBytes > this.#maxHeaderListBytes) {
+      const error = new FerryError(Code.RESOURCE_EXHAUSTED, `request headers and metadata of ${headerBytes} bytes exceed the server's limit of ${this.#maxHeaderListBytes} bytes`);
+      if (headers["content-type"]?.startsWith("application/grpc")) return void sendTrailersOnly(stream, error);
+      return void respondHttp(stream, 431);
+    }
     if (this.options.connect !== false && isConnectContentType(headers["content-type"])) {
       handlers.inFlight++;
       const exchange = http2Exchange(stream, headers, this.#peers.get(session) ?? "unknown");
@@ -272,6 +285,21 @@ function connectionSettings(o: GrpcServerOptions): ServerConnectionSettings {
     maxResetsPerSecond: o.maxResetsPerSecond ?? 100,
     maxResetBurst: o.maxResetBurst ?? 500,
   };
+}
+
+/**
+ * The size of a received header block as HTTP/2 counts it (RFC 9113 §6.5.2:
+ * name and value octets plus 32 per field). node:http2 advertises
+ * SETTINGS_MAX_HEADER_LIST_SIZE but does not enforce it on what it receives.
+ */
+function headerListBytes(headers: IncomingHttpHeaders): number {
+  let size = 0;
+  for (const key of Object.keys(headers)) {
+    const v = headers[key];
+    if (v === undefined) continue;
+    for (const value of Array.isArray(v) ? v : [v]) size += key.length + String(value).length + 32;
+  }
+  return size;
 }
 
 function respondHttp(stream: ServerHttp2Stream, status: number): void {

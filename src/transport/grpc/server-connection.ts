@@ -75,6 +75,21 @@ export class ServerConnection {
     this.#activeStreams--;
     if (this.#activeStreams === 0) this.#armIdle();
     if (!resetByPeer) return true;
+    return this.#spendResetToken();
+  }
+
+  /**
+   * A stream was refused because the connection's handlers are all busy
+   * (including handlers still running for streams the client reset). Counts
+   * against the reset-rate limit; returns false when the connection is being
+   * closed.
+   */
+  streamRefused(): boolean {
+    return this.#spendResetToken();
+  }
+
+  #spendResetToken(): boolean {
+    if (this.#draining) return false;
     const now = Date.now();
     const { maxResetsPerSecond, maxResetBurst } = this.settings;
     this.#resetTokens = Math.min(maxResetBurst, this.#resetTokens + ((now - this.#resetRefilledAt) / 1000) * maxResetsPerSecond);
