@@ -100,6 +100,13 @@ describe("grpc TLS", () => {
     });
   });
 
+  it("server.listen(\"grpcs://…\") without certificates is INVALID_ARGUMENT", async () => {
+    const server = createServer({ logger: quiet });
+    const err = await rejection(server.listen("grpcs://127.0.0.1:0"));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(err.rawMessage).toMatch(/createGrpcServerTransport/);
+  });
+
   describe("setSecureContext()", () => {
     it("switches new connections to a new certificate without a restart", async () => {
       const s = await start(ca.issue());

@@ -18,6 +18,8 @@ export interface ServerConnectionSettings {
 /** gRFC A8: without calls and without permission, pings are allowed once per 2 hours. */
 const IDLE_PING_INTERVAL_MS = 2 * 60 * 60 * 1000;
 const MAX_STREAM_ID = 2 ** 31 - 1;
+/** Longest wait for the PING between the two GOAWAYs of a graceful close, in ms (about one slow round trip). */
+const TWO_PHASE_PING_WAIT_MS = 500;
 
 /**
  * One client connection of a gRPC server: keepalive pings and their
@@ -116,12 +118,14 @@ export class ServerConnection {
       const second = () => {
         if (!session.destroyed && !session.closed) session.close();
       };
-      const fallback = setTimeout(second, 1000);
+      // node:http2 clients (grpc-js too) often leave this PING unanswered once they saw the GOAWAY: do not wait long.
+      const fallback = setTimeout(second, Math.min(TWO_PHASE_PING_WAIT_MS, graceMs));
       fallback.unref();
       this.#timers.push(fallback);
-      session.ping((err) => {
+      // An error here usually means the client already closed; close our side too.
+      session.ping(() => {
         clearTimeout(fallback);
-        if (!err) second();
+        second();
       });
     } catch {
       if (!session.destroyed) session.close();
