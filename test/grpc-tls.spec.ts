@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createServer, type Server } from "../src/index.js";
-import { createGrpcServerTransport, createGrpcTransport, createThrowawayCa, type GrpcServerOptions, type GrpcServerTransport, type ThrowawayCa } from "../src/transport/grpc/index.js";
+import { createGrpcServerTransport, createGrpcTransport, createThrowawayCa, grpcPeerCertificate, type GrpcServerOptions, type GrpcServerTransport, type ThrowawayCa } from "../src/transport/grpc/index.js";
 import { EchoService, echoImpl } from "./support/echo-service.js";
 import { GrpcJsEchoClient } from "./support/grpc-js-echo.js";
 import { rejection } from "./support/rejection.js";
@@ -78,6 +78,18 @@ describe("grpc TLS", () => {
 
     it("accepts a client certificate signed by the trusted CA", async () => {
       expect(await echo(s.port, { ca: ca.cert, ...ca.issue({ commonName: "client-a" }) })).toBe("over tls");
+    });
+
+    it("gives handlers the verified client certificate (grpcPeerCertificate)", async () => {
+      const server = createServer({ logger: quiet }).service(EchoService, {
+        echo: (_req, ctx) => ({ text: `${ctx.values.get(grpcPeerCertificate)?.subject.CN}/${ctx.values.get(grpcPeerCertificate)?.authorized}` }),
+      });
+      const { url } = await server.listen(createGrpcServerTransport({ port: 0, tls: { ...ca.issue(), ca: ca.cert, requestCert: true, rejectUnauthorized: true } }));
+      try {
+        expect(await echo(Number(new URL(url).port), { ca: ca.cert, ...ca.issue({ commonName: "billing" }) })).toBe("billing/true");
+      } finally {
+        await server.shutdown(100);
+      }
     });
 
     it("rejects a client without a certificate with UNAVAILABLE", async () => {

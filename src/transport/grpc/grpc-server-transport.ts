@@ -2,7 +2,7 @@ import http from "node:http";
 import http2, { type Http2Session, type IncomingHttpHeaders, type SecureServerOptions, type ServerHttp2Stream } from "node:http2";
 import type net from "node:net";
 import type tls from "node:tls";
-import type { SecureContextOptions } from "node:tls";
+import type { PeerCertificate, SecureContextOptions, TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { CallContext } from "../../rpc/call-context.js";
 import { Code } from "../../rpc/code.js";
@@ -14,6 +14,7 @@ import { checkCompression, isGrpcCompression, parseAcceptEncoding, SUPPORTED_COM
 import { http1Exchange, http2Exchange } from "./connect-exchange.js";
 import { isConnectContentType, serveConnectUnary } from "./connect-handler.js";
 import { readMetadata } from "./grpc-headers.js";
+import { grpcPeerCertificate } from "./peer-certificate.js";
 import { createProtocolFront } from "./protocol-front.js";
 import { ServerConnection, type ServerConnectionSettings } from "./server-connection.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
@@ -122,6 +123,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   #settings!: ServerConnectionSettings;
   #logger!: Router["logger"];
   readonly #peers = new WeakMap<Http2Session, string>();
+  readonly #peerCerts = new WeakMap<Http2Session, PeerCertificate & { authorized: boolean }>();
   #draining = false;
 
   readonly #sendCompression: GrpcCompression;
@@ -170,6 +172,9 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     this.#handlers.set(session, { inFlight: 0 });
     const socket = session.socket;
     this.#peers.set(session, `${socket.remoteAddress}:${socket.remotePort}`);
+    const tlsSocket = socket as Partial<TLSSocket>;
+    const cert = tlsSocket.getPeerCertificate?.();
+    if (cert !== undefined && Object.keys(cert).length > 0) this.#peerCerts.set(session, { ...cert, authorized: tlsSocket.authorized === true });
     session.on("error", () => undefined);
     session.once("close", () => this.#connections.delete(session));
     if (this.#draining) session.close();
@@ -240,6 +245,8 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       peer: this.#peers.get(stream.session as Http2Session) ?? "unknown",
       transport: "grpc",
     });
+    const cert = this.#peerCerts.get(stream.session as Http2Session);
+    if (cert !== undefined) ctx.values.set(grpcPeerCertificate, cert);
     const compression = { requestEncoding: encoding, acceptEncodings: parseAcceptEncoding(headers["grpc-accept-encoding"]), sendCompression: this.#sendCompression };
     return new GrpcServerCall(router, entry, stream, ctx, compression);
   }

@@ -5,3 +5,4 @@ export { createGrpcServerTransport, type GrpcServerOptions, type GrpcServerTrans
 export { createThrowawayCa, type IssueOptions, type PemKeyPair, type ThrowawayCa, type ThrowawayCaOptions } from "./throwaway-ca.js";
 export { addHealthService, HealthStatus, ServingStatus } from "./health-service.js";
 export { addReflectionService } from "./reflection-service.js";
+export { grpcPeerCertificate } from "./peer-certificate.js";
