@@ -119,6 +119,27 @@ describe("native transport: limits", () => {
   });
 });
 
+describe("native transport: frames over the peer's MAX_FRAME_BYTES", () => {
+  it("fail only their call with RESOURCE_EXHAUSTED, in both directions; the connection stays up", async () => {
+    const { server, port, logger } = await startNativeEcho({}, { maxReceiveMessageBytes: 8 << 20 });
+    const transport = createNativeTransport({ port });
+    const client = createClient(EchoService, transport);
+    const MiB = 1 << 20;
+    // Request: the default client frame budget is irrelevant, the server allows 8 MiB + 64 KiB: send 9 MiB.
+    const big = await rejection(client.echo({ payload: new Uint8Array(9 * MiB) }));
+    expect(big.code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(big.rawMessage).toMatch(/request of \d+ bytes exceeds the peer's frame limit/);
+    // Response: the server may receive 5 MiB, but the client's frames are limited to 4 MiB + 64 KiB.
+    const back = await rejection(client.echo({ payload: new Uint8Array(5 * MiB) }));
+    expect(back.code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(back.rawMessage).toMatch(/response of \d+ bytes exceeds the peer's frame limit/);
+    expect((await client.echo({ text: "same connection" })).text).toBe("same connection");
+    expect(logger.warnings).toEqual([]);
+    await transport.close();
+    await server.shutdown(100);
+  });
+});
+
 describe("native transport: Unix domain sockets", () => {
   const dir = mkdtempSync(join(tmpdir(), "ferry-native-unix-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import { Metadata } from "../../rpc/metadata.js";
 import { AsyncQueue } from "../../util/async-queue.js";
-import { PayloadReader, readMetadataBlock, readStatus } from "./native-codec.js";
+import { PayloadReader, readMetadataBlock, readStatus, tooLarge } from "./native-codec.js";
 import { ReceiveWindow, SendWindow } from "./native-flow.js";
 import type { FrameWriter } from "./native-frame-writer.js";
 import { Flag, FrameType, FRAME_HEADER_BYTES } from "./native-protocol.js";
@@ -25,6 +25,8 @@ export interface ClientCallHost {
   readonly writer: FrameWriter;
   /** The server's per-stream receive window. */
   readonly peerWindowBytes: number;
+  /** The server's MAX_FRAME_BYTES. */
+  readonly peerMaxFrameBytes: number;
   /** This side's per-stream receive window. */
   readonly windowBytes: number;
   readonly maxReceiveMessageBytes: number;
@@ -80,17 +82,19 @@ export class NativeClientCall {
     this.id = id;
     if (this.request.stream) {
       this.#send = new SendWindow(host.peerWindowBytes);
-      void this.#pumpRequests(host.writer, this.request.messages);
+      void this.#pumpRequests(host, this.request.messages);
     }
   }
 
-  async #pumpRequests(w: FrameWriter, messages: AsyncIterable<Message>): Promise<void> {
+  async #pumpRequests(host: ClientCallHost, messages: AsyncIterable<Message>): Promise<void> {
+    const w = host.writer;
     const input = this.request.method.input;
     const send = this.#send!;
     try {
       for await (const m of messages) {
         if (this.#finished) return;
         const bytes = encodeBinary(input, m);
+        if (bytes.length > host.peerMaxFrameBytes) return this.cancel(tooLarge("request message", bytes.length, host.peerMaxFrameBytes));
         w.frame(this.id, FrameType.MESSAGE, 0, bytes);
         send.consume(bytes.length + FRAME_HEADER_BYTES);
         if (!send.open) await send.wait();

@@ -3,7 +3,7 @@ import { encodeBinary } from "../../contract/codec.js";
 import type { MethodInfo } from "../../contract/method-info.js";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
-import { metadataBytes, ProtocolError, readCancel, readWindowIncrement, writeMetadataBlock } from "./native-codec.js";
+import { metadataBytes, ProtocolError, readCancel, readWindowIncrement, tooLarge, writeMetadataBlock } from "./native-codec.js";
 import { NativeConnection, type ConnectionOptions } from "./native-connection.js";
 import type { NativeClientCall, ClientCallHost } from "./native-client-call.js";
 import { Flag, FrameType, GoAwayCode, MAX_STREAM_ID, MAX_VERSION, MIN_VERSION } from "./native-protocol.js";
@@ -39,6 +39,10 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
 
   get peerWindowBytes(): number {
     return this.peerSettings.initialWindowBytes;
+  }
+
+  get peerMaxFrameBytes(): number {
+    return this.peerSettings.maxFrameBytes;
   }
 
   get windowBytes(): number {
@@ -116,34 +120,35 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
     } catch (err) {
       return call.finish(FerryError.from(err, Code.INTERNAL));
     }
+    const refused = this.#writeCall(id, call, bytes);
+    if (refused !== undefined) return call.finish(refused);
     this.#calls.set(id, call);
     if (!this.#refd) this.#updateRef();
-    this.#writeCall(id, call, bytes);
     call.started(this, id);
   }
 
-  #writeCall(id: number, call: NativeClientCall, message: Uint8Array | undefined): void {
+  /**
+   * Writes the CALL frame. Returns an error instead, writing nothing, when the
+   * frame would exceed the server's MAX_FRAME_BYTES (which would cost the
+   * whole connection).
+   */
+  #writeCall(id: number, call: NativeClientCall, message: Uint8Array | undefined): FerryError | undefined {
     const { method, metadata, deadline } = call.request;
     let flags = message === undefined ? 0 : Flag.MESSAGE | Flag.END_STREAM;
     let mid = this.#methodIds.get(method);
-    let head = 0;
-    if (mid !== undefined) {
-      flags |= Flag.METHOD_ID;
-      head = 4;
-    } else {
-      head = 2 + method.path.length;
-      if (this.#nextMethodId < this.peerSettings.maxMethodIds) {
-        mid = this.#nextMethodId++;
-        this.#methodIds.set(method, mid);
-        flags |= Flag.DEFINE_METHOD;
-        head += 4;
-      }
-    }
-    if (deadline !== undefined) {
-      flags |= Flag.TIMEOUT;
-      head += 4;
-    }
+    const define = mid === undefined && this.#nextMethodId < this.peerSettings.maxMethodIds;
+    let head = mid !== undefined ? 4 : 2 + method.path.length + (define ? 4 : 0);
+    if (deadline !== undefined) head += 4;
     head += metadataBytes(metadata);
+    const size = head + (message?.length ?? 0);
+    if (size > this.peerSettings.maxFrameBytes) return tooLarge("request", size, this.peerSettings.maxFrameBytes);
+    if (mid !== undefined) flags |= Flag.METHOD_ID;
+    else if (define) {
+      mid = this.#nextMethodId++;
+      this.#methodIds.set(method, mid);
+      flags |= Flag.DEFINE_METHOD;
+    }
+    if (deadline !== undefined) flags |= Flag.TIMEOUT;
     const w = this.writer;
     let p = w.begin(id, FrameType.CALL, flags, head, message);
     const buf = w.buf;
@@ -156,6 +161,7 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
     if (deadline !== undefined) p = buf.writeUInt32BE(Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.ceil(deadline - Date.now()))), p);
     writeMetadataBlock(buf, p, metadata);
     w.end();
+    return undefined;
   }
 
   streamDone(id: number): void {

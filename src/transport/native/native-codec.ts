@@ -234,3 +234,12 @@ export function readCancel(buf: Buffer, start: number, end: number, fallback: st
   const code = codeFromNumber(r.u8("cancel code"));
   return { code, reason: r.utf8(r.remaining, "cancel reason") || fallback };
 }
+
+/**
+ * RESOURCE_EXHAUSTED for a frame larger than the peer's MAX_FRAME_BYTES: the
+ * sender fails that call rather than send a frame that would make the peer
+ * close the whole connection.
+ */
+export function tooLarge(what: string, size: number, limit: number): FerryError {
+  return new FerryError(Code.RESOURCE_EXHAUSTED, `${what} of ${size} bytes exceeds the peer's frame limit of ${limit} bytes`);
+}

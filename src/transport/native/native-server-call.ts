@@ -8,7 +8,7 @@ import type { Metadata } from "../../rpc/metadata.js";
 import type { MethodEntry, Router } from "../../rpc/router.js";
 import { createServerRequest } from "../../rpc/server-request.js";
 import { AsyncQueue } from "../../util/async-queue.js";
-import { metadataBytes, prepareStatus, statusBytes, writeMetadataBlock, writeStatus } from "./native-codec.js";
+import { metadataBytes, prepareStatus, statusBytes, tooLarge, writeMetadataBlock, writeStatus } from "./native-codec.js";
 import { ReceiveWindow, SendWindow } from "./native-flow.js";
 import type { FrameWriter } from "./native-frame-writer.js";
 import { Flag, FrameType, FRAME_HEADER_BYTES } from "./native-protocol.js";
@@ -19,6 +19,8 @@ export interface ServerCallHost {
   readonly writer: FrameWriter;
   /** The client's per-stream receive window (its SETTINGS). */
   readonly peerWindowBytes: number;
+  /** The client's MAX_FRAME_BYTES. */
+  readonly peerMaxFrameBytes: number;
   /** This side's per-stream receive window. */
   readonly windowBytes: number;
   /** Forgets the stream once it is finished. */
@@ -212,8 +214,10 @@ export class NativeServerCall {
       return this.fail(this.host.router.toWireError(err, this.ctx));
     }
     const status = prepareStatus(undefined, res.trailers);
+    const head = metadataBytes(res.headers) + statusBytes(status);
+    if (head + bytes.length > this.host.peerMaxFrameBytes) return this.fail(tooLarge("response", head + bytes.length, this.host.peerMaxFrameBytes));
     const w = this.host.writer;
-    const pos = w.begin(this.id, FrameType.HEADERS, Flag.END_STREAM | Flag.MESSAGE, metadataBytes(res.headers) + statusBytes(status), bytes);
+    const pos = w.begin(this.id, FrameType.HEADERS, Flag.END_STREAM | Flag.MESSAGE, head, bytes);
     writeStatus(w.buf, writeMetadataBlock(w.buf, pos, res.headers), status);
     w.end();
     this.#finish();
@@ -227,6 +231,9 @@ export class NativeServerCall {
       for await (const message of this.host.router.normalizeStream(this.ctx, res.messages)) {
         if (this.#done) return;
         const bytes = encodeBinary(output, message);
+        if (bytes.length + (this.#headersSent ? 0 : metadataBytes(res.headers)) > this.host.peerMaxFrameBytes) {
+          return this.fail(tooLarge("response message", bytes.length, this.host.peerMaxFrameBytes));
+        }
         if (!this.#headersSent) {
           this.#headersSent = true;
           const pos = w.begin(this.id, FrameType.HEADERS, Flag.MESSAGE, metadataBytes(res.headers), bytes);

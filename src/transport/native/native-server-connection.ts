@@ -40,6 +40,10 @@ export class NativeServerConnection extends NativeConnection implements ServerCa
     return this.peerSettings.initialWindowBytes;
   }
 
+  get peerMaxFrameBytes(): number {
+    return this.peerSettings.maxFrameBytes;
+  }
+
   get windowBytes(): number {
     return this.options.settings.initialWindowBytes;
   }
