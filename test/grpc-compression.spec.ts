@@ -4,14 +4,26 @@
  * receive limit applied after decompression.
  */
 import * as grpc from "@grpc/grpc-js";
-import http2 from "node:http2";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createServer, type Server, type ServiceImpl } from "../src/index.js";
 import { createGrpcTransport, grpcResponseCompression, setMessageCompression, wasReceivedCompressed, type GrpcTransport } from "../src/transport/grpc/index.js";
 import { EchoService } from "./gen/ferry/test/v1/echo_pb.js";
 import { GrpcJsEchoClient, startGrpcJsEchoServer } from "./support/grpc-js-echo.js";
+import { grpcFrame, rawCall as rawStreamCall, rawSession } from "./support/raw-grpc.js";
 import { rejection } from "./support/rejection.js";
+
+const frame = grpcFrame;
+
+/** One raw gRPC request on a fresh connection. */
+async function rawCall(url: string, path: string, extra: Record<string, string>, body: Buffer) {
+  const session = await rawSession(url);
+  try {
+    return await rawStreamCall(session, path, body, extra);
+  } finally {
+    session.close();
+  }
+}
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };
 const tag = (m: object) => (wasReceivedCompressed(m as never) ? "compressed" : "plain");
@@ -159,31 +171,3 @@ describe("grpc compression", () => {
     });
   });
 });
-
-function frame(payload: Buffer, compressed: boolean): Buffer {
-  const out = Buffer.alloc(5 + payload.byteLength);
-  out[0] = compressed ? 1 : 0;
-  out.writeUInt32BE(payload.byteLength, 1);
-  payload.copy(out, 5);
-  return out;
-}
-
-/** One raw HTTP/2 gRPC request; resolves with the response headers and trailers. */
-async function rawCall(url: string, path: string, extra: Record<string, string>, body: Buffer) {
-  const session = http2.connect(url.replace("grpc://", "http://"));
-  try {
-    return await new Promise<{ status: number; headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
-      const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...extra });
-      let headers: http2.IncomingHttpHeaders = {};
-      let trailers: http2.IncomingHttpHeaders = {};
-      req.on("response", (h) => (headers = h));
-      req.on("trailers", (t) => (trailers = t));
-      req.on("data", () => undefined);
-      req.on("error", reject);
-      req.on("close", () => resolve({ status: Number(headers[":status"]), headers, trailers }));
-      req.end(body);
-    });
-  } finally {
-    session.close();
-  }
-}
