@@ -8,9 +8,13 @@ import { formatTable, summarize, type TableRow } from "./lib/format-table.js";
 import { parseOptions, USAGE, UsageError, type BenchOptions } from "./lib/options.js";
 import { DOCS_PATH, formatResults, LATEST_PATH, writeDocs, writeLatest } from "./lib/report.js";
 import { runPair, type PairOutcome } from "./lib/run-pair.js";
+import { MESSAGING_CONTENDERS } from "./messaging/contenders.js";
+import { MESSAGING_USAGE, parseMessagingOptions } from "./messaging/options.js";
+import { runMessaging } from "./messaging/run-messaging.js";
+import { splitSuite, type Suite } from "./messaging/suite.js";
 
 /**
- * `npm run bench`: runs every selected contender on every selected workload
+ * The RPC suite: runs every selected contender on every selected workload
  * (server and client in separate processes pinned to separate cores), prints
  * one markdown table per workload and writes bench/results/latest.md (and
  * docs/benchmarks.md with --write-docs). Exits with 1 when a contender
@@ -41,16 +45,34 @@ async function runAll(options: BenchOptions, socketDir: string): Promise<{ title
   return tables;
 }
 
+/**
+ * `npm run bench`: the RPC suite (below) and the messaging suite
+ * (bench/messaging/run-messaging.ts), both by default, one with
+ * `--suite=rpc|messaging` (see bench/messaging/suite.ts). Every option is
+ * checked before anything runs.
+ */
 async function main(): Promise<void> {
-  let options: BenchOptions;
+  let suites: Suite[];
+  let options: BenchOptions | undefined;
+  let rest: string[];
   try {
-    options = parseOptions(process.argv.slice(2));
+    ({ suites, rest } = splitSuite(process.argv.slice(2), MESSAGING_CONTENDERS.map((c) => c.name)));
+    if (suites.includes("rpc")) options = parseOptions(rest);
+    if (suites.includes("messaging")) parseMessagingOptions(rest);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     if (err.message !== "") process.stderr.write(`bench: ${err.message}\n`);
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write(`${USAGE}\n  --suite=rpc|messaging|all  suites to run (default all; see below)\n\n${MESSAGING_USAGE}\n`);
     process.exit(err.message === "" ? 0 : 2);
   }
+  if (options !== undefined) await runRpc(options);
+  if (suites.includes("messaging")) {
+    const code = await runMessaging(rest);
+    if (code !== 0) process.exitCode = code;
+  }
+}
+
+async function runRpc(options: BenchOptions): Promise<void> {
   const socketDir = mkdtempSync(join(tmpdir(), "ferry-bench-"));
   process.on("exit", () => rmSync(socketDir, { recursive: true, force: true }));
   try {
