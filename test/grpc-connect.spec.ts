@@ -7,6 +7,7 @@ import { Code as ConnectCode, ConnectError, createClient as createConnectClient 
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createServer, type Server } from "../src/index.js";
 import { createGrpcTransport } from "../src/transport/grpc/index.js";
@@ -106,6 +107,15 @@ describe("Connect protocol on the gRPC port", () => {
     const res = await post("/ferry.test.v1.EchoService/Echo", '{"nope": 1}');
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "invalid_argument" });
+  });
+
+  it("accepts a gzip request body and refuses unknown content encodings", async () => {
+    const body = gzipSync(JSON.stringify({ text: "zipped" }));
+    const res = await fetch(`${base}/ferry.test.v1.EchoService/Echo`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body });
+    expect(await res.json()).toEqual({ text: "zipped" });
+    const br = await post("/ferry.test.v1.EchoService/Echo", "{}", { "content-encoding": "br" });
+    expect(br.status).toBe(501);
+    expect(await br.json()).toMatchObject({ code: "unimplemented" });
   });
 
   it("a body over the receive limit is RESOURCE_EXHAUSTED", async () => {
