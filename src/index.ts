@@ -18,7 +18,7 @@ export { registerTransportScheme, type TransportFactory } from "./rpc/transport-
 export { httpStatusFromCode } from "./rpc/http-status.js";
 export { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "./rpc/limits.js";
 export { createInProcessTransport } from "./transport/inproc/inproc-transport.js";
-export { createGrpcTransport, createGrpcServerTransport, type GrpcClientOptions, type GrpcServerOptions } from "./transport/grpc/index.js";
+export * from "./transport/grpc/index.js";
 export type { Logger } from "./util/logger.js";
 // Channels: resolvers, balancers, outlier detection, wait-for-ready (docs/channels.md).
 export * from "./channel/index.js";
@@ -26,3 +26,5 @@ export * from "./channel/index.js";
 export * from "./registry/index.js";
 // Resilience policies and the service config (docs/resilience.md); also "ferry/resilience".
 export * from "./resilience/index.js";
+// Ferry's native protocol over TCP and Unix sockets (docs/protocol.md).
+export * from "./transport/native/index.js";
