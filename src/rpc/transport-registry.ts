@@ -16,6 +16,7 @@ const factories = new Map<string, () => Promise<TransportFactory>>([
   ["grpcs", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
   ["inproc", () => import("../transport/inproc/inproc-scheme.js").then((m) => m.inprocScheme)],
   ["native", () => import("../transport/native/native-scheme.js").then((m) => m.nativeScheme)],
+  ["natives", () => import("../transport/native/native-scheme.js").then((m) => m.nativeScheme)],
   ["native+unix", () => import("../transport/native/native-scheme.js").then((m) => m.nativeUnixScheme)],
   // Unary calls over NATS request/reply (docs/messaging.md, "Request/reply over NATS").
   ["nats", () => import("../transport/nats/nats-scheme.js").then((m) => m.natsScheme)],

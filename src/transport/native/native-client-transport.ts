@@ -1,4 +1,5 @@
-import net from "node:net";
+import net, { type Socket } from "node:net";
+import tls, { type ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import type { AnyRequest, AnyResponse } from "../../rpc/call.js";
 import type { ClientTransport } from "../../rpc/client-transport.js";
 import { Code } from "../../rpc/code.js";
@@ -34,6 +35,17 @@ export interface NativeClientOptions {
   flushMode?: FlushMode;
   /** Where connection problems are logged. Default: Ferry's default logger. */
   logger?: Logger;
+  /**
+   * TLS options (`node:tls`: ca, cert, key, servername, minVersion, …). When
+   * given, connections use `tls.connect`: the server's certificate must chain
+   * to `ca` (default: the system CAs) and match `servername` (default: `host`
+   * unless it is an IP address, which is then checked against the
+   * certificate's IP subjectAltNames). Add `cert` and `key` for mTLS. A failed
+   * handshake fails the waiting calls with UNAVAILABLE naming the TLS error;
+   * the handshake counts against `connectTimeoutMs`. Empty object: TLS with
+   * the system CAs (what `natives://` URLs use).
+   */
+  tls?: TlsConnectionOptions;
 }
 
 /**
@@ -87,7 +99,7 @@ class NativeClientTransport implements ClientTransport {
 
   #connect(): NativeClientConnection {
     const o = this.options;
-    const socket = o.path !== undefined ? net.connect(o.path) : net.connect({ host: o.host ?? "127.0.0.1", port: o.port ?? 50052 });
+    const socket = o.tls !== undefined ? connectTls(o, o.tls) : o.path !== undefined ? net.connect(o.path) : net.connect({ host: o.host ?? "127.0.0.1", port: o.port ?? 50052 });
     const peer = o.path !== undefined ? `unix:${o.path}` : `${o.host ?? "127.0.0.1"}:${o.port ?? 50052}`;
     return new NativeClientConnection(
       socket,
@@ -125,4 +137,11 @@ class NativeClientTransport implements ClientTransport {
       ),
     );
   }
+}
+
+/** Opens a TLS connection to the server of `o` (TCP or Unix socket). */
+function connectTls(o: NativeClientOptions, options: TlsConnectionOptions): Socket {
+  if (o.path !== undefined) return tls.connect({ ...options, path: o.path });
+  const host = o.host ?? "127.0.0.1";
+  return tls.connect({ servername: net.isIP(host) ? undefined : host, ...options, host, port: o.port ?? 50052 });
 }

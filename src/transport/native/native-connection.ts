@@ -72,7 +72,8 @@ export abstract class NativeConnection {
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", (err) => {
       this.closedCause ??= err;
-      this.close(`socket error: ${err.message}`);
+      // A TLS socket that never became ready failed its handshake (untrusted certificate, rejected client certificate, …).
+      this.close(this.#tlsPending() ? `TLS handshake failed: ${tlsReason(err)}` : `socket error: ${err.message}`);
     });
     socket.on("close", () => this.#onSocketClose());
     this.#startTimer();
@@ -157,10 +158,17 @@ export abstract class NativeConnection {
   #onSocketClose(): void {
     this.#stopTimer();
     if (this.closedReason === undefined) {
-      this.closedReason = "connection closed by the peer";
+      this.closedReason = this.#tlsPending()
+        ? "TLS handshake failed: connection closed by the peer (a server rejects an untrusted or missing client certificate this way)"
+        : "connection closed by the peer";
       this.writer.close();
       this.onClosed(this.closedReason);
     }
+  }
+
+  /** True on a TLS socket whose peer has not completed the handshake: cold paths only (errors, close). */
+  #tlsPending(): boolean {
+    return !this.ready && "encrypted" in this.socket;
   }
 
   #onData(chunk: Buffer): void {
@@ -276,3 +284,13 @@ export abstract class NativeConnection {
   }
 }
 
+
+/**
+ * The readable part of a TLS error: OpenSSL's reason ("tlsv13 alert
+ * certificate required") instead of its full error string with codes and
+ * source file names; other messages unchanged.
+ */
+function tlsReason(err: Error): string {
+  const m = /SSL routines:[^:]*:([^:]+)/.exec(err.message);
+  return m === null ? err.message : m[1].trim();
+}

@@ -14,10 +14,23 @@ function pathOf(url: URL): string {
   return path;
 }
 
-/** `native://HOST:PORT`: Ferry's native protocol over TCP (docs/protocol.md). Port 0 binds a free port; default 50052. */
+/**
+ * `native://HOST:PORT`: Ferry's native protocol over TCP (docs/protocol.md).
+ * Port 0 binds a free port; default 50052. `natives://HOST:PORT`: the same
+ * over TLS, checking the server against the system CAs (use
+ * `createNativeTransport({ tls })` for custom CAs or mTLS). As a server
+ * address `natives://` raises INVALID_ARGUMENT: a TLS server needs its key
+ * and certificate (use `createNativeServerTransport({ tls })`).
+ */
 export const nativeScheme: TransportFactory = {
-  client: (url) => createNativeTransport({ host: hostOf(url), port: url.port === "" ? DEFAULT_NATIVE_PORT : Number(url.port) }),
-  server: (url) => createNativeServerTransport({ host: hostOf(url), port: url.port === "" ? DEFAULT_NATIVE_PORT : Number(url.port) }),
+  client: (url) =>
+    createNativeTransport({ host: hostOf(url), port: url.port === "" ? DEFAULT_NATIVE_PORT : Number(url.port), tls: url.protocol === "natives:" ? {} : undefined }),
+  server: (url) => {
+    if (url.protocol === "natives:") {
+      throw new FerryError(Code.INVALID_ARGUMENT, `${url.href}: a TLS server needs its key and certificate; use server.listen(createNativeServerTransport({ port, tls: { key, cert } }))`);
+    }
+    return createNativeServerTransport({ host: hostOf(url), port: url.port === "" ? DEFAULT_NATIVE_PORT : Number(url.port) });
+  },
 };
 
 /** `native+unix:///PATH`: Ferry's native protocol over a Unix domain socket at the absolute PATH. */

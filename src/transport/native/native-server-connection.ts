@@ -3,6 +3,7 @@ import { CallContext } from "../../rpc/call-context.js";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import type { MethodEntry, Router } from "../../rpc/router.js";
+import { peerCertificate, type PeerCertificateInfo } from "../peer-certificate.js";
 import { PayloadReader, ProtocolError, readCancel, readMetadataBlock, readWindowIncrement } from "./native-codec.js";
 import { NativeConnection, type ConnectionOptions } from "./native-connection.js";
 import { NativeServerCall, writeHeadersAndStatus, type ServerCallHost } from "./native-server-call.js";
@@ -32,6 +33,8 @@ export class NativeServerConnection extends NativeConnection implements ServerCa
     options: ConnectionOptions,
     readonly router: Router,
     private readonly onGone: (c: NativeServerConnection) => void,
+    /** The client's TLS certificate (mTLS), given to every call as {@link peerCertificate}. */
+    private readonly peerCert?: PeerCertificateInfo,
   ) {
     super(socket, options, false);
   }
@@ -158,6 +161,7 @@ export class NativeServerConnection extends NativeConnection implements ServerCa
       peer: this.options.peer,
       transport: "native",
     });
+    if (this.peerCert !== undefined) ctx.values.set(peerCertificate, this.peerCert);
     const call = new NativeServerCall(this, id, slot, ctx);
     this.#calls.set(id, call);
     if (hasMessage && (flags & Flag.END_STREAM) !== 0 && !slot.info.requestStream) return call.startUnary(r.rest());

@@ -1,7 +1,11 @@
 import { lstat, unlink } from "node:fs/promises";
 import net, { type AddressInfo, type Server as NetServer, type Socket } from "node:net";
+import tls, { type SecureContextOptions, type TlsOptions } from "node:tls";
+import { Code } from "../../rpc/code.js";
+import { FerryError } from "../../rpc/ferry-error.js";
 import type { Router } from "../../rpc/router.js";
 import type { ListeningAddress, ServerTransport } from "../../rpc/server-transport.js";
+import { readPeerCertificate } from "../peer-certificate.js";
 import type { ConnectionOptions } from "./native-connection.js";
 import type { FlushMode } from "./native-frame-writer.js";
 import { Defaults } from "./native-protocol.js";
@@ -31,6 +35,30 @@ export interface NativeServerOptions {
   handshakeTimeoutMs?: number;
   /** When queued frames are written: `"immediate"` (default) once per event-loop turn, after this turn's I/O; `"microtask"` at the next microtask checkpoint (fewer µs of latency, more writes). */
   flushMode?: FlushMode;
+  /**
+   * TLS options (`node:tls`: key, cert, ca, requestCert, rejectUnauthorized,
+   * minVersion, …). When given, the server listens with `tls.createServer`
+   * and reports a `natives://` URL; otherwise cleartext. For mTLS add `ca`
+   * (the CAs that sign client certificates), `requestCert: true` and
+   * `rejectUnauthorized: true`: clients without a valid certificate then fail
+   * the TLS handshake, and handlers see the client's certificate as
+   * `ctx.values.get(peerCertificate)`. The TLS handshake must finish within
+   * `handshakeTimeoutMs`. Replace certificates while running with
+   * {@link NativeServerTransport.setSecureContext}.
+   */
+  tls?: TlsOptions;
+}
+
+/** The server transport {@link createNativeServerTransport} returns. */
+export interface NativeServerTransport extends ServerTransport {
+  /**
+   * Replaces the TLS key, certificate or CAs without a restart (for example
+   * after a certificate was renewed): new connections use `options`,
+   * established ones keep theirs (`tls.Server.setSecureContext`). Raises
+   * FAILED_PRECONDITION when the server is not started or was not started
+   * with `tls`.
+   */
+  setSecureContext(options: SecureContextOptions): void;
 }
 
 /** Default port of `native://` URLs without one. */
@@ -44,12 +72,12 @@ export const DEFAULT_NATIVE_PORT = 50052;
  * input has its connection closed with a GOAWAY and a logged reason; other
  * connections are unaffected.
  */
-export function createNativeServerTransport(options: NativeServerOptions = {}): ServerTransport {
-  return new NativeServerTransport(options);
+export function createNativeServerTransport(options: NativeServerOptions = {}): NativeServerTransport {
+  return new NativeServer(options);
 }
 
-class NativeServerTransport implements ServerTransport {
-  #server: NetServer | undefined;
+class NativeServer implements NativeServerTransport {
+  #server: NetServer | tls.Server | undefined;
   readonly #connections = new Set<NativeServerConnection>();
   #draining = false;
 
@@ -71,14 +99,14 @@ class NativeServerTransport implements ServerTransport {
       flushMode: o.flushMode ?? "immediate",
       logger: router.logger,
     };
-    const server = net.createServer((socket) => this.#accept(socket, router, base));
+    const server = o.tls ? createTlsServer(o.tls, base, (socket) => this.#accept(socket, router, base)) : net.createServer((socket) => this.#accept(socket, router, base));
     this.#server = server;
     await (o.path !== undefined ? listenUnix(server, o.path) : listenTcp(server, o.host ?? "127.0.0.1", o.port ?? DEFAULT_NATIVE_PORT));
     server.on("error", (err) => router.logger.error({ err }, "native server error"));
     if (o.path !== undefined) return { url: `native+unix://${o.path.split("/").map(encodeURIComponent).join("/")}`, transport: "native" };
     const host = o.host ?? "127.0.0.1";
     const h = host.includes(":") ? `[${host}]` : host;
-    return { url: `native://${h}:${(server.address() as AddressInfo).port}`, transport: "native" };
+    return { url: `${o.tls ? "natives" : "native"}://${h}:${(server.address() as AddressInfo).port}`, transport: "native" };
   }
 
   #accept(socket: Socket, router: Router, base: Omit<ConnectionOptions, "peer">): void {
@@ -87,8 +115,15 @@ class NativeServerTransport implements ServerTransport {
       return;
     }
     const peer = this.options.path !== undefined ? `unix:${this.options.path}` : `${socket.remoteAddress}:${socket.remotePort}`;
-    const conn = new NativeServerConnection(socket, { ...base, peer }, router, (c) => this.#connections.delete(c));
+    const cert = this.options.tls ? readPeerCertificate(socket) : undefined;
+    const conn = new NativeServerConnection(socket, { ...base, peer }, router, (c) => this.#connections.delete(c), cert);
     this.#connections.add(conn);
+  }
+
+  setSecureContext(options: SecureContextOptions): void {
+    const server = this.#server;
+    if (server === undefined || !this.options.tls) throw new FerryError(Code.FAILED_PRECONDITION, "setSecureContext needs a started native server with tls options");
+    (server as tls.Server).setSecureContext(options);
   }
 
   async shutdown(graceMs: number): Promise<void> {
@@ -108,6 +143,21 @@ class NativeServerTransport implements ServerTransport {
     clearTimeout(timer);
     await closed;
   }
+}
+
+/**
+ * A TLS server whose handshake must finish within the connection's
+ * handshake timeout; failed handshakes (untrusted or missing client
+ * certificate, timeout, a cleartext peer) are logged at debug level and
+ * the socket is closed (after OpenSSL sent its alert, if any).
+ */
+function createTlsServer(options: TlsOptions, base: Omit<ConnectionOptions, "peer">, onSecure: (socket: Socket) => void): tls.Server {
+  const server = tls.createServer({ handshakeTimeout: base.handshakeTimeoutMs, ...options }, onSecure);
+  server.on("tlsClientError", (err, socket) => {
+    base.logger.debug({ err: err.message, peer: `${socket.remoteAddress}:${socket.remotePort}` }, "native transport: TLS handshake failed");
+    socket.destroy(); // with a listener, node:tls leaves a timed-out socket open
+  });
+  return server;
 }
 
 function listenTcp(server: NetServer, host: string, port: number): Promise<void> {
