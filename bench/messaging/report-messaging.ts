@@ -33,7 +33,7 @@ export function formatMessagingResults(conditions: string, tables: readonly { ti
   const parts = [];
   if (note !== undefined) parts.push(`> **${note}**`);
   parts.push(conditions);
-  for (const t of tables) parts.push(`### ${t.title}\n\n${t.table}`);
+  for (const t of tables) parts.push(`#### ${t.title}\n\n${t.table}`);
   return parts.join("\n\n");
 }
 
