@@ -25,10 +25,14 @@ export interface GrpcCallEnv {
   readonly sendCompression: GrpcCompression;
   /** Response encodings accepted (identity always is). */
   readonly acceptCompression: readonly GrpcCompression[];
+  /** The `grpc-accept-encoding` request header: `acceptCompression` and identity, comma-separated. */
+  readonly acceptEncodingHeader: string;
   /** The server's SETTINGS_MAX_HEADER_LIST_SIZE on the current connection, once known. */
   remoteMaxHeaderListBytes(): number | undefined;
   /** Opens a stream on the current connection; throws UNAVAILABLE when there is none. */
   openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream;
+  /** A stream returned by `openStream` on `session` closed (called once per stream). */
+  streamClosed(session: ClientHttp2Session | undefined): void;
   /** The error that ended `session`'s connection, if any. */
   connectionError(session: ClientHttp2Session): Error | undefined;
 }
@@ -56,31 +60,32 @@ function codeFromRst(rstCode: number): Code {
  * and fails with a FerryError for every non-OK outcome.
  */
 export class GrpcClientCall {
+  readonly #env: GrpcCallEnv;
+  readonly #request: AnyRequest;
+  /** 1 for a transparent retry of a refused stream. */
+  readonly #attempt: number;
   #stream: ClientHttp2Stream | undefined;
   #headers: Metadata | undefined;
   #trailers = new Metadata();
   #status: FerryError | null | undefined;
   #message: Message | undefined;
   #queue: AsyncQueue<Message> | undefined;
-  #resolve!: (res: AnyResponse) => void;
-  #reject!: (err: FerryError) => void;
+  #resolve: ((res: AnyResponse) => void) | undefined;
+  #reject: ((err: FerryError) => void) | undefined;
   #settled = false;
   /** Response headers came in their own block (not Trailers-Only): the call is committed (gRFC A6). */
   #headersArrived = false;
   #finished = false;
-  #decoder: GrpcFrameDecoder;
+  #decoder: GrpcFrameDecoder | undefined;
   #sendEncoding: GrpcCompression = "identity";
   #streamError: Error | undefined;
   #session: ClientHttp2Session | undefined;
   #responseEncoding: GrpcCompression = "identity";
 
-  constructor(
-    private readonly env: GrpcCallEnv,
-    private readonly request: AnyRequest,
-    /** 1 for a transparent retry of a refused stream. */
-    private readonly attempt = 0,
-  ) {
-    this.#decoder = new GrpcFrameDecoder(env.maxReceiveMessageBytes, (bytes, compressed) => this.#onFrame(bytes, compressed));
+  constructor(env: GrpcCallEnv, request: AnyRequest, attempt = 0) {
+    this.#env = env;
+    this.#request = request;
+    this.#attempt = attempt;
   }
 
   /** Starts the call. */
@@ -89,7 +94,7 @@ export class GrpcClientCall {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    const signal = this.request.signal;
+    const signal = this.#request.signal;
     if (signal?.aborted) {
       this.#finish(FerryError.from(signal.reason));
       return promise;
@@ -100,52 +105,59 @@ export class GrpcClientCall {
 
   /** Opens the stream and sends the request. */
   #open(): void {
-    const signal = this.request.signal;
+    const signal = this.#request.signal;
     let stream: ClientHttp2Stream;
     try {
       const headers = this.#requestHeaders();
-      checkHeaderListSize(headers, this.env.remoteMaxHeaderListBytes());
-      stream = this.env.openStream(headers);
+      checkHeaderListSize(headers, this.#env.remoteMaxHeaderListBytes());
+      stream = this.#env.openStream(headers);
     } catch (err) {
       this.#finish(err instanceof FerryError ? err : FerryError.from(err, Code.UNAVAILABLE));
       return;
     }
     this.#stream = stream;
-    this.#session = stream.session as ClientHttp2Session | undefined;
+    const session = stream.session as ClientHttp2Session | undefined;
+    this.#session = session;
+    this.#decoder = new GrpcFrameDecoder(this.#env.maxReceiveMessageBytes, (bytes, compressed) => this.#onFrame(bytes, compressed));
+    let onAbort: (() => void) | undefined;
     if (signal !== undefined) {
-      const onAbort = () => this.#cancel(FerryError.from(signal.reason));
+      onAbort = () => this.#cancel(FerryError.from(signal.reason));
       signal.addEventListener("abort", onAbort, { once: true });
-      stream.once("close", () => signal.removeEventListener("abort", onAbort));
     }
+    // One listener per event ("close" fires once): each listener costs per call in node:http2's emitters.
     stream.on("response", (headers) => this.#onResponse(headers));
     stream.on("data", (chunk: Buffer) => this.#onData(chunk));
     stream.on("trailers", (trailers) => this.#onTrailers(trailers));
     stream.on("error", (err) => (this.#streamError = err));
-    stream.once("close", () => this.#onClose());
+    stream.on("close", () => {
+      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+      this.#env.streamClosed(session);
+      this.#onClose();
+    });
     this.#sendRequest(stream);
   }
 
   #requestHeaders(): OutgoingHttpHeaders {
-    const { request } = this;
+    const request = this.#request;
     const headers: OutgoingHttpHeaders = {
       ":method": "POST",
       ":path": request.method.path,
       "content-type": "application/grpc",
       te: "trailers",
-      "user-agent": this.env.userAgent,
+      "user-agent": this.#env.userAgent,
     };
     if (request.deadline !== undefined) headers["grpc-timeout"] = encodeGrpcTimeout(request.deadline - Date.now());
-    let encoding = this.env.sendCompression;
+    let encoding = this.#env.sendCompression;
     if (!request.stream && encoding === "identity" && messageCompressionMark(request.message) === true) encoding = "gzip";
     this.#sendEncoding = encoding;
     if (encoding !== "identity") headers["grpc-encoding"] = encoding;
-    headers["grpc-accept-encoding"] = [...this.env.acceptCompression, "identity"].join(",");
+    headers["grpc-accept-encoding"] = this.#env.acceptEncodingHeader;
     writeMetadata(headers, request.metadata);
     return headers;
   }
 
   #sendRequest(stream: ClientHttp2Stream): void {
-    const { request } = this;
+    const request = this.#request;
     if (!request.stream) {
       stream.end(this.#frame(request.message));
       return;
@@ -167,7 +179,7 @@ export class GrpcClientCall {
 
   /** One request message as a gRPC frame, compressed unless the call is identity or the message opted out. */
   #frame(message: Message): Buffer {
-    const bytes = encodeBinary(this.request.method.input, message);
+    const bytes = encodeBinary(this.#request.method.input, message);
     const encoding = this.#sendEncoding;
     if (encoding === "identity" || messageCompressionMark(message) === false) return encodeGrpcFrame(bytes);
     return encodeGrpcFrame(compressMessage(encoding, bytes), true);
@@ -190,13 +202,13 @@ export class GrpcClientCall {
       return;
     }
     const encoding = (headers["grpc-encoding"] as string | undefined)?.toLowerCase() ?? "identity";
-    if (!isGrpcCompression(encoding) || (encoding !== "identity" && !this.env.acceptCompression.includes(encoding))) {
+    if (!isGrpcCompression(encoding) || (encoding !== "identity" && !this.#env.acceptCompression.includes(encoding))) {
       return this.#cancel(new FerryError(Code.INTERNAL, `response uses grpc-encoding "${encoding}", which this client did not accept`));
     }
     this.#responseEncoding = encoding;
     this.#headers = readMetadata(headers);
     this.#headersArrived = true;
-    if (this.request.method.responseStream) this.#resolveStream();
+    if (this.#request.method.responseStream) this.#resolveStream();
   }
 
   #resolveStream(): void {
@@ -209,13 +221,13 @@ export class GrpcClientCall {
     });
     this.#queue = queue;
     this.#settled = true;
-    this.#resolve({ stream: true, messages: queue, headers: this.#headers!, trailers: this.#trailers });
+    this.#resolve!({ stream: true, messages: queue, headers: this.#headers!, trailers: this.#trailers });
   }
 
   #onData(chunk: Buffer): void {
     if (this.#finished) return;
     try {
-      this.#decoder.push(chunk);
+      this.#decoder!.push(chunk);
     } catch (err) {
       this.#cancel(FerryError.from(err));
     }
@@ -225,9 +237,9 @@ export class GrpcClientCall {
     if (compressed) {
       const encoding = this.#responseEncoding;
       if (encoding === "identity") throw new FerryError(Code.INTERNAL, "compressed response message, but the response's grpc-encoding is identity");
-      bytes = decompressMessage(encoding, bytes, this.env.maxReceiveMessageBytes);
+      bytes = decompressMessage(encoding, bytes, this.#env.maxReceiveMessageBytes);
     }
-    const message = decodeBinary(this.request.method.output, bytes);
+    const message = decodeBinary(this.#request.method.output, bytes);
     if (compressed) markReceivedCompressed(message);
     const queue = this.#queue;
     if (queue === undefined) {
@@ -241,7 +253,9 @@ export class GrpcClientCall {
 
   #onTrailers(trailers: IncomingHttpHeaders): void {
     const md = readMetadata(trailers);
-    for (const [k, v] of md) this.#trailers.appendTrusted(k, v);
+    // Before the response is handed out nobody holds #trailers yet: take the block as it is.
+    if (!this.#settled && this.#trailers.size === 0) this.#trailers = md;
+    else for (const [k, v] of md) this.#trailers.appendTrusted(k, v);
     this.#status = errorFromStatus(trailers, this.#trailers) ?? null;
   }
 
@@ -251,7 +265,8 @@ export class GrpcClientCall {
     if (this.#canRetryTransparently(stream)) {
       // gRFC A6 "transparent retry": the server never saw a refused stream, so resending it is safe.
       this.#finished = this.#settled = true;
-      new GrpcClientCall(this.env, this.request, this.attempt + 1).run().then(this.#resolve, this.#reject);
+      new GrpcClientCall(this.#env, this.#request, this.#attempt + 1).run().then(this.#resolve, this.#reject);
+      this.#release();
       return;
     }
     if (this.#status === undefined) {
@@ -262,7 +277,7 @@ export class GrpcClientCall {
       return this.#finish(error);
     }
     if (this.#status !== null) return this.#finish(this.#status);
-    if (this.#decoder.pendingBytes > 0) return this.#finish(new FerryError(Code.INTERNAL, "response ended inside a message"));
+    if (this.#decoder !== undefined && this.#decoder.pendingBytes > 0) return this.#finish(new FerryError(Code.INTERNAL, "response ended inside a message"));
     this.#finish(undefined);
   }
 
@@ -273,12 +288,12 @@ export class GrpcClientCall {
    */
   #canRetryTransparently(stream: ClientHttp2Stream): boolean {
     return (
-      this.attempt === 0 &&
-      !this.request.stream &&
+      this.#attempt === 0 &&
+      !this.#request.stream &&
       this.#status === undefined &&
       this.#headers === undefined &&
       stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM &&
-      !this.request.signal?.aborted
+      !this.#request.signal?.aborted
     );
   }
 
@@ -289,7 +304,7 @@ export class GrpcClientCall {
    * under the stream (for example a rejected client certificate in TLS 1.3).
    */
   #connectionFailure(): Error | undefined {
-    const sessionErr = this.#session && this.env.connectionError(this.#session);
+    const sessionErr = this.#session && this.#env.connectionError(this.#session);
     if (sessionErr) return sessionErr;
     const err = this.#streamError as (Error & { code?: string; cause?: Error }) | undefined;
     if (err?.cause instanceof Error) return err.cause;
@@ -313,19 +328,38 @@ export class GrpcClientCall {
     if (this.#settled) {
       if (error) this.#queue?.fail(error);
       else this.#queue?.end();
-      return;
+    } else {
+      this.#settled = true;
+      this.#settle(error);
     }
-    this.#settled = true;
-    if (error) return this.#reject(this.#headersArrived ? markHeadersReceived(error) : error);
-    if (this.request.method.responseStream) {
+    this.#release();
+  }
+
+  #settle(error: FerryError | undefined): void {
+    if (error) return this.#reject!(this.#headersArrived ? markHeadersReceived(error) : error);
+    if (this.#request.method.responseStream) {
       // Trailers-Only OK: a stream with no messages.
       const queue = new AsyncQueue<Message>();
       queue.end();
-      this.#resolve({ stream: true, messages: queue, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+      this.#resolve!({ stream: true, messages: queue, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
       return;
     }
-    if (this.#message === undefined) return this.#reject(new FerryError(Code.UNIMPLEMENTED, "unary response carried no message"));
-    this.#resolve({ stream: false, message: this.#message, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+    if (this.#message === undefined) return this.#reject!(new FerryError(Code.UNIMPLEMENTED, "unary response carried no message"));
+    this.#resolve!({ stream: false, message: this.#message, headers: this.#headers ?? new Metadata(), trailers: this.#trailers });
+  }
+
+  /**
+   * Drops what the finished call no longer needs. The stream's listeners keep
+   * this object alive until node:http2 lets go of the stream; without these
+   * references the response, decoder and resolvers die young in the GC.
+   */
+  #release(): void {
+    this.#message = undefined;
+    this.#headers = undefined;
+    this.#decoder = undefined;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.#queue = undefined;
   }
 }
 
@@ -345,8 +379,10 @@ function rstMessage(code: number | undefined, headersReceived: boolean): string 
 function checkHeaderListSize(headers: OutgoingHttpHeaders, limit: number | undefined): void {
   if (limit === undefined) return;
   let size = 0;
-  for (const [k, v] of Object.entries(headers)) {
-    for (const value of Array.isArray(v) ? v : [v]) size += k.length + String(value).length + 32;
+  for (const k in headers) {
+    const v = headers[k];
+    if (typeof v === "string") size += k.length + v.length + 32;
+    else for (const value of Array.isArray(v) ? v : [v]) size += k.length + String(value).length + 32;
   }
   if (size > limit) {
     throw new FerryError(Code.RESOURCE_EXHAUSTED, `request metadata too large: the header block is ${size} bytes, the server accepts at most ${limit} (SETTINGS_MAX_HEADER_LIST_SIZE)`);

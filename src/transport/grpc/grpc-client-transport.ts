@@ -86,12 +86,15 @@ export interface GrpcTransport extends ClientTransport {
  */
 export function createGrpcTransport(options: GrpcClientOptions): GrpcTransport {
   const connection = new GrpcConnection(options);
+  const acceptCompression = (options.acceptCompression ?? ["gzip", "deflate"]).map((c) => checkCompression(c, "acceptCompression"));
   const env: GrpcCallEnv = {
     userAgent: options.userAgent ?? "ferry-grpc/0.1",
     maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
     sendCompression: checkCompression(options.sendCompression ?? "identity", "sendCompression"),
-    acceptCompression: (options.acceptCompression ?? ["gzip", "deflate"]).map((c) => checkCompression(c, "acceptCompression")),
+    acceptCompression,
+    acceptEncodingHeader: [...acceptCompression, "identity"].join(","),
     openStream: (headers) => connection.openStream(headers),
+    streamClosed: (session) => connection.streamClosed(session),
     remoteMaxHeaderListBytes: () => connection.remoteMaxHeaderListBytes(),
     connectionError: (session) => connection.connectionError(session),
   };
@@ -144,13 +147,16 @@ class GrpcConnection {
 
   openStream(headers: OutgoingHttpHeaders): ClientHttp2Stream {
     const session = this.#currentSession();
-    const stream = session.request(headers, { endStream: false });
+    // POST streams stay open for the request body by default (no options object to copy and validate per call).
+    const stream = session.request(headers);
     // Keep the process alive while calls are in flight, not while idle.
     if (this.#active++ === 0) session.ref();
-    stream.once("close", () => {
-      if (--this.#active === 0 && !session.destroyed) session.unref();
-    });
     return stream;
+  }
+
+  /** The caller's stream on `session` closed; balances {@link openStream}. */
+  streamClosed(session: ClientHttp2Session | undefined): void {
+    if (--this.#active === 0 && session !== undefined && !session.destroyed) session.unref();
   }
 
   remoteMaxHeaderListBytes(): number | undefined {
