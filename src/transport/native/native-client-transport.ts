@@ -29,7 +29,7 @@ export interface NativeClientOptions {
   keepaliveIntervalMs?: number;
   /** Time to wait for any frame after a PING before the connection is declared dead (its calls fail UNAVAILABLE), in ms. Default 10 000. */
   keepaliveTimeoutMs?: number;
-  /** Time to connect and complete the handshake, in ms; calls waiting for it fail UNAVAILABLE. Default 10 000. */
+  /** Time to connect and complete the handshake (TLS too, with `tls`), in ms; calls waiting for it fail UNAVAILABLE. Default 10 000. */
   connectTimeoutMs?: number;
   /** When queued frames are written: `"immediate"` (default) once per event-loop turn, after this turn's I/O; `"microtask"` at the next microtask checkpoint (fewer µs of latency, more writes). */
   flushMode?: FlushMode;

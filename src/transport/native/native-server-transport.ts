@@ -31,7 +31,7 @@ export interface NativeServerOptions {
   keepaliveIntervalMs?: number;
   /** Time to wait for any frame after a PING before closing the connection, in ms. Default 10 000. */
   keepaliveTimeoutMs?: number;
-  /** Time a new connection has to send its preface and SETTINGS, in ms. Default 10 000. */
+  /** Time a new connection has to complete the TLS handshake (with `tls`) and send its preface and SETTINGS, in ms. Default 10 000. */
   handshakeTimeoutMs?: number;
   /** When queued frames are written: `"immediate"` (default) once per event-loop turn, after this turn's I/O; `"microtask"` at the next microtask checkpoint (fewer µs of latency, more writes). */
   flushMode?: FlushMode;
