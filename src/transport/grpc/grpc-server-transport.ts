@@ -128,6 +128,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
 
   readonly #sendCompression: GrpcCompression;
   readonly #maxHeaderListBytes: number;
+  readonly #acceptEncodingCache = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly options: GrpcServerOptions) {
     this.#sendCompression = checkCompression(options.sendCompression ?? "identity", "sendCompression");
@@ -193,7 +194,12 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     }
     conn.streamStarted();
-    stream.once("close", () => conn.streamEnded(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !conn.draining));
+    // The stream's one "close" listener: the connection's accounting, then the call (if one starts below).
+    let call: GrpcServerCall | undefined;
+    stream.on("close", () => {
+      conn.streamEnded(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !conn.draining);
+      call?.closed();
+    });
     const headerBytes = headerListBytes(headers);
     if (headerBytes > this.#maxHeaderListBytes) {
       const error = new FerryError(Code.RESOURCE_EXHAUSTED, `request headers and metadata of ${headerBytes} bytes exceed the server's limit of ${this.#maxHeaderListBytes} bytes`);
@@ -206,7 +212,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       void serveConnectUnary(router, exchange).finally(() => handlers.inFlight--);
       return;
     }
-    const call = this.#route(router, stream, headers);
+    call = this.#route(router, stream, headers);
     if (call === undefined) return;
     handlers.inFlight++;
     call.onSettled = () => handlers.inFlight--;
@@ -247,8 +253,20 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     });
     const cert = this.#peerCerts.get(stream.session as Http2Session);
     if (cert !== undefined) ctx.values.set(grpcPeerCertificate, cert);
-    const compression = { requestEncoding: encoding, acceptEncodings: parseAcceptEncoding(headers["grpc-accept-encoding"]), sendCompression: this.#sendCompression };
+    const compression = { requestEncoding: encoding, acceptEncodings: this.#acceptEncodings(headers["grpc-accept-encoding"]), sendCompression: this.#sendCompression };
     return new GrpcServerCall(router, entry, stream, ctx, compression);
+  }
+
+  /** `grpc-accept-encoding` parsed, cached per header value: clients send the same value on every call. */
+  #acceptEncodings(value: string | string[] | undefined): ReadonlySet<string> {
+    if (typeof value !== "string") return parseAcceptEncoding(value);
+    let set = this.#acceptEncodingCache.get(value);
+    if (set === undefined) {
+      set = parseAcceptEncoding(value);
+      if (this.#acceptEncodingCache.size >= ACCEPT_ENCODING_CACHE_SIZE) this.#acceptEncodingCache.clear();
+      this.#acceptEncodingCache.set(value, set);
+    }
+    return set;
   }
 
   setSecureContext(options: SecureContextOptions): void {
@@ -276,6 +294,9 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   }
 }
 
+/** Distinct `grpc-accept-encoding` values remembered (bounded: clients choose the values). */
+const ACCEPT_ENCODING_CACHE_SIZE = 32;
+
 /** Default largest request header block: 8 KiB, as gRPC's default max metadata size. */
 const DEFAULT_MAX_HEADER_LIST_BYTES = 8 * 1024;
 
@@ -301,10 +322,10 @@ function connectionSettings(o: GrpcServerOptions): ServerConnectionSettings {
  */
 function headerListBytes(headers: IncomingHttpHeaders): number {
   let size = 0;
-  for (const key of Object.keys(headers)) {
+  for (const key in headers) {
     const v = headers[key];
-    if (v === undefined) continue;
-    for (const value of Array.isArray(v) ? v : [v]) size += key.length + String(value).length + 32;
+    if (typeof v === "string") size += key.length + v.length + 32;
+    else if (v !== undefined) for (const value of Array.isArray(v) ? v : [v]) size += key.length + String(value).length + 32;
   }
   return size;
 }
