@@ -195,7 +195,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     }
     conn.streamStarted();
     // The stream's one "close" listener: the connection's accounting, then the call (if one starts below).
-    let call: GrpcServerCall | undefined;
+    let call: GrpcServerCall | undefined = undefined;
     stream.on("close", () => {
       conn.streamEnded(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !conn.draining);
       call?.closed();
