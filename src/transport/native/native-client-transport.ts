@@ -131,6 +131,7 @@ class NativeClientTransport implements ClientTransport {
         (c) =>
           new Promise<void>((resolve) => {
             if (c.socket.destroyed) return resolve();
+            c.socket.ref(); // an idle connection is unref'd: keep the process alive until it has closed
             c.socket.once("close", () => resolve());
             c.shutdown("client transport closed");
           }),
