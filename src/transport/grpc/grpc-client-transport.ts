@@ -9,6 +9,7 @@ import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "../../rpc/limits.js";
 import { startClientKeepalive } from "./client-keepalive.js";
 import { GrpcClientCall, type GrpcCallEnv } from "./grpc-client-call.js";
 import { checkCompression, type GrpcCompression } from "./grpc-compression.js";
+import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES } from "./flow-control-window.js";
 
 /** Options of {@link createGrpcTransport}. */
 export interface GrpcClientOptions {
@@ -47,6 +48,18 @@ export interface GrpcClientOptions {
   keepaliveTimeoutMs?: number;
   /** Send keepalive pings even when no call is in flight. Default false. */
   keepalivePermitWithoutCalls?: boolean;
+  /**
+   * HTTP/2 flow-control window of each call's response stream, in bytes
+   * (SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113 §6.9.2): how much a server may
+   * send on one stream before this client has read it. Larger windows mean
+   * fewer WINDOW_UPDATE round trips for streamed responses. Default 1 MiB.
+   */
+  streamWindowBytes?: number;
+  /**
+   * HTTP/2 flow-control window of the whole connection, in bytes (RFC 9113
+   * §6.9): the most response data buffered for all calls together. Default 16 MiB.
+   */
+  connectionWindowBytes?: number;
 }
 
 /** Per-call settings that {@link GrpcTransport.withOptions} can override. */
@@ -125,8 +138,12 @@ class GrpcConnection {
   #closed = false;
   #active = 0;
   #keepaliveTimeMs: number;
+  readonly #streamWindowBytes: number;
+  readonly #connectionWindowBytes: number;
 
   constructor(private readonly options: GrpcClientOptions) {
+    this.#streamWindowBytes = checkWindowBytes(options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW_BYTES, "streamWindowBytes");
+    this.#connectionWindowBytes = checkWindowBytes(options.connectionWindowBytes ?? DEFAULT_CONNECTION_WINDOW_BYTES, "connectionWindowBytes");
     const url = new URL(options.baseUrl);
     const secure = url.protocol === "https:" || url.protocol === "grpcs:";
     if (!secure && url.protocol !== "http:" && url.protocol !== "grpc:") {
@@ -176,8 +193,10 @@ class GrpcConnection {
   }
 
   #connect(): ClientHttp2Session {
-    const session = http2.connect(this.#authority, { ...this.options.tls, createConnection: () => this.#openSocket() });
+    const settings = { initialWindowSize: this.#streamWindowBytes };
+    const session = http2.connect(this.#authority, { ...this.options.tls, settings, createConnection: () => this.#openSocket() });
     this.#session = session;
+    session.once("connect", () => applyConnectionWindow(session, this.#connectionWindowBytes));
     session.on("error", (err) => this.#sessionErrors.set(session, err));
     session.once("remoteSettings", () => this.#settingsReceived.add(session));
     session.on("goaway", (errorCode, _lastStreamId, opaqueData) => {

@@ -15,6 +15,7 @@ import { http1Exchange, http2Exchange } from "./connect-exchange.js";
 import { isConnectContentType, serveConnectUnary } from "./connect-handler.js";
 import { readMetadata } from "./grpc-headers.js";
 import { grpcPeerCertificate } from "./peer-certificate.js";
+import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES } from "./flow-control-window.js";
 import { createProtocolFront } from "./protocol-front.js";
 import { ServerConnection, type ServerConnectionSettings } from "./server-connection.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
@@ -87,6 +88,14 @@ export interface GrpcServerOptions {
   maxResetsPerSecond?: number;
   /** Resets allowed in a burst before `maxResetsPerSecond` applies. Default 500. */
   maxResetBurst?: number;
+  /**
+   * HTTP/2 flow-control window of each call's request stream, in bytes
+   * (SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113 §6.9.2): how much a client may
+   * send on one stream before its handler has read it. Default 1 MiB.
+   */
+  streamWindowBytes?: number;
+  /** HTTP/2 flow-control window of each connection, in bytes (RFC 9113 §6.9). Default 16 MiB. */
+  connectionWindowBytes?: number;
 }
 
 /**
@@ -129,17 +138,21 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   readonly #sendCompression: GrpcCompression;
   readonly #maxHeaderListBytes: number;
   readonly #acceptEncodingCache = new Map<string, ReadonlySet<string>>();
+  readonly #streamWindowBytes: number;
+  readonly #connectionWindowBytes: number;
 
   constructor(private readonly options: GrpcServerOptions) {
     this.#sendCompression = checkCompression(options.sendCompression ?? "identity", "sendCompression");
     this.#maxHeaderListBytes = options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
+    this.#streamWindowBytes = checkWindowBytes(options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW_BYTES, "streamWindowBytes");
+    this.#connectionWindowBytes = checkWindowBytes(options.connectionWindowBytes ?? DEFAULT_CONNECTION_WINDOW_BYTES, "connectionWindowBytes");
   }
 
   start(router: Router): Promise<ListeningAddress> {
     this.#logger = router.logger;
     this.#settings = connectionSettings(this.options);
     const maxHeaderListBytes = this.#maxHeaderListBytes;
-    const settings = { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000, maxHeaderListSize: maxHeaderListBytes };
+    const settings = { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000, maxHeaderListSize: maxHeaderListBytes, initialWindowSize: this.#streamWindowBytes };
     const h2 = http2.createServer({ settings, maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 10_000 });
     h2.on("session", (session) => this.#onSession(session));
     h2.on("stream", (stream, headers) => this.#onStream(router, stream, headers));
@@ -178,6 +191,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     if (cert !== undefined && Object.keys(cert).length > 0) this.#peerCerts.set(session, { ...cert, authorized: tlsSocket.authorized === true });
     session.on("error", () => undefined);
     session.once("close", () => this.#connections.delete(session));
+    applyConnectionWindow(session, this.#connectionWindowBytes);
     if (this.#draining) session.close();
   }
 
