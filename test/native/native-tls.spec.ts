@@ -215,7 +215,7 @@ describe("native transport TLS", () => {
     });
   });
 
-  describe("timeouts and drain", () => {
+  describe("timeouts, keepalive, limits and drain", () => {
     it("a server that never completes the TLS handshake fails the call with UNAVAILABLE after connectTimeoutMs", async () => {
       const sockets: net.Socket[] = [];
       const silent = net.createServer((sock) => sockets.push(sock));
@@ -258,6 +258,36 @@ describe("native transport TLS", () => {
         expect(sock.destroyed).toBe(true);
       } finally {
         await s.server.shutdown(100);
+      }
+    });
+
+    it("keepalive PINGs are answered over TLS: an idle connection with short timeouts stays up", async () => {
+      const s = await start(ca.issue(), { keepaliveIntervalMs: 100, keepaliveTimeoutMs: 150 });
+      const t = createNativeTransport({ host: "localhost", port: s.port, tls: { ca: ca.cert }, keepaliveIntervalMs: 100, keepaliveTimeoutMs: 150, logger: quiet });
+      try {
+        const c = createClient(EchoService, t);
+        const first = (await c.echo({ text: "x" })).text;
+        await new Promise((r) => setTimeout(r, 600));
+        expect((await c.echo({ text: "x" })).text).toBe(first); // same client address: the same connection
+      } finally {
+        await t.close();
+        await s.server.shutdown(100);
+      }
+    });
+
+    it("a message over the server's limit fails its call with RESOURCE_EXHAUSTED; the TLS connection stays up", async () => {
+      const server = createServer({ logger: quiet, maxReceiveMessageBytes: 1 << 20 }).service(EchoService, whoImpl);
+      const { url } = await server.listen(createNativeServerTransport({ port: 0, tls: ca.issue() }));
+      const t = createNativeTransport({ host: "localhost", port: Number(new URL(url).port), tls: { ca: ca.cert }, logger: quiet });
+      try {
+        const c = createClient(EchoService, t);
+        const first = (await c.echo({ text: "x" })).text;
+        const err = await rejection(c.echo({ text: "x", payload: new Uint8Array(2 << 20) }));
+        expect(err.code).toBe(Code.RESOURCE_EXHAUSTED);
+        expect((await c.echo({ text: "x" })).text).toBe(first);
+      } finally {
+        await t.close();
+        await server.shutdown(100);
       }
     });
 

@@ -148,7 +148,8 @@ export abstract class NativeConnection {
     }
     this.writer.close();
     this.#stopTimer();
-    if (goAwayCode === GoAwayCode.KEEPALIVE_TIMEOUT) this.socket.destroy(); // a dead peer reads nothing
+    // A dead peer reads nothing; a TLS handshake that did not finish has nothing to deliver.
+    if (goAwayCode === GoAwayCode.KEEPALIVE_TIMEOUT || this.#tlsPending()) this.socket.destroy();
     else this.socket.end();
     // Give the GOAWAY a moment to leave, then make sure the socket is gone.
     setTimeout(() => this.socket.destroy(), 1000).unref();
