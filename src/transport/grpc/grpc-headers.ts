@@ -84,12 +84,16 @@ export function decodeGrpcMessage(value: string): string {
   return Buffer.from(bytes).toString("utf8");
 }
 
+/** The trailer block of an OK status without metadata, shared (node:http2 copies what it sends). */
+const okTrailers: OutgoingHttpHeaders = Object.freeze({ "grpc-status": "0" });
+
 /**
  * The trailer block for a status: `grpc-status`, `grpc-message` and, when the
  * error has details, `grpc-status-details-bin` (a google.rpc.Status), plus the
  * error's or the handler's trailers.
  */
 export function statusTrailers(error: FerryError | undefined, trailers: Metadata): OutgoingHttpHeaders {
+  if (error === undefined && trailers.size === 0) return okTrailers;
   const out: OutgoingHttpHeaders = {};
   writeMetadata(out, trailers);
   if (error === undefined) {

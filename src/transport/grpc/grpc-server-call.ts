@@ -151,13 +151,14 @@ export class GrpcServerCall {
 
   #dispatch(request: ReturnType<typeof createServerRequest>): void {
     this.#dispatched = true;
-    this.router
-      .dispatch(this.entry, request)
-      .then(
-        (res) => this.#respond(res),
-        (err: unknown) => this.#fail(FerryError.from(err)),
-      )
-      .finally(() => this.#settle());
+    // One reaction per call (no .finally chain): every promise costs in the allocator and in async hooks.
+    this.router.dispatch(this.entry, request).then(
+      (res) => this.#respond(res),
+      (err: unknown) => {
+        this.#fail(FerryError.from(err));
+        this.#settle();
+      },
+    );
   }
 
   #settle(): void {
@@ -166,10 +167,16 @@ export class GrpcServerCall {
     this.onSettled?.();
   }
 
-  async #respond(res: AnyResponse): Promise<void> {
-    if (this.#done) return;
-    if (!res.stream) return this.#respondUnary(res);
-    await this.#respondStream(res);
+  #respond(res: AnyResponse): void {
+    if (this.#done || !res.stream) {
+      try {
+        if (!this.#done) this.#respondUnary(res as UnaryResponse);
+      } finally {
+        this.#settle();
+      }
+      return;
+    }
+    void this.#respondStream(res).finally(() => this.#settle());
   }
 
   #respondUnary(res: UnaryResponse): void {
