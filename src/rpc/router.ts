@@ -86,8 +86,22 @@ export class Router {
    */
   dispatch(entry: MethodEntry, request: AnyRequest): Promise<AnyResponse> {
     const ctx = request.context as CallContext;
-    return callContextStorage.run(ctx, invoke, entry.handler, request).catch((err: unknown) => {
+    const running = callContextStorage.getStore() === ctx ? invoke(entry.handler, request) : callContextStorage.run(ctx, invoke, entry.handler, request);
+    return running.catch((err: unknown) => {
       throw this.toWireError(err, ctx);
+    });
+  }
+
+  /**
+   * Like {@link dispatch}, but `onResponse` and `onError` run with the call's
+   * context installed too. A network transport that iterates a streamed
+   * response from `onResponse` then runs the handler's body in its context
+   * without re-entering it per message: pass `{ contextInstalled: true }` to
+   * {@link normalizeStream}.
+   */
+  serve(entry: MethodEntry, request: AnyRequest, onResponse: (res: AnyResponse) => void, onError: (err: FerryError) => void): void {
+    callContextStorage.run(request.context as CallContext, () => {
+      this.dispatch(entry, request).then(onResponse, onError);
     });
   }
 
@@ -117,20 +131,26 @@ export class Router {
    * Wraps a streamed response so that each yielded init shape becomes a
    * message, a thrown error becomes a wire error (see {@link toWireError}),
    * and the handler's body runs with its call context installed whichever
-   * code iterates it. Returning early (the client went away) closes the
-   * handler's generator, so its `finally` blocks run.
+   * code iterates it (re-entered per message, unless `contextInstalled`
+   * says the caller iterates from {@link serve}'s `onResponse`). Returning
+   * early (the client went away) closes the handler's generator, so its
+   * `finally` blocks run.
    */
-  normalizeStream(ctx: CallContext, messages: AsyncIterable<unknown>): AsyncIterable<Message> {
+  normalizeStream(ctx: CallContext, messages: AsyncIterable<unknown>, options: { contextInstalled?: boolean } = {}): AsyncIterable<Message> {
     const output = ctx.method.output;
     const iterator = messages[Symbol.asyncIterator]();
-    const toWire = (err: unknown) => this.toWireError(err, ctx);
-    const step = async (): Promise<IteratorResult<Message>> => {
-      const r = await callContextStorage.run(ctx, () => iterator.next());
-      return r.done ? { done: true, value: undefined } : { done: false, value: toMessage(output, r.value) };
+    const reenter = options.contextInstalled !== true;
+    const next = async (): Promise<IteratorResult<Message>> => {
+      try {
+        const r = reenter ? await callContextStorage.run(ctx, () => iterator.next()) : await iterator.next();
+        return r.done ? { done: true, value: undefined } : { done: false, value: toMessage(output, r.value) };
+      } catch (err) {
+        throw this.toWireError(err, ctx);
+      }
     };
     return {
       [Symbol.asyncIterator]: () => ({
-        next: () => step().catch((err: unknown) => Promise.reject(toWire(err))),
+        next,
         return: async () => {
           await iterator.return?.();
           return { done: true, value: undefined };

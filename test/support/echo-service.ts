@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { EchoService, EchoResponseSchema, type EchoRequest } from "../gen/ferry/test/v1/echo_pb.js";
-import { Code, FerryError, type ServiceImpl, type CallContext } from "../../src/index.js";
+import { Code, currentCallContext, FerryError, type ServiceImpl, type CallContext } from "../../src/index.js";
 
 /** Waits `ms`, or rejects with the context's abort reason when the call is cancelled. */
 function sleep(ms: number, ctx: CallContext): Promise<void> {
@@ -48,6 +48,14 @@ export const echoImpl: ServiceImpl<typeof EchoService> & {
     return { text: req.text, payload: req.payload };
   },
   async *serverStream(req, ctx) {
+    if (req.text === "ctx-check") {
+      // Deadline propagation inside a streaming handler: the call context is installed around its body.
+      for (let i = 0; i < req.count; i++) {
+        await new Promise((r) => setImmediate(r));
+        yield { text: String(currentCallContext() === ctx), index: i };
+      }
+      return;
+    }
     for (let i = 0; i < req.count; i++) {
       if (req.delayMs > 0) await sleep(req.delayMs, ctx);
       yield create(EchoResponseSchema, { text: req.text, index: i, payload: req.payload });

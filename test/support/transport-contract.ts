@@ -137,6 +137,12 @@ export function describeTransportContract(name: string, setup: TransportSetup): 
       }
     });
 
+    it("deadline propagation: a streaming handler's body runs with its call context installed", async () => {
+      const seen: string[] = [];
+      for await (const m of client.serverStream({ text: "ctx-check", count: 3 })) seen.push(m.text);
+      expect(seen).toEqual(["true", "true", "true"]);
+    });
+
     it("unknown service and method: UNIMPLEMENTED", async () => {
       const other = createClient(EmptyServiceSchemaless, transport);
       const err = await rejection(other.ping({}));

@@ -168,7 +168,9 @@ export class NativeServerCall {
   }
 
   #dispatch(input: Message | AsyncIterable<Message>): void {
-    this.host.router.dispatch(this.entry, createServerRequest(this.ctx, input)).then(
+    this.host.router.serve(
+      this.entry,
+      createServerRequest(this.ctx, input),
       (res) => this.#respond(res),
       (err: unknown) => this.#respondError(err),
     );
@@ -228,7 +230,7 @@ export class NativeServerCall {
     const w = this.host.writer;
     const send = (this.#send = new SendWindow(this.host.peerWindowBytes));
     try {
-      for await (const message of this.host.router.normalizeStream(this.ctx, res.messages)) {
+      for await (const message of this.host.router.normalizeStream(this.ctx, res.messages, { contextInstalled: true })) {
         if (this.#done) return;
         const bytes = encodeBinary(output, message);
         if (bytes.length + (this.#headersSent ? 0 : metadataBytes(res.headers)) > this.host.peerMaxFrameBytes) {
