@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
 import type { Cart, CartLine, CartService } from "./gen/shop/v1/cart_pb.js";
 import type { InventoryService } from "./gen/shop/v1/inventory_pb.js";
@@ -41,7 +42,8 @@ export function createCartService(inventory: Client<typeof InventoryService>, ev
   return {
     async addItem(req) {
       const lines = linesOf(req.userId);
-      const { product } = await inventory.reserve({ sku: req.sku, quantity: req.quantity });
+      // The reservation id makes a retried Reserve (after a lost reply) take the stock once.
+      const { product } = await inventory.reserve({ sku: req.sku, quantity: req.quantity, reservationId: randomUUID() });
       const line = lines.get(req.sku);
       if (line) line.quantity += req.quantity;
       else lines.set(req.sku, { sku: req.sku, name: product?.name ?? req.sku, quantity: req.quantity, unitPriceCents: product?.priceCents ?? 0n });

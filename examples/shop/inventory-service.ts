@@ -9,7 +9,8 @@ const toProduct = (p: StockedProduct): Product => create(ProductSchema, { ...p, 
  * Stock per SKU, kept in an {@link InventoryStore}. Reserve takes units out
  * of the available stock; Release puts them back. NOT_FOUND for an unknown
  * SKU, INVALID_ARGUMENT for an empty SKU or a quantity below 1,
- * FAILED_PRECONDITION when stock is short.
+ * FAILED_PRECONDITION when stock is short. A Reserve with a
+ * `reservation_id` seen before takes no more stock (safe to retry).
  */
 export function createInventoryService(store: InventoryStore): ServiceImpl<typeof InventoryService> {
   const check = (sku: string, quantity?: number) => {
@@ -26,7 +27,7 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
     },
     async reserve(req) {
       check(req.sku, req.quantity);
-      return { product: toProduct(await store.reserve(req.sku, req.quantity)) };
+      return { product: toProduct(await store.reserve(req.sku, req.quantity, req.reservationId || undefined)) };
     },
     async release(req) {
       check(req.sku, req.quantity);

@@ -18,7 +18,8 @@ export interface StockedProduct {
 export interface InventoryStore {
   list(): Promise<StockedProduct[]>;
   get(sku: string): Promise<StockedProduct>;
-  reserve(sku: string, quantity: number): Promise<StockedProduct>;
+  /** `reservationId`, when given, makes the call idempotent: a repeat takes no more stock. */
+  reserve(sku: string, quantity: number, reservationId?: string): Promise<StockedProduct>;
   release(sku: string, quantity: number): Promise<StockedProduct>;
   close(): Promise<void>;
 }
@@ -31,9 +32,13 @@ export function outOfStock(sku: string, requested: number, left: number): FerryE
   return new FerryError(Code.FAILED_PRECONDITION, `out of stock: ${requested} × ${sku} requested, ${left} left`);
 }
 
+/** Reservation ids the memory store remembers for de-duplication (oldest forgotten first). */
+const MAX_REMEMBERED_RESERVATIONS = 100_000;
+
 /** An in-process store seeded from `catalog`. */
 export function createMemoryInventoryStore(catalog: readonly CatalogItem[]): InventoryStore {
   const products = new Map(catalog.map((c) => [c.sku, { ...c }]));
+  const reservations = new Set<string>();
   const find = (sku: string) => {
     const p = products.get(sku);
     if (p === undefined) throw unknownSku(sku);
@@ -42,10 +47,15 @@ export function createMemoryInventoryStore(catalog: readonly CatalogItem[]): Inv
   return {
     list: async () => [...products.values()].map((p) => ({ ...p })),
     get: async (sku) => ({ ...find(sku) }),
-    async reserve(sku, quantity) {
+    async reserve(sku, quantity, reservationId) {
       const p = find(sku);
+      if (reservationId && reservations.has(reservationId)) return { ...p };
       if (p.stock < quantity) throw outOfStock(sku, quantity, p.stock);
       p.stock -= quantity;
+      if (reservationId) {
+        reservations.add(reservationId);
+        if (reservations.size > MAX_REMEMBERED_RESERVATIONS) reservations.delete(reservations.values().next().value as string);
+      }
       return { ...p };
     },
     async release(sku, quantity) {

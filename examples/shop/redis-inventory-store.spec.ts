@@ -20,7 +20,7 @@ describe.skipIf(check.skip)("createRedisInventoryStore()", () => {
   afterAll(async () => {
     const { Redis } = await import("ioredis");
     const r = new Redis("redis://127.0.0.1:6379");
-    await r.del(`${keyPrefix}:product:A-1`);
+    await r.del(`${keyPrefix}:product:A-1`, `${keyPrefix}:reservation:${keyPrefix}-r1`);
     await r.quit();
     await a.close();
     await b.close();
@@ -35,6 +35,14 @@ describe.skipIf(check.skip)("createRedisInventoryStore()", () => {
     expect(err.code).toBe(Code.FAILED_PRECONDITION);
     await a.release("A-1", 3);
     expect((await b.get("A-1")).stock).toBe(3);
+  });
+
+  it("takes stock once for a reservation id repeated on any instance", async () => {
+    const before = (await a.get("A-1")).stock;
+    await a.reserve("A-1", 2, `${keyPrefix}-r1`);
+    await b.reserve("A-1", 2, `${keyPrefix}-r1`);
+    expect((await a.get("A-1")).stock).toBe(before - 2);
+    await a.release("A-1", 2);
   });
 
   it("keeps existing stock when a second instance seeds, and reports unknown SKUs as NOT_FOUND", async () => {

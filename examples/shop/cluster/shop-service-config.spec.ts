@@ -7,15 +7,20 @@ import { PAYMENT_UNAVAILABLE_MESSAGE, shopServiceConfig } from "./shop-service-c
 const unavailable = () => new FerryError(Code.UNAVAILABLE, "instance down");
 
 function inventoryWith(fail: () => boolean) {
-  const calls = { getProduct: 0, reserve: 0 };
+  const calls = { getProduct: 0, reserve: 0, release: 0 };
   const server = createServer({ logger: { error() {}, warn() {}, info() {}, debug() {} } }).service(InventoryService, {
     getProduct(req) {
       calls.getProduct++;
       if (fail()) throw unavailable();
       return { sku: req.sku };
     },
-    reserve() {
+    reserve(req) {
       calls.reserve++;
+      if (fail()) throw unavailable();
+      return { product: { sku: req.sku } };
+    },
+    release() {
+      calls.release++;
       throw unavailable();
     },
   });
@@ -36,10 +41,17 @@ describe("shopServiceConfig()", () => {
     expect(calls.getProduct).toBe(2);
   });
 
-  it("does not retry a write that reached the server", async () => {
+  it("does not retry a non-idempotent write that reached the server", async () => {
     const { client, calls } = inventoryWith(() => false);
-    await expect(client.reserve({ sku: "KB-001", quantity: 1 })).rejects.toMatchObject({ code: Code.UNAVAILABLE });
-    expect(calls.reserve).toBe(1);
+    await expect(client.release({ sku: "KB-001", quantity: 1 })).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    expect(calls.release).toBe(1);
+  });
+
+  it("retries Reserve, which carries a reservation id, on UNAVAILABLE", async () => {
+    let n = 0;
+    const { client, calls } = inventoryWith(() => ++n === 1);
+    await expect(client.reserve({ sku: "KB-001", quantity: 1, reservationId: "r-1" })).resolves.toMatchObject({ product: { sku: "KB-001" } });
+    expect(calls.reserve).toBe(2);
   });
 
   it("opens the payment breaker after 3 failed attempts in a row and then fails at once with the clear message", async () => {

@@ -14,7 +14,7 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 /** The payment client's timeout per Charge/Refund (all attempts), in milliseconds. */
 export const PAYMENT_TIMEOUT_MS = 5_000;
 
-/** Idempotent reads: retried on UNAVAILABLE (a dead instance's in-flight calls go to another). */
+/** Idempotent calls (reads, and Reserve with its reservation id): retried on UNAVAILABLE (a dead instance's in-flight calls go to another). */
 const readRetry = {
   maxAttempts: 3,
   initialBackoffMs: 50,
@@ -26,10 +26,11 @@ const readRetry = {
 /**
  * The shop's client-side service config (docs/resilience.md), shared by every
  * process of the separate-process shop. Writes that are not idempotent
- * (Reserve, Release, AddItem, RemoveItem, ClearCart, Checkout) get a timeout
- * and no retry policy: only the channel's transparent retry resends them, and
- * only when they never reached a server (connection refused). Reads are
- * retried on UNAVAILABLE. Charge carries the order id as idempotency key, so
+ * (Release, AddItem, RemoveItem, ClearCart, Checkout) get a timeout and no
+ * retry policy: only the channel's transparent retry resends them, and only
+ * when they never reached a server (connection refused). Reads are retried on
+ * UNAVAILABLE, and so is Reserve, which carries a reservation id (a repeat
+ * takes the stock once). Charge carries the order id as idempotency key, so
  * it is retried once. The payment service has a circuit breaker: three
  * failed attempts in a row (or half of at least six within 10 s) open it for
  * 10 s; while open, Charge fails at once with
@@ -46,6 +47,7 @@ export function shopServiceConfig() {
           { service: "shop.v1.InventoryService", method: "GetProduct" },
           { service: "shop.v1.CartService", method: "GetCart" },
           { service: "shop.v1.OrderService", method: "GetOrder" },
+          { service: "shop.v1.InventoryService", method: "Reserve" },
         ],
         timeoutMs: 2_000,
         retryPolicy: readRetry,
