@@ -152,10 +152,13 @@ export class GrpcServerCall {
   #dispatch(request: ReturnType<typeof createServerRequest>): void {
     this.#dispatched = true;
     // One reaction per call (no .finally chain): every promise costs in the allocator and in async hooks.
-    this.router.dispatch(this.entry, request).then(
+    // serve() runs the reactions inside the call's context, so a streamed response is iterated without re-entering it per message.
+    this.router.serve(
+      this.entry,
+      request,
       (res) => this.#respond(res),
-      (err: unknown) => {
-        this.#fail(FerryError.from(err));
+      (err: FerryError) => {
+        this.#fail(err);
         this.#settle();
       },
     );
@@ -196,7 +199,7 @@ export class GrpcServerCall {
   async #respondStream(res: StreamResponse): Promise<void> {
     const { stream, ctx } = this;
     try {
-      for await (const message of this.router.normalizeStream(ctx, res.messages)) {
+      for await (const message of this.router.normalizeStream(ctx, res.messages, { contextInstalled: true })) {
         if (this.#done) return;
         if (!this.#headersSent) {
           this.#chooseEncoding();
