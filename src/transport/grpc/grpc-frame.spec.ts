@@ -21,6 +21,16 @@ describe("GrpcFrameDecoder", () => {
     expect(decodeAll([...stream].map((b) => Buffer.from([b])))).toEqual(messages);
   });
 
+  it("decodes many frames cut into chunks of every size from 1 to 64 bytes", () => {
+    const many = Array.from({ length: 50 }, (_, i) => new Uint8Array(i * 3).fill(i));
+    const bytes = Buffer.concat(many.map((m) => encodeGrpcFrame(m)));
+    for (let size = 1; size <= 64; size++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+      expect(decodeAll(chunks)).toEqual(many);
+    }
+  });
+
   it("rejects a declared length over the limit from the prefix alone", () => {
     const prefix = Buffer.from([0, 0xff, 0xff, 0xff, 0xff]);
     expect(() => decodeAll([prefix], 1024)).toThrow(expect.objectContaining({ code: Code.RESOURCE_EXHAUSTED }));

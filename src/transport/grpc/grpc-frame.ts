@@ -52,7 +52,11 @@ export class GrpcFrameDecoder {
     this.#drain();
   }
 
-  /** Parses messages straight out of `chunk` while it holds whole frames. */
+  /**
+   * Parses messages straight out of `chunk` while it holds whole frames (one
+   * view per message); keeps the unfinished rest, whose prefix is read once
+   * the next bytes arrive.
+   */
   #fastPath(chunk: Buffer): void {
     let offset = 0;
     while (chunk.byteLength - offset >= GRPC_PREFIX_BYTES) {
@@ -65,7 +69,6 @@ export class GrpcFrameDecoder {
     if (offset < chunk.byteLength) {
       this.#chunks.push(offset === 0 ? chunk : chunk.subarray(offset));
       this.#buffered = chunk.byteLength - offset;
-      this.#drain();
     }
   }
 
@@ -82,6 +85,14 @@ export class GrpcFrameDecoder {
 
   #drain(): void {
     while (true) {
+      if (this.#need < 0 && this.#chunks.length === 1) {
+        // Between messages with one chunk left (the usual case once a split message is complete): parse it in place.
+        const rest = this.#chunks[0];
+        this.#chunks.length = 0;
+        this.#buffered = 0;
+        this.#fastPath(rest);
+        return;
+      }
       if (this.#need < 0) {
         if (this.#buffered < GRPC_PREFIX_BYTES) return;
         const prefix = this.#take(GRPC_PREFIX_BYTES);
