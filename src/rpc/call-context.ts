@@ -17,19 +17,21 @@ export function createContextKey<T>(defaultValue: T, description = "ferry contex
 
 /** Typed per-call values shared by interceptors and the handler. */
 export class ContextValues {
-  readonly #map = new Map<symbol, unknown>();
+  // Allocated on first write: most calls store nothing.
+  #map: Map<symbol, unknown> | undefined;
   /** The value under `key`, or its default. */
   get<T>(key: ContextKey<T>): T {
-    return this.#map.has(key.id) ? (this.#map.get(key.id) as T) : key.defaultValue;
+    const map = this.#map;
+    return map !== undefined && map.has(key.id) ? (map.get(key.id) as T) : key.defaultValue;
   }
   /** Stores `value` under `key`. */
   set<T>(key: ContextKey<T>, value: T): this {
-    this.#map.set(key.id, value);
+    (this.#map ??= new Map()).set(key.id, value);
     return this;
   }
   /** Removes `key`'s value. */
   delete(key: ContextKey<unknown>): this {
-    this.#map.delete(key.id);
+    this.#map?.delete(key.id);
     return this;
   }
 }
