@@ -2,6 +2,7 @@ import { createClient, createInProcessTransport, createServer, type ClientTransp
 import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
 import { randomUUID } from "node:crypto";
 import { createGateway, type Gateway } from "../../src/gateway/index.js";
+import { addReflectionService } from "../../src/transport/grpc/index.js";
 import { createBroker, type Broker } from "../../src/messaging/index.js";
 import { getDefaultLogger } from "../../src/util/logger.js";
 import { startAnalytics } from "./analytics-service.js";
@@ -97,6 +98,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     .service(AnalyticsService, (await startAnalytics(broker)).impl)
     .service(NotificationService, (await startNotifications(broker, logger)).impl);
 
+  addReflectionService(server); // so grpcurl and other gRPC tools can list and describe the shop's services
   const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
   const gateway = createGateway({ services: shopServices, transport: local, logger });
   let httpUrl: string;

@@ -8,6 +8,7 @@ import { Router } from "./router.js";
 import type { ListeningAddress, ServerTransport } from "./server-transport.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { serverTransportFromUrl } from "./transport-registry.js";
+import { addHealthService, type HealthStatus } from "../transport/grpc/health-service.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -20,6 +21,13 @@ export interface ServerOptions {
    * messages fail the call with RESOURCE_EXHAUSTED. Default 4 MiB, as gRPC.
    */
   maxReceiveMessageBytes?: number;
+  /**
+   * Serve the standard health service, `grpc.health.v1.Health` (gRPC
+   * doc/health-checking.md), on every transport: every service SERVING until
+   * the server starts draining, then NOT_SERVING. `server.health` sets
+   * statuses. Default true.
+   */
+  health?: boolean;
 }
 
 
@@ -35,12 +43,16 @@ export class Server {
   #state: "serving" | "draining" | "stopped" = "serving";
   readonly #stateListeners = new Set<(state: "serving" | "draining" | "stopped") => void>();
 
+  /** The health service's statuses; `undefined` when created with `health: false`. */
+  readonly health: HealthStatus | undefined;
+
   constructor(options: ServerOptions = {}) {
     this.router = new Router({
       interceptors: options.interceptors ?? [],
       logger: options.logger ?? getDefaultLogger(),
       maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
     });
+    this.health = options.health === false ? undefined : addHealthService(this);
   }
 
   /**

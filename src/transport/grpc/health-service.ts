@@ -9,6 +9,8 @@ export { ServingStatus };
 
 type Listener = (status: ServingStatus) => void;
 
+const added = new WeakMap<Server, HealthStatus>();
+
 /**
  * The serving status behind a server's `grpc.health.v1.Health` service
  * (gRPC doc/health-checking.md). The empty service name `""` stands for the
@@ -87,11 +89,15 @@ export class HealthStatus {
  *   unknown service, without failing), then each change, until the client
  *   cancels or the server stops.
  *
- * Works on every transport the server listens on. Raises ALREADY_EXISTS when
- * the server already has a health service.
+ * Works on every transport the server listens on. Every Ferry server gets it
+ * when created (unless `createServer({ health: false })`); calling this again
+ * returns the same {@link HealthStatus}.
  */
 export function addHealthService(server: Server): HealthStatus {
+  const existing = added.get(server) ?? server.health;
+  if (existing !== undefined) return existing;
   const health = new HealthStatus(server);
+  added.set(server, health);
   server.service(Health, {
     check(req) {
       const status = health.get(req.service);
