@@ -315,7 +315,7 @@ export class GrpcServerCall {
     if (!this.#dispatched) this.#settle();
     if (!this.#done) {
       this.#done = true;
-      const cancelled = new FerryError(Code.CANCELLED, "call cancelled by the client");
+      const cancelled = clientResetError(this.ctx.deadline);
       this.#queue?.fail(cancelled);
       this.ctx.abort(cancelled);
     }
@@ -334,3 +334,19 @@ function waitDrain(stream: ServerHttp2Stream): Promise<void> {
     stream.on("close", done);
   });
 }
+
+/**
+ * A client reset (RST_STREAM CANCEL) that arrives when the call's deadline is
+ * reached, within {@link DEADLINE_SKEW_MS}, is the client's deadline firing:
+ * HTTP/2 cannot say so, but the handler should see DEADLINE_EXCEEDED, as it
+ * would had the server's own timer fired first. Any other reset is CANCELLED.
+ */
+function clientResetError(deadline: number | undefined): FerryError {
+  if (deadline !== undefined && Date.now() >= deadline - DEADLINE_SKEW_MS) {
+    return new FerryError(Code.DEADLINE_EXCEEDED, "deadline exceeded (the client cancelled the call at its deadline)");
+  }
+  return new FerryError(Code.CANCELLED, "call cancelled by the client");
+}
+
+/** How early a client reset may come and still count as the deadline (timers on both sides race), in ms. */
+const DEADLINE_SKEW_MS = 50;
