@@ -8,6 +8,7 @@ import { createLeastRequestBalancer } from "./least-request.js";
 import { createRingHashBalancer } from "./ring-hash.js";
 import { createRoundRobinBalancer } from "./round-robin.js";
 import { createWeightedRoundRobinBalancer } from "./weighted-round-robin.js";
+import { seededRandom } from "../../test/support/seeded-random.js";
 
 /** Picks `n` times and counts picks per endpoint URL. */
 function distribution(balancer: Balancer, ready: FakeSubchannel[], n: number, key?: (i: number) => string): Map<string, number> {
@@ -22,17 +23,6 @@ function distribution(balancer: Balancer, ready: FakeSubchannel[], n: number, ke
 
 const three = () => [fakeSubchannel("grpc://a:1"), fakeSubchannel("grpc://b:1"), fakeSubchannel("grpc://c:1")];
 
-/** A deterministic uniform generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("createRoundRobinBalancer()", () => {
   describe("pick()", () => {
@@ -128,7 +118,7 @@ describe("createRingHashBalancer()", () => {
     });
 
     it("reads a configurable header and sends calls without it to a random point", () => {
-      const balancer = createRingHashBalancer({ hashHeader: "X-Cart-Id", random: seeded(1) });
+      const balancer = createRingHashBalancer({ hashHeader: "X-Cart-Id", random: seededRandom(1) });
       const picker = balancer.createPicker(three());
       const first = picker.pick(echoCall({ metadata: { "x-cart-id": "c1" } })).endpoint.url;
       for (let i = 0; i < 50; i++) expect(picker.pick(echoCall({ metadata: { "x-cart-id": "c1" } })).endpoint.url).toBe(first);
@@ -147,7 +137,7 @@ describe("createLeastRequestBalancer()", () => {
     it("never picks the endpoint with the most active calls when latencies are equal", () => {
       const ready = three();
       ready[0].activeCalls = 10;
-      const counts = distribution(createLeastRequestBalancer({ random: seeded(2) }), ready, 3000);
+      const counts = distribution(createLeastRequestBalancer({ random: seededRandom(2) }), ready, 3000);
       expect(counts.get("grpc://a:1")).toBe(0);
       expect(counts.get("grpc://b:1")).toBeGreaterThan(1000);
       expect(counts.get("grpc://c:1")).toBeGreaterThan(1000);
@@ -155,19 +145,19 @@ describe("createLeastRequestBalancer()", () => {
 
     it("prefers the faster endpoint (lower latency EWMA) at equal load", () => {
       const ready = [fakeSubchannel("grpc://slow:1", { latencyEwmaMs: 50 }), fakeSubchannel("grpc://fast:1", { latencyEwmaMs: 5 })];
-      const counts = distribution(createLeastRequestBalancer({ random: seeded(3) }), ready, 1000);
+      const counts = distribution(createLeastRequestBalancer({ random: seededRandom(3) }), ready, 1000);
       expect(counts.get("grpc://fast:1")).toBe(1000);
     });
 
     it("weighs load against latency: (active + 1) × latency", () => {
       // fast: (9 + 1) × 5 = 50 > slow: (0 + 1) × 20 = 20, so the slow idle endpoint wins.
       const ready = [fakeSubchannel("grpc://slow:1", { latencyEwmaMs: 20 }), fakeSubchannel("grpc://fast:1", { latencyEwmaMs: 5, activeCalls: 9 })];
-      const counts = distribution(createLeastRequestBalancer({ random: seeded(4) }), ready, 100);
+      const counts = distribution(createLeastRequestBalancer({ random: seededRandom(4) }), ready, 100);
       expect(counts.get("grpc://slow:1")).toBe(100);
     });
 
     it("spreads evenly among equal endpoints", () => {
-      const counts = distribution(createLeastRequestBalancer({ random: seeded(5) }), three(), 3000);
+      const counts = distribution(createLeastRequestBalancer({ random: seededRandom(5) }), three(), 3000);
       for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThanOrEqual(150);
     });
 
@@ -177,7 +167,7 @@ describe("createLeastRequestBalancer()", () => {
       ready[1].activeCalls = 2;
       ready[2].activeCalls = 3;
       // With all four sampled, the idle one always wins.
-      const counts = distribution(createLeastRequestBalancer({ choiceCount: 4, random: seeded(6) }), ready, 200);
+      const counts = distribution(createLeastRequestBalancer({ choiceCount: 4, random: seededRandom(6) }), ready, 200);
       expect(counts.get("grpc://d:1")).toBe(200);
     });
 

@@ -1,23 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "../rpc/code.js";
 import { ExponentialBackoff } from "./backoff.js";
+import { seededRandom } from "../../test/support/seeded-random.js";
 
-/** A small seeded PRNG (mulberry32), so that the samples are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("ExponentialBackoff", () => {
   describe("next()", () => {
     it("draws the n-th delay from [0, min(initial × multiplier^(n−1), max)) over 10,000 samples (gRFC A6)", () => {
-      const random = seeded(42);
+      const random = seededRandom(42);
       const opts = { initialBackoffMs: 100, maxBackoffMs: 3_000, backoffMultiplier: 2, random };
       const sums = new Array<number>(8).fill(0);
       let minRatio = Infinity;

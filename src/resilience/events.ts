@@ -1,4 +1,5 @@
 import type { FerryError } from "../rpc/ferry-error.js";
+import { TypedEvents, type TypedEvent, type TypedListener } from "../util/typed-events.js";
 
 /** Fields every resilience event carries. */
 interface EventBase {
@@ -43,10 +44,10 @@ export interface ResilienceEventMap {
 export type ResilienceEventType = keyof ResilienceEventMap;
 
 /** Any resilience event, discriminated by `type`. */
-export type ResilienceEvent = { [K in ResilienceEventType]: { readonly type: K } & ResilienceEventMap[K] }[ResilienceEventType];
+export type ResilienceEvent = TypedEvent<ResilienceEventMap>;
 
 /** One listener of events of type `K`. */
-export type ResilienceListener<K extends ResilienceEventType> = (event: { readonly type: K } & ResilienceEventMap[K]) => void;
+export type ResilienceListener<K extends ResilienceEventType> = TypedListener<ResilienceEventMap, K>;
 
 /**
  * A small typed event emitter shared by resilience policies, for metrics,
@@ -57,50 +58,4 @@ export type ResilienceListener<K extends ResilienceEventType> = (event: { readon
  * throws is skipped (its error is dropped) so that observers can never break
  * calls. `on` and `onAny` return a function that removes the listener.
  */
-export class ResilienceEvents {
-  readonly #byType = new Map<ResilienceEventType, Set<(event: ResilienceEvent) => void>>();
-  readonly #any = new Set<(event: ResilienceEvent) => void>();
-
-  /** Listens to events of one type. Returns the unsubscribe function. */
-  on<K extends ResilienceEventType>(type: K, listener: ResilienceListener<K>): () => void {
-    let set = this.#byType.get(type);
-    if (set === undefined) this.#byType.set(type, (set = new Set()));
-    const l = listener as (event: ResilienceEvent) => void;
-    set.add(l);
-    return () => set.delete(l);
-  }
-
-  /** Listens to every event. Returns the unsubscribe function. */
-  onAny(listener: (event: ResilienceEvent) => void): () => void {
-    this.#any.add(listener);
-    return () => this.#any.delete(listener);
-  }
-
-  /** Number of listeners attached (by type, or in total with no argument). */
-  listenerCount(type?: ResilienceEventType): number {
-    if (type !== undefined) return (this.#byType.get(type)?.size ?? 0) + this.#any.size;
-    let n = this.#any.size;
-    for (const set of this.#byType.values()) n += set.size;
-    return n;
-  }
-
-  /** True when someone listens to `type` (lets emitters skip building events). */
-  wants(type: ResilienceEventType): boolean {
-    return this.#any.size > 0 || (this.#byType.get(type)?.size ?? 0) > 0;
-  }
-
-  /** Delivers `event` to its listeners. */
-  emit(event: ResilienceEvent): void {
-    const set = this.#byType.get(event.type);
-    if (set !== undefined) for (const l of set) safeCall(l, event);
-    for (const l of this.#any) safeCall(l, event);
-  }
-}
-
-function safeCall(listener: (event: ResilienceEvent) => void, event: ResilienceEvent): void {
-  try {
-    listener(event);
-  } catch {
-    // Observers must never break calls; see the class comment.
-  }
-}
+export class ResilienceEvents extends TypedEvents<ResilienceEventMap> {}

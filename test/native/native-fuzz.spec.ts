@@ -6,17 +6,8 @@ import { FrameType, GoAwayCode } from "../../src/transport/native/native-protoco
 import { EchoRequestSchema } from "../gen/ferry/test/v1/echo_pb.js";
 import { EchoService } from "../support/echo-service.js";
 import { call, frame, preface, RawPeer, settings, startNativeEcho, waitUntil } from "./raw-peer.js";
+import { seededRandom } from "../support/seeded-random.js";
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rand: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);
@@ -116,7 +107,7 @@ describe("native transport: malformed and hostile input", () => {
   });
 
   it("survives random frames: every connection answers or is closed with a reason, and other connections keep working", async () => {
-    const rand = prng(20261121);
+    const rand = seededRandom(20261121);
     const types = [FrameType.CALL, FrameType.MESSAGE, FrameType.HALF_CLOSE, FrameType.HEADERS, FrameType.TRAILERS, FrameType.CANCEL, FrameType.WINDOW_UPDATE, FrameType.PING, FrameType.GOAWAY, FrameType.SETTINGS, 0x42];
     for (let round = 0; round < 60; round++) {
       const peer = await RawPeer.connect(port).then((p) => p.handshake());
@@ -135,7 +126,7 @@ describe("native transport: malformed and hostile input", () => {
   });
 
   it("survives mutated valid calls (random bytes flipped inside the payload)", async () => {
-    const rand = prng(7);
+    const rand = seededRandom(7);
     const msg = toBinary(EchoRequestSchema, create(EchoRequestSchema, { text: "mutant", payload: new Uint8Array(20) }));
     const valid = call(1, "/ferry.test.v1.EchoService/Echo", { message: msg, timeoutMs: 1000, metadata: [["x-k", "v"], ["x-b-bin", Buffer.from([1, 2])]] });
     for (let round = 0; round < 80; round++) {

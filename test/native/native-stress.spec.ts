@@ -2,17 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Code, createClient, createServer, FerryError, type ServiceImpl } from "../../src/index.js";
 import { createNativeServerTransport, createNativeTransport } from "../../src/transport/native/index.js";
 import { EchoService } from "../gen/ferry/test/v1/echo_pb.js";
+import { seededRandom } from "../support/seeded-random.js";
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +51,7 @@ describe("native transport: mixed load with cancellations on tiny windows", () =
     const { url } = await server.listen(createNativeServerTransport({ port: 0, initialWindowBytes: 2048, maxConcurrentStreams: 32 }));
     const transport = createNativeTransport({ port: Number(new URL(url).port), initialWindowBytes: 2048, connections: 2 });
     const client = createClient(EchoService, transport);
-    const rand = prng(42);
+    const rand = seededRandom(42);
     const payload = new Uint8Array(300);
 
     const one = async (i: number): Promise<Code | "ok"> => {
