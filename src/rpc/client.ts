@@ -1,7 +1,7 @@
 import type { DescMessage, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { methodInfo, type MethodInfo } from "../contract/method-info.js";
 import { toMessage } from "../contract/codec.js";
-import type { AnyRequest, CallHandler, StreamResponse, UnaryResponse } from "./call.js";
+import type { AnyRequest, AnyResponse, CallHandler, StreamResponse, UnaryResponse } from "./call.js";
 import type { CallOptions } from "./call-options.js";
 import { createCallSignal, type CallSignal } from "./call-signal.js";
 import type { ClientTransport } from "./client-transport.js";
@@ -73,7 +73,7 @@ function lazyTransport(transport: ClientTransport | string): CallHandler {
 
 function makeMethod(info: MethodInfo, chain: CallHandler): unknown {
   if (!info.requestStream && !info.responseStream) {
-    return (init: unknown, opts: CallOptions = {}) => callUnary(info, chain, toMessage(info.input, init), opts);
+    return (init: unknown, opts: CallOptions = {}) => callUnary(info, chain, init, opts);
   }
   if (!info.requestStream) {
     return (init: unknown, opts: CallOptions = {}) => callStream(info, chain, toMessage(info.input, init), opts);
@@ -95,20 +95,35 @@ function buildRequest(info: MethodInfo, input: Message | AsyncIterable<Message>,
     : { stream: false, method: info, metadata, deadline: cs.deadline, signal: cs.signal, context: cs.parent, message: input as Message };
 }
 
-async function callUnary(info: MethodInfo, chain: CallHandler, input: Message | AsyncIterable<Message>, opts: CallOptions): Promise<Message> {
-  const cs = createCallSignal(opts, info.requestStream);
+/**
+ * One unary or client-streaming call. Written with `then` rather than
+ * `async`/`await`: with async hooks enabled (AsyncLocalStorage, Node 20) every
+ * await allocates an extra promise, and this runs once per call.
+ */
+function callUnary(info: MethodInfo, chain: CallHandler, init: unknown, opts: CallOptions): Promise<Message> {
+  let cs: CallSignal;
+  let sent: Promise<AnyResponse>;
   try {
-    const res = (await chain(buildRequest(info, input, opts, cs))) as UnaryResponse;
-    opts.onHeaders?.(res.headers);
-    opts.onTrailers?.(res.trailers);
-    return res.message;
+    const input = info.requestStream ? (init as AsyncIterable<Message>) : toMessage(info.input, init);
+    cs = createCallSignal(opts, info.requestStream);
+    sent = chain(buildRequest(info, input, opts, cs));
   } catch (err) {
-    const e = FerryError.from(err);
-    opts.onTrailers?.(e.metadata);
-    throw e;
-  } finally {
-    cs.dispose();
+    return Promise.reject(FerryError.from(err));
   }
+  return sent.then(
+    (res) => {
+      cs.dispose();
+      opts.onHeaders?.(res.headers);
+      opts.onTrailers?.(res.trailers);
+      return (res as UnaryResponse).message;
+    },
+    (err: unknown) => {
+      cs.dispose();
+      const e = FerryError.from(err);
+      opts.onTrailers?.(e.metadata);
+      throw e;
+    },
+  );
 }
 
 async function* callStream(info: MethodInfo, chain: CallHandler, input: Message | AsyncIterable<Message>, opts: CallOptions): AsyncIterable<Message> {

@@ -1,7 +1,7 @@
 import type { DescService, Message } from "@bufbuild/protobuf";
 import { methodInfo, type MethodInfo } from "../contract/method-info.js";
 import { toMessage } from "../contract/codec.js";
-import type { AnyRequest, AnyResponse, CallHandler } from "./call.js";
+import type { AnyRequest, AnyResponse, CallHandler, UnaryResponse } from "./call.js";
 import { callContextStorage, type CallContext } from "./call-context.js";
 import { Code } from "./code.js";
 import { FerryError } from "./ferry-error.js";
@@ -86,10 +86,19 @@ export class Router {
    */
   dispatch(entry: MethodEntry, request: AnyRequest): Promise<AnyResponse> {
     const ctx = request.context as CallContext;
-    const running = callContextStorage.getStore() === ctx ? invoke(entry.handler, request) : callContextStorage.run(ctx, invoke, entry.handler, request);
-    return running.catch((err: unknown) => {
+    return this.run(entry, request).catch((err: unknown) => {
       throw this.toWireError(err, ctx);
     });
+  }
+
+  /**
+   * Like {@link dispatch}, but the promise may reject with anything the
+   * handler or an interceptor threw: the caller passes the rejection through
+   * {@link toWireError} itself. Saves one promise per call on hot paths.
+   */
+  run(entry: MethodEntry, request: AnyRequest): Promise<AnyResponse> {
+    const ctx = request.context as CallContext;
+    return callContextStorage.getStore() === ctx ? invoke(entry.handler, request) : callContextStorage.run(ctx, invoke, entry.handler, request);
   }
 
   /**
@@ -100,8 +109,9 @@ export class Router {
    * {@link normalizeStream}.
    */
   serve(entry: MethodEntry, request: AnyRequest, onResponse: (res: AnyResponse) => void, onError: (err: FerryError) => void): void {
-    callContextStorage.run(request.context as CallContext, () => {
-      this.dispatch(entry, request).then(onResponse, onError);
+    const ctx = request.context as CallContext;
+    callContextStorage.run(ctx, () => {
+      invoke(entry.handler, request).then(onResponse, (err: unknown) => onError(this.toWireError(err, ctx)));
     });
   }
 
@@ -168,6 +178,10 @@ function invoke(handler: CallHandler, request: AnyRequest): Promise<AnyResponse>
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
 function unimplemented(info: MethodInfo): CallHandler {
   const error = new FerryError(Code.UNIMPLEMENTED, `method ${info.method.name} of ${info.service.typeName} is not implemented`);
   return () => Promise.reject(error);
@@ -176,11 +190,17 @@ function unimplemented(info: MethodInfo): CallHandler {
 function baseHandler(info: MethodInfo, fn: AnyMethodImpl): CallHandler {
   const output = info.output;
   if (!info.responseStream) {
-    return async (request) => {
+    // No async function: a handler that returns a plain value costs one
+    // promise per call, an async one two (its own and this reaction).
+    return (request) => {
       const ctx = request.context as CallContext;
-      const input = request.stream ? request.messages : request.message;
-      const result = await fn(input, ctx);
-      return { stream: false, message: toMessage(output, result), headers: ctx.responseHeaders, trailers: ctx.responseTrailers };
+      const respond = (value: unknown): UnaryResponse => ({ stream: false, message: toMessage(output, value), headers: ctx.responseHeaders, trailers: ctx.responseTrailers });
+      try {
+        const result: unknown = fn(request.stream ? request.messages : request.message, ctx);
+        return isThenable(result) ? Promise.resolve(result).then(respond) : Promise.resolve(respond(result));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     };
   }
   return (request) => {

@@ -48,11 +48,11 @@ class InProcessTransport implements ClientTransport {
     const input = request.stream ? request.messages : request.message;
     const signal = request.signal;
     if (signal === undefined) {
-      return this.router.dispatch(entry, createServerRequest(ctx, input)).then(
+      return this.router.run(entry, createServerRequest(ctx, input)).then(
         (res) => (entry.info.responseStream ? this.#wrapStream(res as StreamResponse, ctx) : (ctx.finish(), res)),
-        (err: FerryError) => {
+        (err: unknown) => {
           ctx.finish();
-          throw this.router.withTrailers(err, ctx);
+          throw this.router.withTrailers(this.router.toWireError(err, ctx), ctx);
         },
       );
     }
