@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "**/gen/", "coverage/"] },
+  { ignores: ["node_modules/", "**/gen/", "coverage/", "build/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { BenchClient, BenchServer } from "./lib/contender-api.js";
+import { compileBench, compiledPath } from "./lib/compiled.js";
 import { contenderModule, findContender } from "./lib/contenders.js";
 import { STREAM_MESSAGES_PER_CALL } from "./lib/workloads.js";
 
@@ -65,7 +66,7 @@ async function drive(name: string, address: string, workload: string, calls: num
 
 function pinned(core: number, args: string[]): [string, string[]] {
   const prof = process.argv.includes("--prof") ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : [];
-  const node = [...prof, "--import", "tsx", SELF, ...args];
+  const node = [...prof, compiledPath(SELF), ...args];
   return hasTaskset ? ["taskset", ["-c", String(core), process.execPath, ...node]] : [process.execPath, node];
 }
 
@@ -106,5 +107,6 @@ else if (role === "client") await drive(flag("contender")!, flag("address")!, wo
 else {
   const names = (flag("contender") ?? "raw-h2,ferry-grpc").split(",");
   for (const n of names) if (findContender(n) === undefined) throw new Error(`unknown contender "${n}"`);
+  compileBench();
   for (const n of names) await measure(n, workload, calls);
 }

@@ -5,6 +5,7 @@ import { killAll } from "./lib/child-processes.js";
 import { readConditions } from "./lib/conditions.js";
 import { BASELINE, missingFilesReason } from "./lib/contenders.js";
 import { formatTable, summarize, type TableRow } from "./lib/format-table.js";
+import { compileBench } from "./lib/compiled.js";
 import { parseOptions, USAGE, UsageError, type BenchOptions } from "./lib/options.js";
 import { DOCS_PATH, formatResults, LATEST_PATH, writeDocs, writeLatest } from "./lib/report.js";
 import { runPair, type PairOutcome } from "./lib/run-pair.js";
@@ -76,6 +77,8 @@ async function runRpc(options: BenchOptions): Promise<void> {
   const socketDir = mkdtempSync(join(tmpdir(), "ferry-bench-"));
   process.on("exit", () => rmSync(socketDir, { recursive: true, force: true }));
   try {
+    process.stderr.write("bench: compiling bench/ with tsc (children run compiled JavaScript, see bench/lib/compiled.ts)\n");
+    compileBench();
     const conditions = readConditions({ runs: options.runs, seconds: options.seconds, warmupSeconds: options.warmupSeconds });
     const tables = await runAll(options, socketDir);
     const results = formatResults(conditions, tables, options.note);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { compiledPath } from "./compiled.js";
 
 /**
  * Starts the benchmark's child processes pinned to one core each with
@@ -9,8 +10,6 @@ import { fileURLToPath } from "node:url";
  */
 
 const running = new Set<ChildProcess>();
-/** tsx's ESM loader, resolved from this file so children start from any working directory. */
-const TSX_LOADER = import.meta.resolve("tsx");
 let handlersInstalled = false;
 
 /** Whether children can be pinned: `taskset` present and at least 2 cores. */
@@ -38,14 +37,15 @@ function installHandlers(): void {
 }
 
 /**
- * Runs `bench/lib/<entry>.ts` under node with tsx, pinned to `core` when
+ * Runs `bench/lib/<entry>.ts`, compiled (see bench/lib/compiled.ts; call
+ * `compileBench()` first), under plain node, pinned to `core` when
  * {@link canPin}, with `config` as its JSON argument. Stdout is piped (the
  * protocol), stderr inherited. Ferry's logger is silenced in the child.
  */
 export function startChild(entry: "server-process" | "client-process", core: number, config: object): ChildProcess {
   installHandlers();
-  const script = fileURLToPath(new URL(`./${entry}.ts`, import.meta.url));
-  const nodeArgs = ["--import", TSX_LOADER, script, JSON.stringify(config)];
+  const script = compiledPath(fileURLToPath(new URL(`./${entry}.ts`, import.meta.url)));
+  const nodeArgs = [script, JSON.stringify(config)];
   const [cmd, args] = canPin ? ["taskset", ["-c", String(core), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, {
     stdio: ["pipe", "pipe", "inherit"],

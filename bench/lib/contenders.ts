@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { MODULE_EXT } from "./compiled.js";
 
 /**
  * The contenders of one benchmark run. Each lives in
@@ -41,9 +42,9 @@ export function findContender(name: string): Contender | undefined {
   return CONTENDERS.find((c) => c.name === name);
 }
 
-/** Absolute path of a contender's `server.ts` or `client.ts`. */
+/** Absolute path of a contender's `server` or `client` module, in the tree this process runs (`.ts` sources or compiled `.js`). */
 export function contenderModule(name: string, file: "server" | "client"): string {
-  return fileURLToPath(new URL(`../contenders/${name}/${file}.ts`, import.meta.url));
+  return fileURLToPath(new URL(`../contenders/${name}/${file}${MODULE_EXT}`, import.meta.url));
 }
 
 /** Why `contender` cannot run, when its files are missing; undefined when they exist. */

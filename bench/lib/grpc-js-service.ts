@@ -1,6 +1,6 @@
-import { fileURLToPath } from "node:url";
 import { loadPackageDefinition, type ServiceClientConstructor } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { repoPath } from "./compiled.js";
 
 /**
  * EchoService for the @grpc/grpc-js contender, loaded from the same .proto
@@ -8,7 +8,7 @@ import { loadSync } from "@grpc/proto-loader";
  * @grpc/proto-loader; bytes fields are Buffers.
  */
 export function loadEchoService(): ServiceClientConstructor {
-  const protoPath = fileURLToPath(new URL("../../test/proto/ferry/test/v1/echo.proto", import.meta.url));
+  const protoPath = repoPath("test/proto/ferry/test/v1/echo.proto");
   const definition = loadSync(protoPath, { longs: String, enums: String, defaults: false, oneofs: true });
   const pkg = loadPackageDefinition(definition) as unknown as { ferry: { test: { v1: { EchoService: ServiceClientConstructor } } } };
   return pkg.ferry.test.v1.EchoService;
