@@ -33,6 +33,12 @@ export const CONTENDERS: readonly Contender[] = [
   { name: "ferry-native-unix", description: "Ferry, native transport over a Unix domain socket", reference: "raw-tcp", sameProcess: false },
   { name: "ferry-grpc", description: "Ferry, grpc transport (gRPC over HTTP/2)", reference: "raw-h2", sameProcess: false },
   { name: "ferry-inproc", description: "Ferry, in-process transport (one process, one core)", reference: "raw-tcp", sameProcess: true },
+  {
+    name: "ferry-inproc-explicit",
+    description: "Ferry, in-process transport, server with `implicitCallContext: false` (no AsyncLocalStorage; deadlines propagate through `parent`)",
+    reference: "raw-tcp",
+    sameProcess: true,
+  },
   { name: "grpc-js", description: "@grpc/grpc-js server and client", reference: "raw-h2", sameProcess: false },
   { name: "connect-grpc", description: "@connectrpc/connect-node, gRPC protocol", reference: "raw-h2", sameProcess: false },
 ];

@@ -1,4 +1,4 @@
-import { createClient, createServer, type ClientTransport } from "../../src/index.js";
+import { createClient, createServer, type ClientTransport, type ServerOptions } from "../../src/index.js";
 import { EchoService } from "../../test/gen/ferry/test/v1/echo_pb.js";
 import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
 import { NotAvailableError, type BenchClient, type BenchServer } from "./contender-api.js";
@@ -20,11 +20,11 @@ function isMissingTransport(err: unknown): boolean {
 
 /**
  * Starts a Ferry server with EchoService listening on `url` (e.g.
- * `grpc://127.0.0.1:0`). `local` is the Server. Rejects with
+ * `grpc://127.0.0.1:0`) and `options` (default none). `local` is the Server. Rejects with
  * NotAvailableError when the URL's transport does not exist yet.
  */
-export async function startFerryServer(url: string): Promise<BenchServer> {
-  const server = createServer().service(EchoService, echoHandlers);
+export async function startFerryServer(url: string, options: ServerOptions = {}): Promise<BenchServer> {
+  const server = createServer(options).service(EchoService, echoHandlers);
   try {
     const address = await server.listen(url);
     return { address: address.url, local: server, close: () => server.shutdown(1000) };

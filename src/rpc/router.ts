@@ -23,6 +23,8 @@ export interface RouterOptions {
   logger: Logger;
   /** Largest message a transport accepts, in bytes. */
   maxReceiveMessageBytes: number;
+  /** Whether handlers run with their call context in `callContextStorage` (see ServerOptions.implicitCallContext). */
+  implicitCallContext: boolean;
 }
 
 /**
@@ -98,7 +100,8 @@ export class Router {
    */
   run(entry: MethodEntry, request: AnyRequest): Promise<AnyResponse> {
     const ctx = request.context as CallContext;
-    return callContextStorage.getStore() === ctx ? invoke(entry.handler, request) : callContextStorage.run(ctx, invoke, entry.handler, request);
+    if (!this.options.implicitCallContext || callContextStorage.getStore() === ctx) return invoke(entry.handler, request);
+    return callContextStorage.run(ctx, invoke, entry.handler, request);
   }
 
   /**
@@ -110,9 +113,11 @@ export class Router {
    */
   serve(entry: MethodEntry, request: AnyRequest, onResponse: (res: AnyResponse) => void, onError: (err: FerryError) => void): void {
     const ctx = request.context as CallContext;
-    callContextStorage.run(ctx, () => {
+    const start = () => {
       invoke(entry.handler, request).then(onResponse, (err: unknown) => onError(this.toWireError(err, ctx)));
-    });
+    };
+    if (this.options.implicitCallContext) callContextStorage.run(ctx, start);
+    else start();
   }
 
   /**
@@ -149,7 +154,7 @@ export class Router {
   normalizeStream(ctx: CallContext, messages: AsyncIterable<unknown>, options: { contextInstalled?: boolean } = {}): AsyncIterable<Message> {
     const output = ctx.method.output;
     const iterator = messages[Symbol.asyncIterator]();
-    const reenter = options.contextInstalled !== true;
+    const reenter = options.contextInstalled !== true && this.options.implicitCallContext;
     const next = async (): Promise<IteratorResult<Message>> => {
       try {
         const r = reenter ? await callContextStorage.run(ctx, () => iterator.next()) : await iterator.next();

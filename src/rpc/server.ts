@@ -28,6 +28,22 @@ export interface ServerOptions {
    * statuses. Default true.
    */
   health?: boolean;
+  /**
+   * Run every handler (and the interceptors around it) inside an
+   * `AsyncLocalStorage` holding its {@link CallContext}, so that calls made
+   * from the handler inherit its deadline and cancellation without the
+   * `parent` call option, and {@link currentCallContext} finds it. Default
+   * true.
+   *
+   * With `false`, deadline propagation needs `parent: ctx` on each call made
+   * inside a handler (as in @grpc/grpc-js), and `currentCallContext()`
+   * returns `undefined`. The saving is Node's: on Node 20 and 22 an active
+   * AsyncLocalStorage turns on promise hooks for every promise in the process,
+   * about 40% of an in-process call's CPU time (measured in
+   * docs/benchmarks.md, "ferry-inproc-explicit"); Node 24's AsyncContextFrame
+   * makes the store cheap.
+   */
+  implicitCallContext?: boolean;
 }
 
 
@@ -51,6 +67,7 @@ export class Server {
       interceptors: options.interceptors ?? [],
       logger: options.logger ?? getDefaultLogger(),
       maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+      implicitCallContext: options.implicitCallContext ?? true,
     });
     this.health = options.health === false ? undefined : addHealthService(this);
   }
