@@ -6,15 +6,19 @@
  *
  *   npx tsx bench/cpu-per-call.ts --contender=raw-h2,ferry-grpc [--workload=unary-64|unary-seq|stream] [--calls=30000] [--prof]
  *
- * `--prof` writes V8 CPU profiles of both processes into /tmp/ferry-prof
- * (open them in Chrome DevTools). `npm run bench:cpu -- …` is the same.
+ * `--prof` profiles both processes around the timed calls, writes the V8
+ * CPU profiles into /tmp/ferry-prof (open them in Chrome DevTools) and
+ * prints where each side's µs per call go, by origin (Ferry's rooms,
+ * protobuf-es, node:http2, GC, …). `npm run bench:cpu -- …` is the same.
  * Needs `taskset` (util-linux); without it the processes are not pinned.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { BenchClient, BenchServer } from "./lib/contender-api.js";
 import { compileBench, compiledPath } from "./lib/compiled.js";
+import { startCpuProfile, summarizeCpuProfile } from "./lib/cpu-profile.js";
 import { contenderModule, findContender } from "./lib/contenders.js";
 import { STREAM_MESSAGES_PER_CALL } from "./lib/workloads.js";
 
@@ -33,13 +37,28 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-/** Server role: starts the contender, prints its address, then prints its CPU time on each line read from stdin. */
-async function serve(name: string): Promise<void> {
+const profiling = process.argv.includes("--prof");
+const profilePath = (name: string, workload: string, role: string): string => `${PROF_DIR}/${name}-${workload}-${role}.cpuprofile`;
+
+/**
+ * Server role: starts the contender, prints its address, then prints its CPU
+ * time on each line read from stdin (with `--prof`, profiling between the first and second line).
+ */
+async function serve(name: string, workload: string): Promise<void> {
   const { startServer } = (await import(contenderModule(name, "server"))) as { startServer: (o: object) => Promise<BenchServer> };
   const server = await startServer({ host: "127.0.0.1", socketDir: "/tmp" });
   console.log(JSON.stringify({ address: server.address }));
   process.on("SIGINT", () => void server.close().finally(() => process.exit(0)));
-  process.stdin.on("data", () => console.log(JSON.stringify({ cpu: cpuMicros() })));
+  let stopProfile: (() => Promise<void>) | undefined;
+  let lines = 0;
+  process.stdin.on("data", () => {
+    const cpu = cpuMicros();
+    void (async () => {
+      if (profiling && ++lines === 1) stopProfile = await startCpuProfile(profilePath(name, workload, "server"));
+      else await stopProfile?.();
+      console.log(JSON.stringify({ cpu }));
+    })();
+  });
 }
 
 async function runLoad(client: BenchClient, workload: string, calls: number): Promise<void> {
@@ -54,19 +73,21 @@ async function drive(name: string, address: string, workload: string, calls: num
   const { connectClient } = (await import(contenderModule(name, "client"))) as { connectClient: (o: object) => Promise<BenchClient> };
   const client = await connectClient({ address });
   await runLoad(client, workload, Math.ceil(calls / 5));
+  const stopProfile = profiling ? await startCpuProfile(profilePath(name, workload, "client")) : undefined;
   const c0 = cpuMicros();
   const t0 = performance.now();
   await runLoad(client, workload, calls);
   const seconds = (performance.now() - t0) / 1000;
+  const clientMicros = cpuMicros() - c0;
+  await stopProfile?.();
   const units = WORKLOADS[workload].stream ? calls * STREAM_MESSAGES_PER_CALL : calls;
-  console.log(JSON.stringify({ clientMicros: cpuMicros() - c0, units, perSecond: units / seconds }));
+  console.log(JSON.stringify({ clientMicros, units, perSecond: units / seconds }));
   await client.close();
   process.exit(0);
 }
 
 function pinned(core: number, args: string[]): [string, string[]] {
-  const prof = process.argv.includes("--prof") ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : [];
-  const node = [...prof, compiledPath(SELF), ...args];
+  const node = [compiledPath(SELF), ...args, ...(profiling ? ["--prof"] : [])];
   return hasTaskset ? ["taskset", ["-c", String(core), process.execPath, ...node]] : [process.execPath, node];
 }
 
@@ -74,7 +95,8 @@ const hasTaskset = spawnSync("taskset", ["--version"]).status === 0;
 
 /** Runs one contender: server and client processes; prints one result line. */
 async function measure(name: string, workload: string, calls: number): Promise<void> {
-  const srv = spawn(...pinned(0, ["--role=server", `--contender=${name}`]), { stdio: ["pipe", "pipe", "inherit"] });
+  if (profiling) mkdirSync(PROF_DIR, { recursive: true });
+  const srv = spawn(...pinned(0, ["--role=server", `--contender=${name}`, `--workload=${workload}`]), { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: srv.stdout! })[Symbol.asyncIterator]();
   const next = async () => JSON.parse((await lines.next()).value as string) as Record<string, number | string>;
   const { address } = await next();
@@ -92,9 +114,14 @@ async function measure(name: string, workload: string, calls: number): Promise<v
   // The server's window also covers the client's warm-up (a fifth of the calls).
   const serverUnits = r.units * 1.2;
   const unit = WORKLOADS[workload].stream ? "msg" : "call";
+  const serverPer = (s1 - s0) / serverUnits;
+  const clientPer = r.clientMicros / r.units;
   console.log(
-    `${name.padEnd(18)} ${workload.padEnd(9)} server ${((s1 - s0) / serverUnits).toFixed(1).padStart(6)} µs/${unit}  client ${(r.clientMicros / r.units).toFixed(1).padStart(6)} µs/${unit}  wall ${r.perSecond.toFixed(0)} ${unit}s/s`,
+    `${name.padEnd(18)} ${workload.padEnd(9)} server ${serverPer.toFixed(1).padStart(6)} µs/${unit}  client ${clientPer.toFixed(1).padStart(6)} µs/${unit}  wall ${r.perSecond.toFixed(0)} ${unit}s/s`,
   );
+  if (!profiling) return;
+  console.log(`  server, by origin (${profilePath(name, workload, "server")}):\n${summarizeCpuProfile(profilePath(name, workload, "server"), serverPer, unit)}`);
+  console.log(`  client, by origin (${profilePath(name, workload, "client")}):\n${summarizeCpuProfile(profilePath(name, workload, "client"), clientPer, unit)}`);
 }
 
 const flag = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -102,7 +129,7 @@ const role = flag("role");
 const workload = flag("workload") ?? "unary-64";
 const calls = Number(flag("calls") ?? (WORKLOADS[workload]?.stream ? 20 : 30000));
 if (WORKLOADS[workload] === undefined) throw new Error(`unknown --workload=${workload} (${Object.keys(WORKLOADS).join(", ")})`);
-if (role === "server") await serve(flag("contender")!);
+if (role === "server") await serve(flag("contender")!, workload);
 else if (role === "client") await drive(flag("contender")!, flag("address")!, workload, calls);
 else {
   const names = (flag("contender") ?? "raw-h2,ferry-grpc").split(",");
