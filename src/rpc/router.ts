@@ -155,13 +155,27 @@ export class Router {
     const output = ctx.method.output;
     const iterator = messages[Symbol.asyncIterator]();
     const reenter = options.contextInstalled !== true && this.options.implicitCallContext;
-    const next = async (): Promise<IteratorResult<Message>> => {
+    const onError = (err: unknown): never => {
+      throw this.toWireError(err, ctx);
+    };
+    const onStep = (r: IteratorResult<unknown>): IteratorResult<Message> => {
       try {
-        const r = reenter ? await callContextStorage.run(ctx, () => iterator.next()) : await iterator.next();
         return r.done ? { done: true, value: undefined } : { done: false, value: toMessage(output, r.value) };
       } catch (err) {
-        throw this.toWireError(err, ctx);
+        return onError(err);
       }
+    };
+    // Not an async function: per message this costs the handler's promise and
+    // one reaction, where async/await added two more (each one also runs the
+    // promise hooks while AsyncLocalStorage is active on Node 20).
+    const next = (): Promise<IteratorResult<Message>> => {
+      let step: PromiseLike<IteratorResult<unknown>>;
+      try {
+        step = reenter ? callContextStorage.run(ctx, () => iterator.next()) : iterator.next();
+      } catch (err) {
+        return Promise.reject(this.toWireError(err, ctx));
+      }
+      return Promise.resolve(step).then(onStep, onError);
     };
     return {
       [Symbol.asyncIterator]: () => ({
