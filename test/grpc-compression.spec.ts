@@ -136,6 +136,16 @@ describe("grpc compression", () => {
       expect(headers["grpc-accept-encoding"]).toBe("gzip,deflate,identity");
     });
 
+    it("grpc-accept-encoding comes back with a compressed request's response, not with a plain one", async () => {
+      const request = Buffer.from([0x0a, 0x01, 0x78]); // EchoRequest { text: "x" }
+      const plain = await rawCall(url, "/ferry.test.v1.EchoService/Echo", {}, frame(request));
+      expect(plain.trailers["grpc-status"]).toBe("0");
+      expect(plain.headers["grpc-accept-encoding"]).toBeUndefined();
+      const gzipped = await rawCall(url, "/ferry.test.v1.EchoService/Echo", { "grpc-encoding": "gzip" }, frame(zlib.gzipSync(request), true));
+      expect(gzipped.trailers["grpc-status"]).toBe("0");
+      expect(gzipped.headers["grpc-accept-encoding"]).toBe("gzip,deflate,identity");
+    });
+
     it("a compressed flag with identity encoding gets INTERNAL", async () => {
       const { headers, trailers } = await rawCall(url, "/ferry.test.v1.EchoService/Echo", {}, frame(Buffer.alloc(1), true));
       expect((trailers["grpc-status"] ?? headers["grpc-status"])).toBe(String(Code.INTERNAL));

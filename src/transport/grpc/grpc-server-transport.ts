@@ -248,7 +248,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     if (entry === undefined) return void sendTrailersOnly(stream, router.unknownPathError(path));
     const encoding = (headers["grpc-encoding"] as string | undefined)?.toLowerCase() ?? "identity";
     if (!isGrpcCompression(encoding)) {
-      // gRPC doc/compression.md: UNIMPLEMENTED, with grpc-accept-encoding (sent on every response) listing what is supported.
+      // gRPC doc/compression.md: UNIMPLEMENTED, with grpc-accept-encoding (on every Trailers-Only answer) listing what is supported.
       return void sendTrailersOnly(stream, new FerryError(Code.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}" (supported: ${SUPPORTED_COMPRESSIONS.join(", ")})`));
     }
     let deadline: number | undefined;
