@@ -1,4 +1,5 @@
 import { Code } from "../rpc/code.js";
+import { importPeer as importPeerBase } from "../util/import-peer.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import type { AdapterFactory } from "./adapter.js";
 
@@ -42,18 +43,9 @@ export async function adapterFactoryFor(url: URL): Promise<AdapterFactory> {
 }
 
 /**
- * Imports a broker's client library, which Ferry lists as an optional peer
- * dependency. Raises FAILED_PRECONDITION naming the package to install when
- * it is missing.
+ * Imports a broker's client library, an optional peer dependency; see
+ * {@link importPeerBase}. Raises FAILED_PRECONDITION naming the package.
  */
-export async function importPeer<T>(packageName: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new FerryError(Code.FAILED_PRECONDITION, `this broker URL needs the package "${packageName}": npm install ${packageName}`, { cause: err });
-    }
-    throw err;
-  }
+export function importPeer<T>(packageName: string, load: () => Promise<T>): Promise<T> {
+  return importPeerBase(packageName, load, "this broker URL");
 }

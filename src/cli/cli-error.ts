@@ -1,0 +1,40 @@
+import { Code, codeName } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
+
+/**
+ * Exit status for bad usage (unknown flag, missing argument, malformed URL),
+ * as grpcurl and most Unix tools use it. gRPC status codes 1–16 are the exit
+ * statuses of a failed call; 0 is success.
+ */
+export const EXIT_USAGE = 2;
+
+/**
+ * A mistake in how the command was invoked: printed as one line on stderr and
+ * exits with {@link EXIT_USAGE}. Not a gRPC status: the call never started.
+ */
+export class CliUsageError extends Error {
+  override name = "CliUsageError";
+}
+
+/** What a failed command prints and the exit status it ends with. */
+export interface CliFailure {
+  /** One or more lines for stderr, without a trailing newline. */
+  readonly text: string;
+  /** 2 for usage errors; the gRPC status code (1–16) for a failed call. */
+  readonly exitCode: number;
+}
+
+/**
+ * Maps anything a command threw to its stderr text and exit status: a
+ * {@link CliUsageError} exits 2; a {@link FerryError} prints
+ * `ERROR: CODE_NAME: message` (and its details) and exits with its code;
+ * anything else is UNKNOWN (2 is usage, so an unexpected crash exits with
+ * Code.UNKNOWN, which is also 2 — the text tells them apart).
+ */
+export function describeFailure(err: unknown): CliFailure {
+  if (err instanceof CliUsageError) return { text: `ferry: ${err.message}`, exitCode: EXIT_USAGE };
+  const ferry = FerryError.from(err);
+  const lines = [`ERROR: ${codeName(ferry.code)}: ${ferry.rawMessage}`];
+  for (const detail of ferry.details) lines.push(`  detail: ${detail.typeUrl}`);
+  return { text: lines.join("\n"), exitCode: ferry.code === Code.OK ? 1 : ferry.code };
+}
