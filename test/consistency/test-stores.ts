@@ -79,3 +79,6 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, what:
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A logger that drops everything (tests assert on events, not logs). */
+export const quietLogger = { error() {}, warn() {}, info() {}, debug() {} };
