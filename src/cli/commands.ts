@@ -1,7 +1,18 @@
+import { installBenchCommand } from "./bench-command.js";
+import { installCallCommand } from "./call-command.js";
+import { installDescribeCommand } from "./describe-command.js";
+import { installHealthCommand } from "./health-command.js";
+import { installListCommand } from "./list-command.js";
 import type { CommandInstaller } from "./program.js";
 
 /**
  * Every command of the `ferry` tool, in the order `ferry --help` lists them.
  * A command file exports one installer; add it here.
  */
-export const commands: readonly CommandInstaller[] = [];
+export const commands: readonly CommandInstaller[] = [
+  installListCommand,
+  installDescribeCommand,
+  installCallCommand,
+  installHealthCommand,
+  installBenchCommand,
+];

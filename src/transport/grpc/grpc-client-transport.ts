@@ -173,7 +173,7 @@ class GrpcConnection {
 
   /** The caller's stream on `session` closed; balances {@link openStream}. */
   streamClosed(session: ClientHttp2Session | undefined): void {
-    if (--this.#active === 0 && session !== undefined && !session.destroyed) session.unref();
+    if (--this.#active === 0 && session !== undefined && !session.destroyed && !this.#closed) session.unref();
   }
 
   remoteMaxHeaderListBytes(): number | undefined {
