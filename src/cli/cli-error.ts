@@ -16,6 +16,19 @@ export class CliUsageError extends Error {
   override name = "CliUsageError";
 }
 
+/**
+ * Ends a command with `exitCode` and no error text, for a command whose
+ * answer is its exit status (`ferry health` exits 1 when the service is not
+ * SERVING, after printing the status on stdout).
+ */
+export class CliExitStatus extends Error {
+  override name = "CliExitStatus";
+  /** @param exitCode - the exit status, 1–255. */
+  constructor(readonly exitCode: number) {
+    super(`exit status ${exitCode}`);
+  }
+}
+
 /** What a failed command prints and the exit status it ends with. */
 export interface CliFailure {
   /** One or more lines for stderr, without a trailing newline. */
@@ -28,11 +41,13 @@ export interface CliFailure {
  * Maps anything a command threw to its stderr text and exit status: a
  * {@link CliUsageError} exits 2; a {@link FerryError} prints
  * `ERROR: CODE_NAME: message` (and its details) and exits with its code;
+ * a {@link CliExitStatus} prints nothing (`text` is empty);
  * anything else is UNKNOWN (2 is usage, so an unexpected crash exits with
  * Code.UNKNOWN, which is also 2 — the text tells them apart).
  */
 export function describeFailure(err: unknown): CliFailure {
   if (err instanceof CliUsageError) return { text: `ferry: ${err.message}`, exitCode: EXIT_USAGE };
+  if (err instanceof CliExitStatus) return { text: "", exitCode: err.exitCode };
   const ferry = FerryError.from(err);
   const lines = [`ERROR: ${codeName(ferry.code)}: ${ferry.rawMessage}`];
   for (const detail of ferry.details) lines.push(`  detail: ${detail.typeUrl}`);

@@ -7,11 +7,21 @@ import type { CliIo } from "./program.js";
 import { runCli } from "./run-cli.js";
 
 const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+let settled = false;
+// A command whose promise never settles while nothing keeps the event loop alive
+// would otherwise end silently with status 0.
+process.once("beforeExit", () => {
+  if (settled) return;
+  process.stderr.write("ferry: internal error: the command stopped before finishing\n");
+  process.exitCode = 1;
+});
 runCli(process.argv.slice(2), io).then(
   (status) => {
+    settled = true;
     process.exitCode = status;
   },
   (err: unknown) => {
+    settled = true;
     process.stderr.write(`ferry: ${String(err)}\n`);
     process.exitCode = 1;
   },

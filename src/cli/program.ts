@@ -22,10 +22,11 @@ export function createProgram(io: CliIo, installers: readonly CommandInstaller[]
   const program = new Command("ferry")
     .description("Call, inspect, benchmark and tail Ferry and gRPC services and Ferry brokers.")
     .version(readPackageVersion(), "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Usage errors are one line, like CliUsageError's: "ferry: unknown option '--x' (run with --help for usage)".
+      outputError: (text, write) => write(`ferry: ${text.trim().replace(/^error: /, "")} (run with --help for usage)\n`),
     })
     .exitOverride();
   for (const install of installers) install(program, io);

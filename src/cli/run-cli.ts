@@ -15,7 +15,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     const failure = describeFailure(err);
-    io.stderr.write(`${failure.text}\n`);
+    if (failure.text !== "") io.stderr.write(`${failure.text}\n`);
     return failure.exitCode;
   }
 }
