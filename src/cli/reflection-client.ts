@@ -1,5 +1,6 @@
 import { createFileRegistry, fromBinary, type FileRegistry, type MessageInitShape } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { protoCamelCase } from "@bufbuild/protobuf/reflect";
+import { FileDescriptorProtoSchema, type DescriptorProto, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { ServerReflection as ReflectionV1, type ServerReflectionRequestSchema } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createClient } from "../rpc/client.js";
@@ -71,7 +72,7 @@ export class ReflectionClient implements DescriptorSource {
   async #fetch(request: RequestInit): Promise<FileDescriptorProto> {
     const answer = await this.#ask(request);
     if (answer.case !== "fileDescriptorResponse") throw unexpected(answer.case);
-    const files = answer.value.fileDescriptorProto.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+    const files = answer.value.fileDescriptorProto.map((bytes) => withoutEmptyJsonNames(fromBinary(FileDescriptorProtoSchema, bytes)));
     if (files.length === 0) throw new FerryError(Code.INTERNAL, "reflection answered with no file descriptor");
     for (const f of files) this.#files.set(f.name, f);
     return files[0];
@@ -108,6 +109,20 @@ export class ReflectionClient implements DescriptorSource {
     if (answer?.case === "listServicesResponse" || answer?.case === "fileDescriptorResponse") return answer as never;
     throw unexpected(answer?.case);
   }
+}
+
+/**
+ * Fills in `json_name` where a server left it empty, as protoc would (the
+ * lowerCamelCase field name). Some servers (@grpc/reflection, from protobufjs)
+ * send none, and protobuf-es would then print every field as `""`.
+ */
+function withoutEmptyJsonNames(file: FileDescriptorProto): FileDescriptorProto {
+  const visit = (message: DescriptorProto) => {
+    for (const field of message.field) if (field.jsonName === "") field.jsonName = protoCamelCase(field.name);
+    message.nestedType.forEach(visit);
+  };
+  file.messageType.forEach(visit);
+  return file;
 }
 
 async function* once<T>(value: T): AsyncIterable<T> {
