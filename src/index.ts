@@ -9,7 +9,7 @@ export { CallContext, ContextValues, createContextKey, currentCallContext, type 
 export type { CallOptions } from "./rpc/call-options.js";
 export type { AnyRequest, AnyResponse, CallHandler, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "./rpc/call.js";
 export { applyInterceptors, type Interceptor } from "./rpc/interceptor.js";
-export { createClient, type Client, type ClientOptions } from "./rpc/client.js";
+export { closeClient, createClient, type Client, type ClientOptions } from "./rpc/client.js";
 export { createServer, Server, type ServerOptions } from "./rpc/server.js";
 export type { ServiceImpl, MethodImpl } from "./rpc/service-impl.js";
 export type { ClientTransport } from "./rpc/client-transport.js";
@@ -17,8 +17,9 @@ export type { ListeningAddress, ServerTransport } from "./rpc/server-transport.j
 export { registerTransportScheme, type TransportFactory } from "./rpc/transport-registry.js";
 export { httpStatusFromCode } from "./rpc/http-status.js";
 export { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "./rpc/limits.js";
-export { createInProcessTransport } from "./transport/inproc/inproc-transport.js";
+export * from "./transport/inproc/index.js";
 export * from "./transport/grpc/index.js";
+import "./transport/nats/index.js";
 export type { Logger } from "./util/logger.js";
 // Channels: resolvers, balancers, outlier detection, wait-for-ready (docs/channels.md).
 export * from "./channel/index.js";

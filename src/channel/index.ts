@@ -1,8 +1,14 @@
 /**
  * Channels: resolve a target to endpoints, keep one subchannel per endpoint,
  * pick one per call with a balancer, eject failing endpoints, wait for a
- * ready endpoint. See docs/channels.md.
+ * ready endpoint. See docs/channels.md. Importing it registers the
+ * `registry:`, `static:` and `dns:` target schemes.
  */
+import { registerTransportScheme } from "../rpc/transport-registry.js";
+import { channelScheme as scheme } from "./channel-scheme.js";
+
+for (const name of ["registry", "static", "dns"]) registerTransportScheme(name, () => Promise.resolve(scheme));
+
 export type { Endpoint, Resolver, ResolverListener } from "./resolver.js";
 export { ConnectivityState } from "./connectivity-state.js";
 export { Channel, createChannel, DEFAULT_WAIT_FOR_READY_TIMEOUT_MS, type ChannelOptions, type SubchannelInfo } from "./channel.js";

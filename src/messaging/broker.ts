@@ -81,6 +81,8 @@ export interface Broker {
   redrive(topic: Topic, options?: RedriveOptions): Promise<RedriveResult>;
   /** Stops every subscription gracefully (see `Subscription.stop`), then closes the connection. */
   close(): Promise<void>;
+  /** `await using broker = await createBroker(…)`: the same as {@link Broker.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Options of {@link createBroker}. */
@@ -210,6 +212,10 @@ export class BrokerClient implements Broker {
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#adapter.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #checkOpen(): void {

@@ -1,5 +1,6 @@
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
+import { importPeer } from "../util/import-peer.js";
 import { createMemoryRegistry } from "./memory-registry.js";
 import type { RegistryOptions } from "./registry-options.js";
 import type { ServiceRegistry } from "./service-registry.js";
@@ -45,7 +46,7 @@ export async function createRegistry(url = "memory:", options: RegistryOptions =
     case "memory:":
       return createMemoryRegistry(options);
     case "nats:": {
-      const { createNatsRegistry } = await import("./nats-registry.js");
+      const { createNatsRegistry } = await importPeer("@nats-io/kv", () => import("./nats-registry.js"), "the nats:// registry");
       const auth = u.username === "" ? "" : `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}@`;
       return createNatsRegistry({
         ...options,
@@ -55,7 +56,7 @@ export async function createRegistry(url = "memory:", options: RegistryOptions =
       });
     }
     case "etcd:": {
-      const { createEtcdRegistry } = await import("./etcd-registry.js");
+      const { createEtcdRegistry } = await importPeer("etcd3", () => import("./etcd-registry.js"), "the etcd:// registry");
       return createEtcdRegistry({
         ...options,
         hosts: `http://${hostPort(u, url, 2379)}`,

@@ -22,8 +22,6 @@ export { createMemoryRegistry, MemoryRegistry, type MemoryRegistryOptions } from
 export { MemoryStore } from "./memory-store.js";
 // NATS and etcd load their clients only when used: createRegistry("nats://…" / "etcd://…")
 // imports them on demand; their classes are exported by "ferry/registry/nats" and "ferry/registry/etcd".
-export type { NatsRegistry, NatsRegistryOptions } from "./nats-registry.js";
-export type { EtcdRegistry, EtcdRegistryOptions } from "./etcd-registry.js";
 export { createStaticRegistry, StaticRegistry, type StaticEndpoint, type StaticRegistryOptions } from "./static-registry.js";
 export { createDnsRegistry, DnsRegistry, DEFAULT_DNS_INTERVAL_MS, DEFAULT_DNS_PORT, type DnsRegistryOptions } from "./dns-registry.js";
 export { DEFAULT_TTL_MS, DEFAULT_MAX_INSTANCE_BYTES } from "./instance-validation.js";

@@ -5,6 +5,7 @@ import type { AnyRequest, AnyResponse, CallHandler, StreamResponse, UnaryRespons
 import type { CallOptions } from "./call-options.js";
 import { createCallSignal, type CallSignal } from "./call-signal.js";
 import type { ClientTransport } from "./client-transport.js";
+import { Code } from "./code.js";
 import { FerryError } from "./ferry-error.js";
 import { applyInterceptors, type Interceptor } from "./interceptor.js";
 import { Metadata } from "./metadata.js";
@@ -30,8 +31,12 @@ export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I ex
         ? BidiStreamingFn<I, O>
         : never;
 
-/** A typed client of service `S`: one function per method, by `localName`. */
-export type Client<S extends DescService> = { [K in keyof S["method"]]: ClientMethod<S["method"][K]> };
+/**
+ * A typed client of service `S`: one function per method, by `localName`,
+ * and `[Symbol.asyncDispose]` (so `await using client = createClient(…)`
+ * works), which does what {@link closeClient} does.
+ */
+export type Client<S extends DescService> = { [K in keyof S["method"]]: ClientMethod<S["method"][K]> } & AsyncDisposable;
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -52,22 +57,47 @@ export interface ClientOptions {
  * AsyncIterables. Every failure is a FerryError.
  */
 export function createClient<S extends DescService>(service: S, transport: ClientTransport | string, options: ClientOptions = {}): Client<S> {
-  const send = lazyTransport(transport);
-  const client: Record<string, unknown> = {};
+  const owned = lazyTransport(transport);
+  const client: Record<string | symbol, unknown> = {};
   for (const method of service.methods) {
     const info = methodInfo(method);
-    const chain = applyInterceptors(send, options.interceptors ?? []);
+    const chain = applyInterceptors(owned.send, options.interceptors ?? []);
     client[method.localName] = makeMethod(info, chain);
   }
+  Object.defineProperty(client, Symbol.asyncDispose, { value: owned.close, enumerable: false, configurable: true });
   return client as Client<S>;
 }
 
-function lazyTransport(transport: ClientTransport | string): CallHandler {
-  if (typeof transport !== "string") return (req) => transport.call(req);
+/**
+ * Closes what a client owns: the transport it created from a target URL
+ * (connections close once in-flight calls finish; later calls fail with
+ * UNAVAILABLE). A client made from a {@link ClientTransport} object does not
+ * own it, so closing such a client does nothing: close the transport itself.
+ * Idempotent; the same as `await client[Symbol.asyncDispose]()`.
+ */
+export function closeClient(client: AsyncDisposable): Promise<void> {
+  return Promise.resolve(client[Symbol.asyncDispose]());
+}
+
+interface OwnedTransport {
+  readonly send: CallHandler;
+  readonly close: () => Promise<void>;
+}
+
+function lazyTransport(transport: ClientTransport | string): OwnedTransport {
+  if (typeof transport !== "string") return { send: (req) => transport.call(req), close: () => Promise.resolve() };
   let pending: Promise<ClientTransport> | undefined;
-  return (req) => {
-    pending ??= clientTransportFromUrl(transport);
-    return pending.then((t) => t.call(req));
+  let closed = false;
+  return {
+    send: (req) => {
+      if (closed) return Promise.reject(new FerryError(Code.UNAVAILABLE, `client for ${transport} is closed`));
+      pending ??= clientTransportFromUrl(transport);
+      return pending.then((t) => t.call(req));
+    },
+    close: () => {
+      closed = true;
+      return pending === undefined ? Promise.resolve() : pending.then((t) => t.close(), () => undefined);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
+import { checkServiceImpl } from "./check-service-impl.js";
 import { Code } from "./code.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "./limits.js";
 import { FerryError } from "./ferry-error.js";
@@ -8,7 +9,7 @@ import { Router } from "./router.js";
 import type { ListeningAddress, ServerTransport } from "./server-transport.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { serverTransportFromUrl } from "./transport-registry.js";
-import { addHealthService, type HealthStatus } from "../transport/grpc/health-service.js";
+import { addHealthService, type HealthStatus } from "./health-service.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -74,10 +75,13 @@ export class Server {
 
   /**
    * Adds a service. Handlers are looked up on `impl` by each method's
-   * `localName`; missing ones answer UNIMPLEMENTED. Throws ALREADY_EXISTS
-   * when the service was added before.
+   * `localName` (`getProduct`); missing ones answer UNIMPLEMENTED. Throws
+   * ALREADY_EXISTS when the service was added before, and INVALID_ARGUMENT
+   * when `impl` has handler names that match no method (for example
+   * `GetProduct` or `Echo`), listing the expected names.
    */
   service<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
+    checkServiceImpl(service, impl);
     this.router.addService(service, impl);
     return this;
   }
@@ -128,6 +132,11 @@ export class Server {
   onStateChange(listener: (state: "serving" | "draining" | "stopped") => void): () => void {
     this.#stateListeners.add(listener);
     return () => this.#stateListeners.delete(listener);
+  }
+
+  /** `await using server = createServer()…`: the same as {@link Server.shutdown} with its default grace. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
   }
 
   #setState(state: "serving" | "draining" | "stopped"): void {

@@ -11,20 +11,12 @@ export interface TransportFactory {
   server?(address: URL): ServerTransport | Promise<ServerTransport>;
 }
 
-const factories = new Map<string, () => Promise<TransportFactory>>([
-  ["grpc", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
-  ["grpcs", () => import("../transport/grpc/grpc-scheme.js").then((m) => m.grpcScheme)],
-  ["inproc", () => import("../transport/inproc/inproc-scheme.js").then((m) => m.inprocScheme)],
-  ["native", () => import("../transport/native/native-scheme.js").then((m) => m.nativeScheme)],
-  ["natives", () => import("../transport/native/native-scheme.js").then((m) => m.nativeScheme)],
-  ["native+unix", () => import("../transport/native/native-scheme.js").then((m) => m.nativeUnixScheme)],
-  // Unary calls over NATS request/reply (docs/messaging.md, "Request/reply over NATS").
-  ["nats", () => import("../transport/nats/nats-scheme.js").then((m) => m.natsScheme)],
-  // Channel targets: resolve a service to endpoints and balance calls over them (docs/channels.md).
-  ["registry", () => import("../channel/channel-scheme.js").then((m) => m.channelScheme)],
-  ["static", () => import("../channel/channel-scheme.js").then((m) => m.channelScheme)],
-  ["dns", () => import("../channel/channel-scheme.js").then((m) => m.channelScheme)],
-]);
+/**
+ * Scheme → loader. Empty in the core: each transport's entry point registers
+ * its own schemes (`ferry` registers every built-in one, lazily, so a
+ * transport's code loads only when a URL with its scheme is used).
+ */
+const factories = new Map<string, () => Promise<TransportFactory>>();
 
 /**
  * Makes `scheme` (without the colon, e.g. `"grpc"`) usable in client targets
@@ -47,7 +39,7 @@ async function factoryFor(url: URL): Promise<TransportFactory> {
   const scheme = url.protocol.slice(0, -1);
   const load = factories.get(scheme);
   if (load === undefined) {
-    const known = [...factories.keys()].map((s) => `${s}://`).join(", ");
+    const known = [...factories.keys()].map((s) => `${s}://`).join(", ") || "none registered: import \"ferry\" or a transport's entry point";
     throw new FerryError(Code.INVALID_ARGUMENT, `unknown transport scheme "${scheme}:" in "${url.href}" (known: ${known})`);
   }
   return load();

@@ -18,10 +18,24 @@ export async function importPeer<T>(packageName: string, load: () => Promise<T>,
   try {
     return await load();
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String((err as Error).message).includes(packageName)) {
-      throw new FerryError(Code.FAILED_PRECONDITION, `${feature} needs the package "${packageName}": npm install ${packageName}`, { cause: err });
-    }
-    throw err;
+    const missing = missingPackage(err, packageName);
+    if (missing === undefined) throw err;
+    throw new FerryError(Code.FAILED_PRECONDITION, `${feature} needs the package "${missing}": npm install ${missing}`, { cause: err });
   }
+}
+
+/**
+ * The package a module-not-found error names (Node's ESM `Cannot find package
+ * 'x'` and CommonJS `Cannot find module 'x'`), or `fallback` when the text
+ * names none; `undefined` when `err` is not a module-not-found error or it
+ * names a relative file (a broken install, not a missing peer).
+ */
+function missingPackage(err: unknown, fallback: string): string | undefined {
+  const code = (err as { code?: string } | null)?.code;
+  if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") return undefined;
+  const named = /Cannot find (?:package|module) '([^']+)'/.exec(String((err as Error).message))?.[1];
+  if (named === undefined) return fallback;
+  if (named.startsWith(".") || named.startsWith("/")) return undefined;
+  const parts = named.split("/");
+  return named.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }

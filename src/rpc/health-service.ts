@@ -1,9 +1,9 @@
-import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
-import type { CallContext } from "../../rpc/call-context.js";
-import { Code } from "../../rpc/code.js";
-import { FerryError } from "../../rpc/ferry-error.js";
-import type { Server } from "../../rpc/server.js";
-import { AsyncQueue } from "../../util/async-queue.js";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
+import type { CallContext } from "./call-context.js";
+import { Code } from "./code.js";
+import { FerryError } from "./ferry-error.js";
+import type { Server } from "./server.js";
+import { AsyncQueue } from "../util/async-queue.js";
 
 export { ServingStatus };
 
