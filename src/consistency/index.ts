@@ -14,3 +14,14 @@ export { createOutbox, type Outbox, type OutboxOptions, type OutboxPublishOption
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayEventMap, type OutboxRelayOptions } from "./outbox-relay.js";
 export { createInbox, type Inbox, type InboxOptions, type InboxResult } from "./inbox.js";
 export { FaultPoint, type FaultHook, type FaultPointName } from "./fault-hook.js";
+export {
+  defineSaga,
+  type SagaCompensationContext,
+  type SagaDefinition,
+  type SagaOptions,
+  type SagaStep,
+  type SagaStepContext,
+} from "./saga-definition.js";
+export { createSagaRunner, finalSagaStatuses, type SagaRunner, type SagaRunnerEventMap, type SagaRunnerOptions, type SagaStatus } from "./saga-runner.js";
+export type { SagaState, SagaStatusName, SagaTransition, SagaTransitionKind } from "./saga-sql.js";
+export { IDEMPOTENCY_KEY_HEADER } from "./saga-step.js";
