@@ -18,8 +18,10 @@ describe("README", () => {
     expect(stdout).toBe('Mechanical keyboard 8900n\ntrue unknown SKU "NOPE"\n');
   });
 
-  it("shows the two commands", () => {
-    const readme = readFileSync("README.md", "utf8").split("\n").slice(0, 12).join("\n");
+  it("shows, on its first screen, how to install, one ferry command and the two commands", () => {
+    const readme = readFileSync("README.md", "utf8").split("\n").slice(0, 20).join("\n");
+    expect(readme).toContain("npm install ferry");
+    expect(readme).toMatch(/npx ferry \w+/);
     expect(readme).toContain("npm start");
     expect(readme).toContain("npm test");
   });
