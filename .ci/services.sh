@@ -45,11 +45,13 @@ if ! up 2379; then
     sleep 1
   done
 fi
-# openssl and curl (gRPC TLS tests make throw-away certificates with openssl;
+# openssl, curl and chromium (gRPC TLS tests make throw-away certificates with openssl;
 # the Connect tests call the server with curl): installed only when missing.
 missing_tools=""
 command -v openssl >/dev/null 2>&1 || missing_tools="$missing_tools openssl"
 command -v curl >/dev/null 2>&1 || missing_tools="$missing_tools curl"
+# Chromium (browser tests drive it with playwright-core, headless).
+command -v chromium >/dev/null 2>&1 || missing_tools="$missing_tools chromium"
 if [ -n "$missing_tools" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing_tools >/dev/null
 fi
