@@ -40,16 +40,19 @@ export interface CliFailure {
 /**
  * Maps anything a command threw to its stderr text and exit status: a
  * {@link CliUsageError} exits 2; a {@link FerryError} prints
- * `ERROR: CODE_NAME: message` (and its details) and exits with its code;
+ * `ERROR: CODE_NAME: message` (and each detail's type URL and base64 value)
+ * and exits with its code;
  * a {@link CliExitStatus} prints nothing (`text` is empty);
- * anything else is UNKNOWN (2 is usage, so an unexpected crash exits with
- * Code.UNKNOWN, which is also 2 — the text tells them apart).
+ * anything else (a bug) prints `ERROR: INTERNAL: internal error: <its message>`
+ * and exits 13; an AbortError or TimeoutError maps to CANCELLED or DEADLINE_EXCEEDED.
  */
 export function describeFailure(err: unknown): CliFailure {
   if (err instanceof CliUsageError) return { text: `ferry: ${err.message}`, exitCode: EXIT_USAGE };
   if (err instanceof CliExitStatus) return { text: "", exitCode: err.exitCode };
   const ferry = FerryError.from(err);
-  const lines = [`ERROR: ${codeName(ferry.code)}: ${ferry.rawMessage}`];
-  for (const detail of ferry.details) lines.push(`  detail: ${detail.typeUrl}`);
+  // An unexpected error (a bug) keeps its own message, so a report can name it.
+  const message = ferry === err || !(err instanceof Error) ? ferry.rawMessage : `${ferry.rawMessage}: ${err.message}`;
+  const lines = [`ERROR: ${codeName(ferry.code)}: ${message}`];
+  for (const detail of ferry.details) lines.push(`  detail: ${detail.typeUrl} ${Buffer.from(detail.value).toString("base64")}`);
   return { text: lines.join("\n"), exitCode: ferry.code === Code.OK ? 1 : ferry.code };
 }

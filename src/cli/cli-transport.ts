@@ -6,6 +6,10 @@ import { createGrpcTransport } from "../transport/grpc/grpc-client-transport.js"
 import { DEFAULT_NATIVE_PORT } from "../transport/native/native-server-transport.js";
 import { createNativeTransport } from "../transport/native/native-client-transport.js";
 import { CliUsageError } from "./cli-error.js";
+// Target schemes the CLI accepts besides grpc/native: channels (registry:, static:, dns:) over grpc and native subchannels.
+import "../channel/index.js";
+import "../transport/grpc/index.js";
+import "../transport/native/index.js";
 import { parseTarget } from "./target.js";
 
 /** The TLS flags every command that talks to a server accepts. */

@@ -1,6 +1,6 @@
-import { createFileRegistry, fromBinary, type FileRegistry, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, createFileRegistry, fromBinary, type FileRegistry, type MessageInitShape } from "@bufbuild/protobuf";
 import { protoCamelCase } from "@bufbuild/protobuf/reflect";
-import { FileDescriptorProtoSchema, type DescriptorProto, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type DescriptorProto, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { ServerReflection as ReflectionV1, type ServerReflectionRequestSchema } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createClient } from "../rpc/client.js";
@@ -65,7 +65,29 @@ export class ReflectionClient implements DescriptorSource {
   async registryFor(symbol: string): Promise<FileRegistry> {
     const root = await this.#fetch({ case: "fileContainingSymbol", value: symbol });
     await this.#fetchMissingImports(root);
-    return createFileRegistry(root, (name) => this.#files.get(name) ?? wellKnownFile(name));
+    return createFileRegistry(create(FileDescriptorSetSchema, { file: this.#inImportOrder(root) }));
+  }
+
+  /**
+   * `root` and everything it imports, each file after its imports (what a
+   * FileDescriptorSet registry needs; protobuf-es's resolver variant misorders
+   * diamond imports).
+   */
+  #inImportOrder(root: FileDescriptorProto): FileDescriptorProto[] {
+    const ordered: FileDescriptorProto[] = [];
+    const done = new Set<string>();
+    const visit = (file: FileDescriptorProto) => {
+      if (done.has(file.name)) return;
+      done.add(file.name);
+      for (const dep of file.dependency) {
+        const found = this.#files.get(dep) ?? wellKnownFile(dep);
+        if (found === undefined) throw new FerryError(Code.NOT_FOUND, `the server's reflection has no file "${dep}", imported by "${file.name}"`);
+        visit(found);
+      }
+      ordered.push(file);
+    };
+    visit(root);
+    return ordered;
   }
 
   /** Asks for files, remembers every file the answer carries, and returns the first (the one asked for). */

@@ -15,7 +15,11 @@ const ECHO = "ferry.test.v1.EchoService";
 
 type EchoReq = { text: string; count: number };
 
-async function startGrpcJsServer(): Promise<{ target: string; server: grpc.Server }> {
+/**
+ * The peer; with `v1alphaOnly` its reflection serves only
+ * grpc.reflection.v1alpha (as older servers do), so ferry must fall back.
+ */
+async function startGrpcJsServer(v1alphaOnly = false): Promise<{ target: string; server: grpc.Server }> {
   const definition = protoLoader.loadSync(protoPath, { keepCase: false, longs: String, enums: String, defaults: true });
   const loaded = grpc.loadPackageDefinition(definition) as any;
   const server = new grpc.Server();
@@ -35,7 +39,12 @@ async function startGrpcJsServer(): Promise<{ target: string; server: grpc.Serve
       call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "not here" });
     },
   });
-  new ReflectionService(definition).addToServer(server);
+  new ReflectionService(definition).addToServer({
+    addService: (service, impl) => {
+      const isV1 = Object.values(service).some((m) => m.path.startsWith("/grpc.reflection.v1."));
+      if (!(v1alphaOnly && isV1)) server.addService(service, impl);
+    },
+  });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -74,5 +83,18 @@ describe("ferry against @grpc/grpc-js with @grpc/reflection", { timeout: 60_000 
     const run = await runFerry(["call", peer.target, `${ECHO}/ClientStream`, "-d", '{"text":"a"}']);
     expect(run.code).toBe(12);
     expect(run.stderr.trim()).toBe("ERROR: UNIMPLEMENTED: not here");
+  });
+
+  it("falls back to reflection v1alpha when the server has no v1", async () => {
+    const old = await startGrpcJsServer(true);
+    try {
+      const list = await runFerry(["list", old.target]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toBe(`${ECHO}\n`);
+      const call = await runFerry(["call", old.target, `${ECHO}/Echo`, "-d", '{"text":"old"}']);
+      expect(jsonLines(call.stdout)).toEqual([{ text: "grpc-js: old" }]);
+    } finally {
+      await new Promise<void>((resolve) => old.server.tryShutdown(() => resolve()));
+    }
   });
 });

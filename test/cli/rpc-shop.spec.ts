@@ -40,6 +40,10 @@ describe("ferry against the shop", { timeout: 60_000 }, () => {
     const method = await runFerry(["describe", target, "shop.v1.InventoryService/GetProduct"]);
     expect(method.stdout).toContain("rpc GetProduct(shop.v1.GetProductRequest) returns (shop.v1.Product);");
     expect(method.stdout).toContain("message GetProductRequest {\n  string sku = 1;\n}");
+    // Order's file imports cart.proto and google/api/annotations.proto, which cart.proto imports too.
+    const diamond = await runFerry(["describe", target, "shop.v1.Order"]);
+    expect(diamond.code).toBe(0);
+    expect(diamond.stdout).toContain("  shop.v1.OrderStatus status = 6;");
     const message = await runFerry(["describe", target, "shop.v1.Cart"]);
     expect(message.stdout).toContain("message Cart {\n  string user_id = 1;\n  repeated shop.v1.CartLine lines = 2;");
     const missing = await runFerry(["describe", target, "shop.v1.Nope"]);
