@@ -219,7 +219,9 @@ class Runner implements SagaRunner {
     } catch (err) {
       if (this.#stop.signal.aborted) return undefined; // stopped mid-step: whoever resumes reruns it
       const error = describe(err);
-      return this.#persist(def, state, { status: "compensating", step: state.step, failedStep: state.step, error, kind: "step_failed", stepName: step.name, detail: error });
+      const failed = await this.#persist(def, state, { status: "compensating", step: state.step, failedStep: state.step, error, kind: "step_failed", stepName: step.name, detail: error });
+      await this.#fault?.(FaultPoint.sagaAfterPersist, step.name);
+      return failed;
     }
     await this.#fault?.(FaultPoint.sagaAfterAction, step.name);
     const results = { ...state.results, [step.name]: result };

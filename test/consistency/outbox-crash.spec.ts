@@ -103,7 +103,7 @@ describe.skipIf(pg.skip || nats.skip)("outbox crash injection (PostgreSQL, NATS)
       expect(await exited(child)).toBe("SIGKILL");
     }
     const inbox = createInbox({ group: "effects", schema: t.store.schema });
-    const handle = inbox.handler(t.store, async (tx, m: { text: string }) => {
+    const handle = inbox.handler<(typeof topic)["schema"]>(t.store, async (tx, m) => {
       await tx.query(`INSERT INTO ${t.store.schema}.effects VALUES ($1)`, [m.text]);
     });
     let deliveries = 0;
