@@ -89,7 +89,8 @@ export class LatencyHistogram {
 
   /**
    * `buckets` equal-width buckets from fastest to slowest; each counts the
-   * calls above the previous bucket's bound and at most its own (`upToMs`).
+   * calls above the previous bucket's bound and at most its own (`upToMs`);
+   * the first also counts the fastest call.
    * One bucket when every call took the same time; none when empty.
    */
   histogram(buckets = 10): HistogramBucket[] {
@@ -101,7 +102,7 @@ export class LatencyHistogram {
     const scale = this.#count / sorted.length;
     const width = (hi - lo) / buckets;
     const counts = new Array<number>(buckets).fill(0);
-    for (const v of sorted) counts[Math.min(buckets - 1, Math.floor((v - lo) / width))]++;
+    for (const v of sorted) counts[Math.min(buckets - 1, Math.max(0, Math.ceil((v - lo) / width) - 1))]++;
     return counts.map((c, i) => ({ upToMs: i === buckets - 1 ? hi : lo + width * (i + 1), count: Math.round(c * scale) }));
   }
 
