@@ -9,16 +9,10 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-const run = (project, ignoreErrors = false) => {
-  try {
-    execFileSync(process.execPath, [tsc, "-p", join(root, project)], { stdio: "inherit", cwd: root });
-  } catch (err) {
-    if (!ignoreErrors) throw err;
-  }
-};
+const run = (project) => execFileSync(process.execPath, [tsc, "-p", join(root, project)], { stdio: "inherit", cwd: root });
 
 rmSync(join(root, "dist"), { recursive: true, force: true });
-run("tsconfig.build.json", process.env.FERRY_BUILD_IGNORE_ERRORS === "1");
+run("tsconfig.build.json");
 run("tsconfig.build.cjs.json");
 writeFileSync(join(root, "dist/cjs/package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
 // CommonJS consumers get the same declarations: TypeScript reads them as

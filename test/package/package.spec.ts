@@ -4,6 +4,8 @@
  * and inproc, and type-checked from a strict TypeScript project — on this
  * Node (20) and on a current Node from the npm registry's `node` package.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackedPackage, run } from "./packed-package.js";
 
@@ -73,7 +75,7 @@ describe("the packed package", () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.stdout).toMatch(/ts-app-bad\.ts\(5,\d+\): error TS2322/);
     expect(wrong.stdout).toMatch(/ts-app-bad\.ts\(7,\d+\): error TS2353/);
-  });
+  }, 120_000);
 
   it(`runs from JavaScript on a current Node (${CURRENT_NODE_MAJOR}, from the npm registry)`, async () => {
     const node = await pkg.node(CURRENT_NODE_MAJOR);
@@ -85,8 +87,23 @@ describe("the packed package", () => {
     expect(JSON.parse(cjs.stdout)).toEqual(expected("inproc"));
   }, 180_000);
 
-  it("installs the ferry command: `npx ferry --version` prints the package version", async () => {
-    const r = await run("npx", ["--no-install", "ferry", "--version"], jsApp);
-    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-  });
+  it("installs the ferry command: `npx ferry` lists, describes and calls a service through reflection", async () => {
+    const version = await run("npx", ["--no-install", "ferry", "--version"], jsApp);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const server = spawn(process.execPath, ["serve-echo.mjs"], { cwd: jsApp, stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const [line] = (await once(server.stdout, "data")) as [Buffer];
+      const target = `127.0.0.1:${line.toString().trim()}`;
+      const list = await run("npx", ["--no-install", "ferry", "list", target], jsApp);
+      expect(list.stdout.split("\n")).toContain("ferry.test.v1.EchoService");
+      const call = await run("npx", ["--no-install", "ferry", "call", target, "ferry.test.v1.EchoService/Echo", "-d", '{"text":"hi"}'], jsApp);
+      expect(JSON.parse(call.stdout)).toEqual({ text: "echo: hi" });
+      const missing = await run("npx", ["--no-install", "ferry", "call", target, "ferry.test.v1.EchoService/ServerStream", "-d", "{}"], jsApp);
+      expect(missing.code).toBe(12);
+      expect(missing.stderr).toMatch(/^ERROR: UNIMPLEMENTED: /);
+    } finally {
+      server.kill("SIGTERM");
+      await once(server, "exit");
+    }
+  }, 120_000);
 });
