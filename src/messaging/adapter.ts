@@ -152,6 +152,30 @@ export interface BrokerAdapter {
   consume(spec: ConsumerSpec, sink: DeliverySink): Promise<AdapterConsumer>;
   /** Closes the connection; pending publishes settle first. */
   close(): Promise<void>;
+  /**
+   * Lists the topics the broker holds, for tools (`ferry topics list`).
+   * Optional: absent where the broker cannot enumerate them (AMQP 0-9-1 has
+   * no command to list exchanges, queues or bindings). Rejects UNAVAILABLE
+   * when the broker cannot be reached.
+   */
+  listTopics?(): Promise<TopicListing[]>;
+  /**
+   * Deletes consumer group `group` of topic (pattern) `topic` with its
+   * position and unsettled messages (NATS durable consumer, AMQP queue,
+   * Redis stream group); resolves also when it does not exist. Optional; for
+   * tools' temporary groups (`ferry topics tail` without `--group`).
+   */
+  deleteGroup?(topic: string, group: string): Promise<void>;
+}
+
+/** One topic as {@link BrokerAdapter.listTopics} reports it. */
+export interface TopicListing {
+  /** The concrete topic name. */
+  readonly topic: string;
+  /** Messages the broker stores for it, or `undefined` where it does not count per topic. */
+  readonly messages: number | undefined;
+  /** Consumer groups reading it (directly or through a wildcard pattern), sorted. */
+  readonly groups: readonly string[];
 }
 
 /** Options every adapter factory receives. */

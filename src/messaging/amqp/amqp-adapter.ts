@@ -98,6 +98,19 @@ export class AmqpAdapter implements BrokerAdapter {
     return consumer;
   }
 
+  /** Deletes the group's queue for `topic` (`queue.delete`, with any messages in it); a missing queue is not an error. */
+  async deleteGroup(topic: string, group: string): Promise<void> {
+    if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "the AMQP adapter is closed");
+    try {
+      const channel = await this.#conn.require().createChannel();
+      await channel.deleteQueue(queueNameFor(this.#options.exchange, group, topic));
+      await channel.close();
+    } catch (err) {
+      if (err instanceof FerryError) throw err;
+      throw new FerryError(Code.UNAVAILABLE, `cannot delete the queue of group "${group}" on "${topic}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

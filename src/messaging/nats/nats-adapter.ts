@@ -12,14 +12,16 @@ import type {
   DeliverySink,
   OutgoingRecord,
   PublishReceipt,
+  TopicListing,
 } from "../adapter.js";
 import { importPeer } from "../adapter-registry.js";
 import { connectNats } from "./nats-connection.js";
 import { NatsConsumer } from "./nats-consumer.js";
 import { natsError } from "./nats-errors.js";
 import { natsHeaderBytes, toNatsHeaders } from "./nats-headers.js";
+import { listNatsTopics } from "./nats-listing.js";
 import { chunksHeader, NatsLargePayloads } from "./nats-large-payloads.js";
-import { defaultStreamSettings, natsStreamName, NatsTopology, type NatsEnums, type NatsStreamDefaults } from "./nats-topology.js";
+import { defaultStreamSettings, natsDurableName, natsStreamName, NatsTopology, type NatsEnums, type NatsStreamDefaults } from "./nats-topology.js";
 
 
 /** Options of the `nats://` broker (`BrokerOptions.adapterOptions`). */
@@ -59,6 +61,7 @@ export class NatsAdapter implements BrokerAdapter {
   readonly capabilities: AdapterCapabilities;
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
   readonly #topology: NatsTopology;
   readonly #libs: NatsLibs;
   readonly #options: { publishTimeoutMs: number; fetchExpiresMs: number };
@@ -70,6 +73,7 @@ export class NatsAdapter implements BrokerAdapter {
   constructor(init: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; libs: NatsLibs; options: NatsAdapterOptions; logger: Logger; streamSettings: NatsStreamDefaults; acks: NatsEnums }) {
     this.#nc = init.nc;
     this.#js = init.js;
+    this.#jsm = init.jsm;
     this.#libs = init.libs;
     this.#logger = init.logger;
     this.#topology = new NatsTopology(init.jsm, init.streamSettings, init.acks);
@@ -143,6 +147,20 @@ export class NatsAdapter implements BrokerAdapter {
         this.#consumers.delete(c);
       },
     };
+  }
+
+  /** Every subject stored in JetStream streams, with counts and groups; see {@link listNatsTopics}. */
+  listTopics(): Promise<TopicListing[]> {
+    return listNatsTopics(this.#jsm);
+  }
+
+  /** Deletes the durable consumer of `group` on `topic`; a missing stream or consumer is not an error. */
+  async deleteGroup(topic: string, group: string): Promise<void> {
+    try {
+      await this.#jsm.consumers.delete(natsStreamName(topic), natsDurableName(topic, group));
+    } catch (err) {
+      if (!/not found/i.test((err as Error)?.message ?? "")) throw natsError(err, `delete consumer group ${group} of ${topic}`);
+    }
   }
 
   async close(): Promise<void> {

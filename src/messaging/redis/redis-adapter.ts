@@ -11,10 +11,12 @@ import type {
   DeliverySink,
   OutgoingRecord,
   PublishReceipt,
+  TopicListing,
 } from "../adapter.js";
 import { importPeer } from "../adapter-registry.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { entryFields, redisError } from "./redis-headers.js";
+import { listRedisTopics } from "./redis-listing.js";
 import { parseRedisOptions, type RedisAdapterOptions } from "./redis-options.js";
 import { streamKeyFor } from "./redis-topology.js";
 
@@ -105,6 +107,21 @@ export class RedisAdapter implements BrokerAdapter {
     }
     this.#consumers.add(consumer);
     return consumer;
+  }
+
+  /** The streams under `keyPrefix`, with lengths and groups; see {@link listRedisTopics}. */
+  listTopics(): Promise<TopicListing[]> {
+    return listRedisTopics(this.#commands, this.#options.keyPrefix);
+  }
+
+  /** Destroys the stream's consumer group (`XGROUP DESTROY`); a missing stream or group is not an error. */
+  async deleteGroup(topic: string, group: string): Promise<void> {
+    const key = this.keyOf(topic);
+    try {
+      if (Number(await this.#commands.call("EXISTS", key)) === 1) await this.#commands.call("XGROUP", "DESTROY", key, group);
+    } catch (err) {
+      throw redisError(`cannot delete consumer group "${group}" of stream "${key}"`, err);
+    }
   }
 
   async close(): Promise<void> {
