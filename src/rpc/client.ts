@@ -10,6 +10,7 @@ import { FerryError } from "./ferry-error.js";
 import { applyInterceptors, type Interceptor } from "./interceptor.js";
 import { Metadata } from "./metadata.js";
 import { clientTransportFromUrl } from "./transport-registry.js";
+import { createClientTelemetryInterceptor } from "../observability/client-telemetry.js";
 
 /** A unary method on a client. Rejects with a FerryError. */
 export type UnaryFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>;
@@ -42,6 +43,14 @@ export type Client<S extends DescService> = { [K in keyof S["method"]]: ClientMe
 export interface ClientOptions {
   /** Client interceptors, the first outermost (see {@link Interceptor}). Default none. */
   interceptors?: Interceptor[];
+  /**
+   * Built-in OpenTelemetry instrumentation through `@opentelemetry/api`: a
+   * CLIENT span per call with W3C trace context injected into the request
+   * metadata, and the `rpc.client.duration` histogram — outside every
+   * interceptor in `interceptors` (see docs/observability.md). Costs one
+   * provider check per call while no SDK is registered. Default true.
+   */
+  telemetry?: boolean;
 }
 
 /**
@@ -59,9 +68,11 @@ export interface ClientOptions {
 export function createClient<S extends DescService>(service: S, transport: ClientTransport | string, options: ClientOptions = {}): Client<S> {
   const owned = lazyTransport(transport);
   const client: Record<string | symbol, unknown> = {};
+  // Observability: the built-in telemetry interceptor goes outermost (src/observability).
+  const interceptors = options.telemetry === false ? options.interceptors ?? [] : [createClientTelemetryInterceptor({ target: typeof transport === "string" ? transport : undefined }), ...(options.interceptors ?? [])];
   for (const method of service.methods) {
     const info = methodInfo(method);
-    const chain = applyInterceptors(owned.send, options.interceptors ?? []);
+    const chain = applyInterceptors(owned.send, interceptors);
     client[method.localName] = makeMethod(info, chain);
   }
   Object.defineProperty(client, Symbol.asyncDispose, { value: owned.close, enumerable: false, configurable: true });

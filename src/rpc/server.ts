@@ -10,6 +10,7 @@ import type { ListeningAddress, ServerTransport } from "./server-transport.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { serverTransportFromUrl } from "./transport-registry.js";
 import { addHealthService, type HealthStatus } from "./health-service.js";
+import { createServerTelemetryInterceptor } from "../observability/server-telemetry.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -45,6 +46,14 @@ export interface ServerOptions {
    * makes the store cheap.
    */
   implicitCallContext?: boolean;
+  /**
+   * Built-in OpenTelemetry instrumentation through `@opentelemetry/api`: a
+   * SERVER span per call on every transport, child of the W3C trace context
+   * in the request metadata, the `rpc.server.duration` histogram, and one
+   * `warn` log line per failed call — outside every interceptor in
+   * `interceptors` (see docs/observability.md). Default true.
+   */
+  telemetry?: boolean;
 }
 
 
@@ -64,9 +73,12 @@ export class Server {
   readonly health: HealthStatus | undefined;
 
   constructor(options: ServerOptions = {}) {
+    const logger = options.logger ?? getDefaultLogger();
+    // Observability: the built-in telemetry interceptor goes outermost (src/observability).
+    const telemetry = options.telemetry === false ? [] : [createServerTelemetryInterceptor({ logger })];
     this.router = new Router({
-      interceptors: options.interceptors ?? [],
-      logger: options.logger ?? getDefaultLogger(),
+      interceptors: [...telemetry, ...(options.interceptors ?? [])],
+      logger,
       maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
       implicitCallContext: options.implicitCallContext ?? true,
     });
