@@ -2,7 +2,7 @@ import type { DescMethod, Message } from "@bufbuild/protobuf";
 import cliProgress from "cli-progress";
 import { runBench, type BenchPlan, type BenchProgress, type BenchResult } from "./bench-runner.js";
 import { benchJson, benchText } from "./bench-report.js";
-import { CliUsageError } from "./cli-error.js";
+import { CliExitStatus, CliUsageError } from "./cli-error.js";
 import { addConnectionOptions, openSession, type ConnectionFlags } from "./cli-session.js";
 import { parseDurationMs, parseIntegerFlag } from "./duration.js";
 import { createMethodCaller } from "./method-caller.js";
@@ -20,6 +20,8 @@ export const MAX_BENCH_CONCURRENCY = 1000;
 export const MAX_BENCH_CALLS = 10_000_000;
 /** Longest `-z`, in ms (one hour). */
 export const MAX_BENCH_DURATION_MS = 3_600_000;
+/** Exit status of a run stopped with Ctrl-C (SIGINT), after its report: 128 + 2, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 /** Deadline of each call without `--timeout`, in ms (ghz's default). */
 export const DEFAULT_BENCH_TIMEOUT_MS = 20_000;
 
@@ -44,7 +46,8 @@ Runs -c workers that call the method back to back until -n calls are made or -z 
 second, latency percentiles, a histogram and the count of each status code. A progress bar shows
 on stderr when it is a terminal. --json prints one JSON object instead. Failed calls are counted,
 not fatal: the exit status is 0 once the run completes (2 for bad usage; the gRPC status code when
-the method cannot be resolved).`;
+the method cannot be resolved). Ctrl-C cancels the calls in flight, prints the report so far and
+exits 130.`;
 
 /** Installs `ferry bench TARGET METHOD`: a ghz-like load run with latency percentiles and status counts. */
 export const installBenchCommand: CommandInstaller = (program, io) => {
@@ -90,10 +93,15 @@ async function runBenchCommand(io: CliIo, target: string, methodText: string, fl
     const { method, registry } = await resolveMethod(session.source, methodText);
     const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
     const requests = await benchRequests(method, toRequestMessages(requestValues(flags.data ?? "{}", io.stdin, requestStream), method.input, registry));
-    const plan: BenchPlan = { ...bounds, caller: createMethodCaller(method, session.transport), requests, callOptions: session.callOptions };
-    const result = await withProgress(io, plan, (onStart) => runBench(plan, onStart));
+    // Ctrl-C stops the run: calls in flight are cancelled, the report covers what ran, exit status 130.
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort();
+    process.once("SIGINT", onSigint);
+    const plan: BenchPlan = { ...bounds, caller: createMethodCaller(method, session.transport), requests, callOptions: session.callOptions, signal: interrupt.signal };
+    const result = await withProgress(io, plan, (onStart) => runBench(plan, onStart)).finally(() => process.removeListener("SIGINT", onSigint));
     const setup = { target, method: `${method.parent.typeName}/${method.name}`, concurrency: Math.min(plan.concurrency, plan.totalCalls ?? Infinity) };
     io.stdout.write(flags.json ? `${JSON.stringify(benchJson(setup, result))}\n` : benchText(setup, result, io.stdout.isTTY === true));
+    if (interrupt.signal.aborted) throw new CliExitStatus(EXIT_INTERRUPTED);
   } finally {
     await session.close();
   }

@@ -75,6 +75,7 @@ export async function runBench(plan: BenchPlan, onStart?: (progress: () => Bench
   const worker = async () => {
     for (let ticket = claim(); ticket !== undefined; ticket = claim()) {
       if (intervalMs > 0) await sleepUntil(startMs + ticket * intervalMs, plan.signal);
+      if (plan.signal?.aborted) break;
       const t0 = performance.now();
       const code = await oneCall(plan, options, errorCounts);
       latencies.record(performance.now() - t0);

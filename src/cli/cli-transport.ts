@@ -68,6 +68,7 @@ export function tlsOptions(flags: TlsFlags): SecureClientSessionOptions {
  */
 export function resolveTargetUrl(text: string, flags: TlsFlags): URL {
   const url = new URL(parseTarget(text));
+  if (url.protocol === "inproc:") throw new CliUsageError(`bad target "${text}": inproc:// servers live inside one process; call them over grpc:// or native://`);
   if (flags.plaintext === true && (url.protocol === "grpcs:" || url.protocol === "natives:")) {
     throw new CliUsageError(`--plaintext contradicts the TLS target "${text}"`);
   }

@@ -83,7 +83,8 @@ export class LatencyHistogram {
   percentile(p: number): number {
     const sorted = this.#sortedSamples();
     if (sorted.length === 0) return 0;
-    const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+    // p * n first: (99.9 / 100) * 1000 is 999.0000000000001 in floating point, which would round up a rank.
+    const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p * sorted.length) / 100 - 1e-9)));
     return sorted[rank - 1];
   }
 

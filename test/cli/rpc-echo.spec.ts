@@ -4,6 +4,7 @@
  * reflection; and the same calls from `.proto` files (`--proto`) without
  * reflection. The CLI runs in a child process.
  */
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "../../src/index.js";
 import { addReflectionService } from "../../src/transport/grpc/index.js";
@@ -16,9 +17,16 @@ const ECHO = "ferry.test.v1.EchoService";
 describe("ferry call, every method kind", { timeout: 60_000 }, () => {
   let server: Server;
   let target: string;
+  let echoCalls = 0;
 
   beforeAll(async () => {
-    server = createServer({ logger: quiet }).service(EchoService, echoImpl);
+    server = createServer({ logger: quiet }).service(EchoService, {
+      ...echoImpl,
+      echo: (req, ctx) => {
+        echoCalls++;
+        return echoImpl.echo!(req, ctx);
+      },
+    });
     addReflectionService(server);
     target = new URL((await server.listen("grpc://127.0.0.1:0")).url).host;
   });
@@ -87,6 +95,20 @@ describe("ferry call, every method kind", { timeout: 60_000 }, () => {
     expect(report.statusCodes).toEqual({ OK: 30 });
   });
 
+  it("Ctrl-C stops bench: calls in flight are cancelled, the report covers what ran, exit status 130", async () => {
+    const before = echoCalls;
+    let child: ChildProcess | undefined;
+    const running = runFerry(["bench", target, `${ECHO}/Echo`, "-d", '{"delayMs":20}', "-z", "60s", "-c", "2", "--json"], { onSpawn: (c) => (child = c) });
+    for (let waitedMs = 0; echoCalls < before + 5 && waitedMs < 30_000; waitedMs += 50) await new Promise((r) => setTimeout(r, 50));
+    child!.kill("SIGINT");
+    const run = await running;
+    expect(run.code).toBe(130);
+    const [report] = jsonLines(run.stdout) as { totalCalls: number; statusCodes: Record<string, number> }[];
+    expect(report.totalCalls).toBeGreaterThanOrEqual(3);
+    expect(Object.values(report.statusCodes).reduce((a, b) => a + b, 0)).toBe(report.totalCalls);
+    expect(Object.keys(report.statusCodes).every((code) => code === "OK" || code === "CANCELLED")).toBe(true);
+  });
+
   describe("without reflection, from .proto files (--proto)", () => {
     it("lists, describes and calls from the compiled files", async () => {
       const proto = ["--proto", "ferry/test/v1/echo.proto", "--import-path", "test/proto"];
@@ -122,6 +144,7 @@ describe("ferry call, every method kind", { timeout: 60_000 }, () => {
       ["bad JSON", ["call", "127.0.0.1:1", `${ECHO}/Echo`, "-d", "{nope", "--proto", "test/proto/ferry/test/v1/echo.proto"], /-d: invalid JSON/],
       ["bad bench bound", ["bench", "127.0.0.1:1", `${ECHO}/Echo`, "-c", "0"], /-c: expected a whole number from 1 to 1000/],
       ["unknown command", ["frobnicate"], /unknown command 'frobnicate'/],
+      ["inproc target", ["list", "inproc://shop"], /inproc:\/\/ servers live inside one process/],
     ];
     it.each(cases)("%s", async (_name, args, message) => {
       const run = await runFerry(args);

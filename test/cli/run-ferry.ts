@@ -2,7 +2,7 @@
  * Runs the `ferry` command from source as a user would, in a child process,
  * for the CLI tests: `node --import tsx src/cli/main.ts …`.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly stdin?: string;
   /** Kills the child after this long, in ms (the test then fails on its output). Default 60 000. */
   readonly killAfterMs?: number;
+  /** Receives the child process once spawned (to send it a signal). */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Runs `ferry ...args` in the repository root and resolves when it exits. */
@@ -36,6 +38,7 @@ export function runFerry(args: readonly string[], options: RunOptions = {}): Pro
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   child.stdin.on("error", () => {}); // the child may exit before reading stdin
   child.stdin.end(options.stdin ?? "");
+  options.onSpawn?.(child);
   const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfterMs ?? 60_000);
   return new Promise((resolve) => {
     child.once("close", (code) => {
