@@ -117,7 +117,10 @@ async function checkRun(t: TestStore, run: number, commands: Command[]): Promise
           if (c.kind === "rollback") throw new Error("rollback");
         })
         .catch(() => undefined);
-      for (const id of ids) c.kind === "commit" ? committed.push({ id, key: c.key }) : rolledBack.add(id);
+      for (const id of ids) {
+        if (c.kind === "commit") committed.push({ id, key: c.key });
+        else rolledBack.add(id);
+      }
     } else if (c.kind === "batch") await relays[c.relay].publishBatch();
     else if (c.kind === "crash") {
       crashAt = c.point;
