@@ -8,6 +8,7 @@ import type { AdapterCapabilities, BrokerAdapter, PublishReceipt } from "./adapt
 import { adapterFactoryFor } from "./adapter-registry.js";
 import type { MessageHandler } from "./delivery.js";
 import { checkUserHeaders, FerryHeader, injectContextHeaders } from "./headers.js";
+import { tracePublish } from "../observability/messaging-telemetry.js";
 import { redrive, type RedriveOptions, type RedriveResult } from "./redrive.js";
 import { resolveSubscribeOptions, type SubscribeOptions } from "./subscribe-options.js";
 import { SubscriptionRunner, type Subscription } from "./subscription-runner.js";
@@ -146,6 +147,11 @@ export class BrokerClient implements Broker {
     message: MessageShape<Desc> | MessageInitShape<Desc>,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
+    // Observability: a PRODUCER span around the publish; its trace context goes into the headers.
+    return tracePublish({ system: this.#adapter.name, destination: topic.name }, () => this.#publish(topic, message, options));
+  }
+
+  async #publish<Desc extends DescMessage>(topic: Topic<Desc>, message: MessageShape<Desc> | MessageInitShape<Desc>, options: PublishOptions): Promise<PublishResult> {
     this.#checkOpen();
     checkTopicName(topic.name, false);
     const payload = encodeBinary(topic.schema, toMessage(topic.schema, message));

@@ -1,4 +1,4 @@
-import { context } from "@opentelemetry/api";
+import type { Message } from "@bufbuild/protobuf";
 import { decodeBinary } from "../contract/codec.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
@@ -6,7 +6,8 @@ import type { Logger } from "../util/logger.js";
 import type { AdapterConsumer, BrokerAdapter, RawDelivery } from "./adapter.js";
 import { backoffDelayMs } from "./backoff.js";
 import type { Delivery, MessageHandler } from "./delivery.js";
-import { extractTraceContext, FerryHeader } from "./headers.js";
+import { FerryHeader } from "./headers.js";
+import { recordDeliveryError, recordDeliveryOutcome, traceDelivery } from "../observability/messaging-telemetry.js";
 import type { ResolvedSubscribeOptions } from "./subscribe-options.js";
 import { deadLetterTopicFor, type Topic } from "./topic.js";
 import { KeyedQueue } from "./keyed-queue.js";
@@ -167,14 +168,26 @@ export class SubscriptionRunner implements Subscription {
       const reason = new FerryError(Code.DATA_LOSS, `undecodable payload: ${err instanceof FerryError ? err.rawMessage : (err as Error).message}`);
       return this.#done(this.#deadLetter(a, reason));
     }
+    // Observability: one CONSUMER span per attempt (child of the producer's trace context in the
+    // headers) around the handler and its ack/nack/dead-letter (src/observability/messaging-telemetry.ts).
+    const info = { system: this.#init.adapter.name, destination: raw.topic, group: options.group, messageId: raw.headers[FerryHeader.messageId] ?? "", attempt: a.attempt, headers: raw.headers, bodyBytes: raw.payload.byteLength };
+    return traceDelivery(info, () => this.#handle(a, key, message));
+  }
+
+  /** Runs the handler for one decoded attempt, then acks, nacks or dead-letters it (see {@link #process}). */
+  async #handle(a: Attempt, key: string | undefined, message: Message): Promise<boolean> {
+    const { options } = this.#init;
+    const raw = a.raw;
     const stopExtending = this.#extendWhileRunning(raw);
     try {
       const delivery = this.#delivery(a);
-      await context.with(extractTraceContext(raw.headers), () => this.#init.handler(message, delivery));
+      await this.#init.handler(message, delivery);
     } catch (err) {
       stopExtending();
+      recordDeliveryError(err);
       if (a.attempt >= options.maxDeliveries) return this.#done(this.#deadLetter(a, err));
       const delayMs = backoffDelayMs(options.backoff, a.attempt);
+      this.#outcome("nack", delayMs);
       this.#init.logger.warn(
         { err, topic: raw.topic, group: options.group, messageId: raw.headers[FerryHeader.messageId], attempt: a.attempt, delayMs },
         "message handler failed; retrying after backoff",
@@ -184,7 +197,13 @@ export class SubscriptionRunner implements Subscription {
       return true;
     }
     stopExtending();
+    this.#outcome("ack");
     return this.#done(this.#settle(() => raw.ack()));
+  }
+
+  /** Counts the settlement and adds it to the active consumer span (see recordDeliveryOutcome). */
+  #outcome(outcome: "ack" | "nack" | "dead_letter", delayMs?: number, deadLetterTopic?: string): void {
+    recordDeliveryOutcome({ system: this.#init.adapter.name, destination: this.#init.topic.name, group: this.#init.options.group, outcome, delayMs, deadLetterTopic });
   }
 
   async #done(settling: Promise<void>): Promise<false> {
@@ -286,6 +305,7 @@ export class SubscriptionRunner implements Subscription {
       this.#log(publishErr, "dead-letter publish failed; the message will be redelivered");
       return this.#nackLater(raw, backoffDelayMs(options.backoff, a.attempt));
     }
+    this.#outcome("dead_letter", undefined, deadLetterTopicFor(topic, raw.topic));
     this.#init.logger.error(
       { err, topic: raw.topic, group: options.group, messageId, attempt: a.attempt, deadLetterTopic: deadLetterTopicFor(topic, raw.topic) },
       "message dead-lettered",
