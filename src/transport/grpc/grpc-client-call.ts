@@ -199,7 +199,7 @@ export class GrpcClientCall {
       this.#headers = new Metadata();
       this.#trailers = readMetadata(headers);
       this.#status = errorFromStatus(headers, this.#trailers) ?? null;
-      return;
+      return this.#closeWhenResponseRead();
     }
     const encoding = (headers["grpc-encoding"] as string | undefined)?.toLowerCase() ?? "identity";
     if (!isGrpcCompression(encoding) || (encoding !== "identity" && !this.#env.acceptCompression.includes(encoding))) {
@@ -257,6 +257,17 @@ export class GrpcClientCall {
     if (!this.#settled && this.#trailers.size === 0) this.#trailers = md;
     else for (const [k, v] of md) this.#trailers.appendTrusted(k, v);
     this.#status = errorFromStatus(trailers, this.#trailers) ?? null;
+    this.#closeWhenResponseRead();
+  }
+
+  /**
+   * The status ends the call even while the client is still streaming requests
+   * (the server answered early): once every response message is read, close the
+   * stream (RST_STREAM NO_ERROR) instead of waiting for the request side to end.
+   */
+  #closeWhenResponseRead(): void {
+    const stream = this.#stream;
+    if (stream !== undefined && !stream.writableEnded) stream.once("end", () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
   }
 
   #onClose(): void {
