@@ -19,6 +19,9 @@ runCli(process.argv.slice(2), io).then(
   (status) => {
     settled = true;
     process.exitCode = status;
+    // A streaming call that ended before its input (the server failed or finished
+    // first) must not wait for more stdin to exit.
+    process.stdin.destroy();
   },
   (err: unknown) => {
     settled = true;

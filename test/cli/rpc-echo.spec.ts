@@ -57,6 +57,12 @@ describe("ferry call, every method kind", { timeout: 60_000 }, () => {
     expect(jsonLines(run.stdout)).toEqual([{ text: "x" }, { text: "y", index: 1 }]);
   });
 
+  it("a bidi call the server ends early exits at once, without waiting for the end of stdin", async () => {
+    const run = await runFerry(["call", target, `${ECHO}/Bidi`], { stdin: '{"text":"stop","failCode":9}\n', holdStdin: true, killAfterMs: 30_000 });
+    expect(run.code).toBe(9);
+    expect(run.stderr.trim()).toBe("ERROR: FAILED_PRECONDITION: stop");
+  });
+
   it("-d with several objects feeds a client stream", async () => {
     const run = await runFerry(["call", target, `${ECHO}/ClientStream`, "-d", '{"text":"1"} {"text":"2"}']);
     expect(jsonLines(run.stdout)).toEqual([{ text: "12", index: 2 }]);

@@ -19,6 +19,8 @@ export interface FerryRun {
 export interface RunOptions {
   /** Written to the child's stdin, which is then closed; default: stdin closed at once. */
   readonly stdin?: string;
+  /** Keep stdin open after writing `stdin` (closed once the child exits), as a user who has not typed Ctrl-D. */
+  readonly holdStdin?: boolean;
   /** Kills the child after this long, in ms (the test then fails on its output). Default 60 000. */
   readonly killAfterMs?: number;
   /** Receives the child process once spawned (to send it a signal). */
@@ -37,12 +39,14 @@ export function runFerry(args: readonly string[], options: RunOptions = {}): Pro
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   child.stdin.on("error", () => {}); // the child may exit before reading stdin
-  child.stdin.end(options.stdin ?? "");
+  if (options.holdStdin) child.stdin.write(options.stdin ?? "");
+  else child.stdin.end(options.stdin ?? "");
   options.onSpawn?.(child);
   const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfterMs ?? 60_000);
   return new Promise((resolve) => {
     child.once("close", (code) => {
       clearTimeout(killer);
+      child.stdin.destroy();
       resolve({ code, stdout, stderr });
     });
   });
