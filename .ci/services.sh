@@ -52,6 +52,8 @@ command -v openssl >/dev/null 2>&1 || missing_tools="$missing_tools openssl"
 command -v curl >/dev/null 2>&1 || missing_tools="$missing_tools curl"
 # Chromium (browser tests drive it with playwright-core, headless).
 command -v chromium >/dev/null 2>&1 || missing_tools="$missing_tools chromium"
+# gRPC C-core for the interop tests (test/grpc-ccore.spec.ts), in Debian's python3.
+/usr/bin/python3 -c "import grpc, grpc_tools" >/dev/null 2>&1 || missing_tools="$missing_tools python3-grpcio python3-grpc-tools"
 if [ -n "$missing_tools" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing_tools >/dev/null
 fi

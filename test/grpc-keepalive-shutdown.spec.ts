@@ -79,6 +79,63 @@ describe("grpc keepalive", () => {
     expect(goaways[0]).toMatchObject({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: "too_many_pings" });
   });
 
+  it("pings that follow DATA the server sent are never strikes: a long download probed with pings completes (gRFC A8)", async () => {
+    const server = createServer({ logger: quiet }).service(EchoService, {
+      async *serverStream({ count }) {
+        for (let index = 0; index < count; index++) {
+          await new Promise((r) => setTimeout(r, 2));
+          yield { index };
+        }
+      },
+    });
+    const { url } = await server.listen(createGrpcServerTransport({ port: 0, keepaliveMinTimeMs: 60_000 }));
+    cleanup.push(() => server.shutdown(50));
+    const session = await rawSession(url);
+    cleanup.push(() => void session.destroy());
+    const goaways = recordGoaways(session);
+    let pings = 0;
+    let pinging = false;
+    const req = session.request({ ":method": "POST", ":path": "/ferry.test.v1.EchoService/ServerStream", "content-type": "application/grpc", te: "trailers" });
+    req.on("data", () => {
+      // Like C-core's BDP probe: a PING after each burst of DATA, one at a time.
+      if (pinging || session.destroyed) return;
+      pinging = true;
+      session.ping(() => {
+        pings++;
+        pinging = false;
+      });
+    });
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => {
+      req.on("trailers", resolve);
+      req.on("close", () => resolve({}));
+    });
+    req.on("error", () => undefined);
+    req.end(messageFrame(EchoRequestSchema, { count: 60 }));
+    expect((await trailers)["grpc-status"]).toBe("0");
+    expect(pings).toBeGreaterThan(3);
+    expect(goaways).toEqual([]);
+  });
+
+  it("pings on a call whose server sends nothing are still strikes", async () => {
+    const server = createServer({ logger: quiet }).service(EchoService, {
+      async *serverStream(_req, ctx) {
+        await new Promise((r) => ctx.signal.addEventListener("abort", r));
+        yield {};
+      },
+    });
+    const { url } = await server.listen(createGrpcServerTransport({ port: 0, keepaliveMinTimeMs: 60_000 }));
+    cleanup.push(() => server.shutdown(50));
+    const session = await rawSession(url);
+    cleanup.push(() => void session.destroy());
+    const goaways = recordGoaways(session);
+    const req = session.request({ ":method": "POST", ":path": "/ferry.test.v1.EchoService/ServerStream", "content-type": "application/grpc", te: "trailers" });
+    req.on("error", () => undefined);
+    req.end(messageFrame(EchoRequestSchema, { count: 1 }));
+    for (let i = 0; i < 5 && !session.destroyed; i++) await new Promise((r) => session.ping(() => r(undefined)));
+    await until(() => goaways.length > 0);
+    expect(goaways[0]).toMatchObject({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: "too_many_pings" });
+  });
+
   it("a client told too_many_pings doubles its keepalive interval and keeps working", async () => {
     const { url } = await startServer({ keepaliveMinTimeMs: 60_000, keepalivePermitWithoutCalls: true });
     const t = transport(url, { keepaliveTimeMs: 10, keepalivePermitWithoutCalls: true });
@@ -98,6 +155,20 @@ describe("grpc keepalive", () => {
 });
 
 describe("grpc connection limits", () => {
+  it("a burst of calls beyond the server's MAX_CONCURRENT_STREAMS on a new connection all succeed (queued or transparently resent)", async () => {
+    const server = createServer({ logger: quiet }).service(EchoService, {
+      echo: async ({ text }) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return { text };
+      },
+    });
+    const { url } = await server.listen(createGrpcServerTransport({ port: 0, maxConcurrentStreams: 50 }));
+    cleanup.push(() => server.shutdown(50));
+    const client = createClient(EchoService, transport(url));
+    const replies = await Promise.all(Array.from({ length: 300 }, (_, i) => client.echo({ text: String(i) })));
+    expect(replies.map((r) => r.text)).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
+  });
+
   it("maxConnectionIdleMs: an idle connection gets a graceful GOAWAY max_idle; clients reconnect", async () => {
     const { url } = await startServer({ maxConnectionIdleMs: 50 });
     const session = await rawSession(url);

@@ -32,3 +32,19 @@ export function applyConnectionWindow(session: Http2Session, bytes: number): voi
     // the session closed meanwhile
   }
 }
+
+/**
+ * node:http2's `maxSessionMemory` (in MB) for a `maxSessionMemoryBytes`
+ * option. Default `Infinity`, as grpc-js and gRPC C-core do: a connection's
+ * inbound memory is already bounded by its flow-control windows
+ * (`connectionWindowBytes`), and outbound data by backpressure, while
+ * node's own default (10 MB) refuses new streams with ENHANCE_YOUR_CALM —
+ * RESOURCE_EXHAUSTED at the client — under legitimate load (1000 concurrent
+ * 1 MiB calls on one connection). Raises INVALID_ARGUMENT for a value that
+ * is not a positive number.
+ */
+export function sessionMemoryMegabytes(bytes: number | undefined, option = "maxSessionMemoryBytes"): number {
+  const value = bytes ?? Infinity;
+  if (!(value > 0)) throw new FerryError(Code.INVALID_ARGUMENT, `${option} must be a positive number of bytes, got ${bytes}`);
+  return Number.isFinite(value) ? Math.max(1, Math.ceil(value / (1 << 20))) : Number.MAX_SAFE_INTEGER;
+}

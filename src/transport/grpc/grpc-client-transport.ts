@@ -9,7 +9,7 @@ import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "../../rpc/limits.js";
 import { startClientKeepalive } from "./client-keepalive.js";
 import { GrpcClientCall, type GrpcCallEnv } from "./grpc-client-call.js";
 import { checkCompression, type GrpcCompression } from "./grpc-compression.js";
-import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES } from "./flow-control-window.js";
+import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, sessionMemoryMegabytes } from "./flow-control-window.js";
 
 /** Options of {@link createGrpcTransport}. */
 export interface GrpcClientOptions {
@@ -60,6 +60,13 @@ export interface GrpcClientOptions {
    * §6.9): the most response data buffered for all calls together. Default 16 MiB.
    */
   connectionWindowBytes?: number;
+  /**
+   * node:http2's per-connection memory limit (`maxSessionMemory`), in bytes.
+   * Default `Infinity`, as grpc-js and C-core: inbound memory is bounded by
+   * `connectionWindowBytes`, outbound by backpressure; node's 10 MB default
+   * fails large concurrent calls with ENHANCE_YOUR_CALM.
+   */
+  maxSessionMemoryBytes?: number;
 }
 
 /** Per-call settings that {@link GrpcTransport.withOptions} can override. */
@@ -140,8 +147,10 @@ class GrpcConnection {
   #keepaliveTimeMs: number;
   readonly #streamWindowBytes: number;
   readonly #connectionWindowBytes: number;
+  readonly #maxSessionMemory: number;
 
   constructor(private readonly options: GrpcClientOptions) {
+    this.#maxSessionMemory = sessionMemoryMegabytes(options.maxSessionMemoryBytes);
     this.#streamWindowBytes = checkWindowBytes(options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW_BYTES, "streamWindowBytes");
     this.#connectionWindowBytes = checkWindowBytes(options.connectionWindowBytes ?? DEFAULT_CONNECTION_WINDOW_BYTES, "connectionWindowBytes");
     const url = new URL(options.baseUrl);
@@ -194,7 +203,8 @@ class GrpcConnection {
 
   #connect(): ClientHttp2Session {
     const settings = { initialWindowSize: this.#streamWindowBytes };
-    const session = http2.connect(this.#authority, { ...this.options.tls, settings, createConnection: () => this.#openSocket() });
+    const maxSessionMemory = this.#maxSessionMemory;
+    const session = http2.connect(this.#authority, { ...this.options.tls, settings, maxSessionMemory, createConnection: () => this.#openSocket() });
     this.#session = session;
     session.once("connect", () => applyConnectionWindow(session, this.#connectionWindowBytes));
     session.on("error", (err) => this.#sessionErrors.set(session, err));

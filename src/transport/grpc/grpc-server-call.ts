@@ -91,6 +91,8 @@ export class GrpcServerCall {
   #flushScheduled = false;
   /** Called once the handler is done (or was never started and the stream closed): frees the connection's handler slot. */
   onSettled: (() => void) | undefined;
+  /** Called when the call writes HEADERS or DATA (the connection's ping policy, gRFC A8). */
+  onSent: (() => void) | undefined;
 
   constructor(
     private readonly router: Router,
@@ -257,6 +259,7 @@ export class GrpcServerCall {
     this.#batchBytes = 0;
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded) return true;
+    this.onSent?.();
     return stream.write(chunk);
   }
 
@@ -281,6 +284,7 @@ export class GrpcServerCall {
 
   #sendHeaders(metadata: Metadata): void {
     this.#headersSent = true;
+    this.onSent?.();
     try {
       this.stream.respond(responseHeaders(metadata, this.#sendEncoding, this.compression.requestEncoding !== "identity"), { waitForTrailers: true });
     } catch {

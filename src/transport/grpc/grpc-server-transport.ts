@@ -15,7 +15,7 @@ import { http1Exchange, http2Exchange } from "./connect-exchange.js";
 import { isConnectContentType, serveConnectUnary } from "./connect-handler.js";
 import { readMetadata } from "./grpc-headers.js";
 import { grpcPeerCertificate } from "./peer-certificate.js";
-import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES } from "./flow-control-window.js";
+import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, sessionMemoryMegabytes } from "./flow-control-window.js";
 import { createProtocolFront } from "./protocol-front.js";
 import { ServerConnection, type ServerConnectionSettings } from "./server-connection.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
@@ -96,6 +96,13 @@ export interface GrpcServerOptions {
   streamWindowBytes?: number;
   /** HTTP/2 flow-control window of each connection, in bytes (RFC 9113 §6.9). Default 16 MiB. */
   connectionWindowBytes?: number;
+  /**
+   * node:http2's per-connection memory limit (`maxSessionMemory`), in bytes;
+   * past it new streams are refused with ENHANCE_YOUR_CALM. Default
+   * `Infinity`, as grpc-js and C-core: inbound memory is bounded by
+   * `connectionWindowBytes`, outbound by backpressure (docs/grpc.md, limits).
+   */
+  maxSessionMemoryBytes?: number;
 }
 
 /**
@@ -153,7 +160,8 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     this.#settings = connectionSettings(this.options);
     const maxHeaderListBytes = this.#maxHeaderListBytes;
     const settings = { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000, maxHeaderListSize: maxHeaderListBytes, initialWindowSize: this.#streamWindowBytes };
-    const h2 = http2.createServer({ settings, maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 10_000 });
+    const maxSessionMemory = sessionMemoryMegabytes(this.options.maxSessionMemoryBytes);
+    const h2 = http2.createServer({ settings, maxSessionMemory, maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 10_000 });
     h2.on("session", (session) => this.#onSession(session));
     h2.on("stream", (stream, headers) => this.#onStream(router, stream, headers));
     const h1 =
@@ -230,6 +238,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
     if (call === undefined) return;
     handlers.inFlight++;
     call.onSettled = () => handlers.inFlight--;
+    call.onSent = conn.sent;
     call.start();
   }
 

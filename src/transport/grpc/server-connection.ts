@@ -31,6 +31,8 @@ export class ServerConnection {
   #activeStreams = 0;
   #lastPingAt = 0;
   #pingStrikes = 0;
+  /** The server sent HEADERS or DATA since the last PING it received. */
+  #sentSincePing = false;
   #resetTokens: number;
   #resetRefilledAt = Date.now();
   #draining = false;
@@ -59,6 +61,17 @@ export class ServerConnection {
   get draining(): boolean {
     return this.#draining;
   }
+
+  /**
+   * The server sent HEADERS or DATA on this connection. gRFC A8: a PING that
+   * follows is never a strike (`last_valid_ping_time` and `ping_strikes`
+   * reset), so a client probing bandwidth with pings during a long download
+   * (gRPC C-core and Go do by default) is not told too_many_pings. Cheap: a
+   * flag, read on the next PING.
+   */
+  readonly sent = (): void => {
+    this.#sentSincePing = true;
+  };
 
   /** A call started on this connection. */
   streamStarted(): void {
@@ -140,6 +153,11 @@ export class ServerConnection {
   }
 
   #onPing(): void {
+    if (this.#sentSincePing) {
+      this.#sentSincePing = false;
+      this.#pingStrikes = 0;
+      this.#lastPingAt = 0;
+    }
     const now = Date.now();
     const idle = this.#activeStreams === 0 && !this.settings.keepalivePermitWithoutCalls;
     const minInterval = idle ? Math.max(IDLE_PING_INTERVAL_MS, this.settings.keepaliveMinTimeMs) : this.settings.keepaliveMinTimeMs;
