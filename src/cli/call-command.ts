@@ -49,6 +49,9 @@ async function runCall(io: CliIo, target: string, methodText: string, flags: Cal
   try {
     const { method, registry } = await resolveMethod(session.source, methodText);
     const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+    if (requestStream && (flags.data === undefined || flags.data === "-") && io.stdin.isTTY === true) {
+      io.stderr.write(`Type ${method.input.typeName} requests as JSON, one per line; Ctrl-D ends the stream.\n`);
+    }
     const requests = toRequestMessages(requestValues(flags.data, io.stdin, requestStream), method.input, registry);
     const write = createResponseWriter(io.stdout, method.output, { registry, emitDefaults: flags.emitDefaults });
     const options: CallOptions = { ...session.callOptions, ...(flags.verbose ? verboseHooks(io) : {}) };

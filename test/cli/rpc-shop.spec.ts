@@ -15,7 +15,8 @@ describe("ferry against the shop", { timeout: 60_000 }, () => {
   let target: string;
 
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+    // internalTransport "native" also serves the services on a native:// port.
+    shop = await startShop({ grpcPort: 0, httpPort: 0, internalTransport: "native", logger: quiet });
     target = new URL(shop.grpcUrl).host;
   });
   afterAll(() => shop.close(100));
@@ -93,6 +94,15 @@ describe("ferry against the shop", { timeout: 60_000 }, () => {
     const unknown = await runFerry(["health", target, "shop.v1.Nope"]);
     expect(unknown.code).toBe(5);
     expect(unknown.stderr).toMatch(/^ERROR: NOT_FOUND: /);
+  });
+
+  it("works over Ferry's native protocol (native:// targets) too", async () => {
+    const url = shop.nativeUrl!;
+    const list = await runFerry(["list", url]);
+    expect(list.stdout.split("\n")).toContain("shop.v1.InventoryService");
+    const call = await runFerry(["call", url, "shop.v1.InventoryService/GetProduct", "-d", '{"sku":"MS-002"}']);
+    expect(call.code).toBe(0);
+    expect(jsonLines(call.stdout)).toEqual([expect.objectContaining({ sku: "MS-002", name: "Wireless mouse" })]);
   });
 
   it("bench --json reports every call: counts add up to -n, status codes counted", async () => {
