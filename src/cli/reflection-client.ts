@@ -122,7 +122,10 @@ export class ReflectionClient implements DescriptorSource {
     } catch (err) {
       if (this.#useAlpha || !(err instanceof FerryError) || err.code !== Code.UNIMPLEMENTED) throw err;
       this.#useAlpha = true;
-      answer = await first(this.#v1alpha(request, this.callOptions));
+      answer = await first(this.#v1alpha(request, this.callOptions)).catch((e: unknown) => {
+        if (!(e instanceof FerryError) || e.code !== Code.UNIMPLEMENTED) throw e;
+        throw new FerryError(Code.UNIMPLEMENTED, "the server does not serve gRPC reflection (v1 or v1alpha): give its .proto files with --proto FILE [--import-path DIR]");
+      });
     }
     if (answer?.case === "errorResponse") {
       const e = answer.value as { errorCode: number; errorMessage: string };

@@ -126,6 +126,20 @@ describe("ferry call, every method kind", { timeout: 60_000 }, () => {
       expect(jsonLines(call.stdout)).toEqual([{ text: "p" }, { text: "p", index: 1 }]);
     });
 
+    it("a server without reflection: list says so (12 UNIMPLEMENTED); --proto calls it", async () => {
+      const bare = createServer({ logger: quiet }).service(EchoService, echoImpl);
+      try {
+        const bareTarget = new URL((await bare.listen("grpc://127.0.0.1:0")).url).host;
+        const list = await runFerry(["list", bareTarget]);
+        expect(list.code).toBe(12);
+        expect(list.stderr.trim()).toBe("ERROR: UNIMPLEMENTED: the server does not serve gRPC reflection (v1 or v1alpha): give its .proto files with --proto FILE [--import-path DIR]");
+        const call = await runFerry(["call", bareTarget, `${ECHO}/Echo`, "-d", '{"text":"bare"}', "--proto", "test/proto/ferry/test/v1/echo.proto"]);
+        expect(jsonLines(call.stdout)).toEqual([{ text: "bare" }]);
+      } finally {
+        await bare.shutdown(100);
+      }
+    });
+
     it("a file that does not compile is a usage error with buf's message", async () => {
       const run = await runFerry(["list", target, "--proto", "test/cli/run-ferry.ts"]);
       expect(run.code).toBe(2);
