@@ -8,6 +8,25 @@ import { CliUsageError } from "./cli-error.js";
 /** URL schemes `ferry topics` and `ferry dlq` accept (those of Ferry's bundled broker adapters). */
 export const BROKER_SCHEMES: readonly string[] = ["nats:", "amqp:", "amqps:", "redis:", "rediss:", "memory:"];
 
+/**
+ * How long a NATS pull request of the tool waits for messages, in ms (the
+ * client's minimum). A message settled by `nack` after its consumer stopped
+ * can be handed to the stopped consumer's pull request while that is still
+ * open on the server, and then returns only after the ack timeout; the tool
+ * keeps that window short and nacks such messages with a delay beyond it
+ * ({@link releaseDelayMs}).
+ */
+const NATS_FETCH_EXPIRES_MS = 1000;
+
+/**
+ * The delay to nack a message with after its consumer stopped, so that it
+ * comes back to the group at once: 2000 ms where the broker delays
+ * redelivery itself (longer than a NATS pull request lives), else 0.
+ */
+export function releaseDelayMs(adapter: BrokerAdapter): number {
+  return adapter.capabilities.delayedNack ? 2 * NATS_FETCH_EXPIRES_MS : 0;
+}
+
 /** An open broker for one command: the broker-neutral client and its adapter. */
 export interface BrokerConnection {
   /** The broker-neutral client (publish typed messages, redrive). */
@@ -50,7 +69,8 @@ export function parseBrokerUrl(text: string): string {
  */
 export async function openBroker(url: string): Promise<BrokerConnection> {
   const logger = pino({ name: "ferry", level: process.env.FERRY_LOG_LEVEL ?? "warn" }, pino.destination(2));
-  const broker = await createBroker(url, { logger });
+  const adapterOptions = url.startsWith("nats:") ? { fetchExpiresMs: NATS_FETCH_EXPIRES_MS } : {};
+  const broker = await createBroker(url, { logger, adapterOptions });
   if (!(broker instanceof BrokerClient)) {
     await broker.close();
     throw new FerryError(Code.INTERNAL, "the broker client gives no access to its adapter");

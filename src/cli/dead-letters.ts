@@ -2,8 +2,9 @@ import type { AdapterConsumer, BrokerAdapter, RawDelivery } from "../messaging/a
 import { FerryHeader, withoutDeadLetterHeaders } from "../messaging/headers.js";
 import { redriveGroupName } from "../messaging/redrive.js";
 import { FerryError } from "../rpc/ferry-error.js";
+import { releaseDelayMs } from "./broker-connection.js";
 
-/** The scan ends once no dead letter arrived for this long, in ms. */
+/** The scan ends once no dead letter arrived for this long, in ms (and not before `releaseDelayMs` plus this long). */
 export const SCAN_IDLE_MS = 1500;
 /** Letters held unacked during a scan are redelivered by the broker after this long, in ms (the library re-drive's value). */
 const SCAN_ACK_TIMEOUT_MS = 30_000;
@@ -90,12 +91,14 @@ export class DeadLetterScan {
   }
 
   async #receive(maxLetters: number): Promise<void> {
+    // Letters an earlier scan returned with a delay (releaseDelayMs) must have had time to come back.
+    const earliestEndMs = Date.now() + releaseDelayMs(this.#adapter) + SCAN_IDLE_MS;
     let idle: NodeJS.Timeout | undefined;
     let finish: (err?: unknown) => void = () => {};
     const drained = new Promise<void>((resolve, reject) => (finish = (err) => (clearTimeout(idle), err === undefined ? resolve() : reject(err))));
     const touch = (): void => {
       clearTimeout(idle);
-      idle = setTimeout(() => finish(), SCAN_IDLE_MS);
+      idle = setTimeout(() => finish(), Math.max(SCAN_IDLE_MS, earliestEndMs - Date.now()));
     };
     const deliver = (d: RawDelivery): void => {
       if (this.letters.some((l) => l.delivery.sequence !== "" && l.delivery.sequence === d.sequence)) return; // a redelivery of one we hold
@@ -144,10 +147,15 @@ export class DeadLetterScan {
     await d.ack();
   }
 
-  /** Returns every letter not re-driven to the reader (nack without delay) and releases the consumer. Never rejects. */
+  /**
+   * Returns every letter not re-driven to the reader (nack, with
+   * `releaseDelayMs`: on NATS they are back 2 s later) and releases the
+   * consumer. Never rejects.
+   */
   async close(): Promise<void> {
     const rest = this.letters.map((l) => l.delivery).filter((d) => !this.#settled.has(d));
-    await Promise.allSettled(rest.map((d) => d.nack(0)));
+    const delayMs = releaseDelayMs(this.#adapter);
+    await Promise.allSettled(rest.map((d) => d.nack(delayMs)));
     await this.#consumer?.close().catch(() => undefined);
   }
 }

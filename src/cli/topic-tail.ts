@@ -4,7 +4,7 @@ import type { AdapterConsumer, RawDelivery, StartPosition } from "../messaging/a
 import { FerryHeader } from "../messaging/headers.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
-import type { BrokerConnection } from "./broker-connection.js";
+import { releaseDelayMs, type BrokerConnection } from "./broker-connection.js";
 import { deliveryView, describePayload } from "./broker-payload.js";
 import { CliUsageError } from "./cli-error.js";
 import { decodingTypeFor } from "./message-types.js";
@@ -125,7 +125,7 @@ export async function tailTopic(connection: BrokerConnection, request: TailReque
     request.signal.removeEventListener("abort", onAbort);
     await consumer.stop();
     // What arrived after the last printed message goes back to the group unseen.
-    await Promise.allSettled([...acks, ...unprinted.map((d) => d.nack(0))]);
+    await Promise.allSettled([...acks, ...unprinted.map((d) => d.nack(releaseDelayMs(adapter)))]);
     await consumer.close();
     if (request.group === undefined) await deleteTemporaryGroup(connection, request.topic, group, out);
   }
