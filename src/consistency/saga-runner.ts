@@ -97,7 +97,8 @@ class Runner implements SagaRunner {
   readonly #fault: FaultHook | undefined;
   readonly #active = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
-  #timers: NodeJS.Timeout[] = [];
+  #scanTimer: NodeJS.Timeout | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
 
   constructor(o: SagaRunnerOptions) {
     if (o?.store === undefined || !Array.isArray(o.sagas)) throw invalid("createSagaRunner needs a store and a list of sagas");
@@ -118,9 +119,10 @@ class Runner implements SagaRunner {
   async start(): Promise<void> {
     this.#checkOpen();
     await this.#resume();
-    const scan = setInterval(() => void this.#resume().catch((err: unknown) => this.#logger.warn({ err }, "saga resume scan failed")), this.#resumeIntervalMs);
-    const renew = setInterval(() => void this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)));
-    this.#timers = [scan, renew];
+    this.#scanTimer ??= setInterval(
+      () => void this.#resume().catch((err: unknown) => this.#logger.warn({ err }, "saga resume scan failed")),
+      this.#resumeIntervalMs,
+    );
   }
 
   async begin<I>(saga: SagaDefinition<I>, input: I, options: { sagaId?: string } = {}): Promise<string> {
@@ -173,7 +175,8 @@ class Runner implements SagaRunner {
   async stop(): Promise<void> {
     if (this.#stop.signal.aborted) return;
     this.#stop.abort(new FerryError(Code.CANCELLED, "the saga runner is stopping"));
-    for (const t of this.#timers) clearInterval(t);
+    clearInterval(this.#scanTimer);
+    clearInterval(this.#renewTimer);
     const ids = [...this.#active.keys()];
     await Promise.allSettled(this.#active.values());
     await this.#sql.release(this.#store, this.#id, ids).catch((err: unknown) => this.#logger.warn({ err }, "releasing saga leases failed"));
@@ -194,6 +197,7 @@ class Runner implements SagaRunner {
   }
 
   #launch(state: SagaState): void {
+    this.#renewTimer ??= setInterval(() => void this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)));
     const run = this.#execute(state)
       .catch((err: unknown) => this.#logger.error({ err, sagaId: state.id }, "saga execution stopped; it resumes when its lease expires"))
       .finally(() => this.#active.delete(state.id));
