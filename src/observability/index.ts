@@ -38,3 +38,5 @@ export {
   observeResilience,
 } from "./policy-events-telemetry.js";
 export { INSTRUMENTATION_SCOPE } from "./telemetry-providers.js";
+export { startObservability, type Observability, type ObservabilityOptions } from "./start-observability.js";
+export { readOtelEnv, type OtelEnvChoice, type OtlpProtocol } from "./otel-env.js";
