@@ -21,20 +21,30 @@ interface ProtoInput {
   readonly path: string;
 }
 
-/** Places each file under the first import path that contains it, or under its own directory. */
+/**
+ * Places each file under an import root, as protoc does: a path that exists
+ * and lies inside an import path is taken relative to it; otherwise the name
+ * is looked up under each import path (`--proto shop/v1/cart.proto
+ * --import-path protos`); without import paths, a file's directory is its root.
+ */
 function locate(protoFiles: readonly string[], importPaths: readonly string[]): ProtoInput[] {
   const roots = importPaths.map((p) => {
     const abs = resolve(p);
     if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CliUsageError(`--import-path: "${p}" is not a directory`);
     return abs;
   });
+  const inside = (root: string, abs: string) => {
+    const path = relative(root, abs);
+    return path.startsWith("..") || isAbsolute(path) ? undefined : { root, path };
+  };
   return protoFiles.map((file) => {
-    const found = roots.map((root) => ({ root, path: relative(root, resolve(file)) })).find((c) => !c.path.startsWith("..") && !isAbsolute(c.path) && existsSync(join(c.root, c.path)));
-    if (found !== undefined) return found;
-    const candidate = importPaths.length > 0 ? roots.map((root) => join(root, file)).find((p) => existsSync(p)) : undefined;
-    if (candidate !== undefined) return locate([candidate], importPaths)[0];
-    if (!existsSync(file)) throw new CliUsageError(`--proto: "${file}" not found${importPaths.length > 0 ? " (nor under any --import-path)" : ""}`);
-    return { root: dirname(resolve(file)), path: relative(dirname(resolve(file)), resolve(file)) };
+    const abs = existsSync(file) ? resolve(file) : roots.map((root) => join(root, file)).find((p) => existsSync(p));
+    if (abs === undefined) throw new CliUsageError(`--proto: "${file}" not found${roots.length > 0 ? " (nor under any --import-path)" : ""}`);
+    for (const root of roots) {
+      const found = inside(root, abs);
+      if (found !== undefined) return found;
+    }
+    return { root: dirname(abs), path: relative(dirname(abs), abs) };
   });
 }
 
