@@ -40,3 +40,5 @@ export {
 export { INSTRUMENTATION_SCOPE } from "./telemetry-providers.js";
 export { startObservability, type Observability, type ObservabilityOptions } from "./start-observability.js";
 export { readOtelEnv, type OtelEnvChoice, type OtlpProtocol } from "./otel-env.js";
+export { ferryLogOptions, traceLogFields, type TraceLogFields } from "./log-correlation.js";
+export { LOG_REDACT_PATHS, REDACTED, redactAttributeValues, redactSecrets } from "./redaction.js";

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { ferryLogOptions } from "../observability/log-correlation.js";
 
 /**
  * The logging interface Ferry writes to: pino's, so a pino logger (or a
@@ -15,8 +16,11 @@ let defaultLogger: Logger | undefined;
 
 /**
  * The logger used when none is given: pino to standard output, at the level
- * in `FERRY_LOG_LEVEL` (default `"info"`; `"silent"` turns it off).
+ * in `FERRY_LOG_LEVEL` (default `"info"`; `"silent"` turns it off). Lines
+ * written inside an OpenTelemetry span carry `trace_id` and `span_id`, and
+ * secrets (authorization headers, tokens, URL passwords) are redacted — see
+ * `ferryLogOptions` in `ferry/observability`.
  */
 export function getDefaultLogger(): Logger {
-  return (defaultLogger ??= pino({ name: "ferry", level: process.env.FERRY_LOG_LEVEL ?? "info" }));
+  return (defaultLogger ??= pino({ ...ferryLogOptions(), name: "ferry", level: process.env.FERRY_LOG_LEVEL ?? "info" }));
 }
