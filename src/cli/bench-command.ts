@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import cliProgress from "cli-progress";
 import { runBench, type BenchPlan, type BenchProgress, type BenchResult } from "./bench-runner.js";
@@ -95,6 +96,7 @@ async function runBenchCommand(io: CliIo, target: string, methodText: string, fl
     const requests = await benchRequests(method, toRequestMessages(requestValues(flags.data ?? "{}", io.stdin, requestStream), method.input, registry));
     // Ctrl-C stops the run: calls in flight are cancelled, the report covers what ran, exit status 130.
     const interrupt = new AbortController();
+    setMaxListeners(0, interrupt.signal); // every call in flight listens to it: up to MAX_BENCH_CONCURRENCY
     const onSigint = () => interrupt.abort();
     process.once("SIGINT", onSigint);
     const plan: BenchPlan = { ...bounds, caller: createMethodCaller(method, session.transport), requests, callOptions: session.callOptions, signal: interrupt.signal };
