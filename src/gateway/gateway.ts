@@ -10,6 +10,10 @@ import { FerryError } from "../rpc/ferry-error.js";
 import { httpStatusFromCode } from "../rpc/http-status.js";
 import { Metadata } from "../rpc/metadata.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
+import type { JwtVerifier } from "../auth/jwt-verifier.js";
+import { CorsPolicy, type CorsOptions } from "./cors.js";
+import { createMemoryRateLimitStore, type RateLimitStore } from "./edge-rate-limit.js";
+import { answerClientError, boundMessage, checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
 import { routesFromServices, type HttpRoute } from "./http-route.js";
 import { transcodeRequest } from "./transcode-request.js";
 
@@ -21,12 +25,54 @@ export interface GatewayOptions {
   transport: ClientTransport;
   /** Deadline given to each call, in milliseconds. Default 30 000. */
   timeoutMs?: number;
-  /** Largest request body accepted, in bytes; larger get 413 with code `resource_exhausted`. Default 4 MiB. */
+  /**
+   * Largest request body accepted, in bytes, after decompression
+   * (`Content-Encoding: gzip` or `deflate`); larger get 413 with code
+   * `resource_exhausted`. A declared `Content-Length` over it is refused
+   * before reading. Default 4 MiB.
+   */
   maxBodyBytes?: number;
+  /** Longest request URL (path and query), in bytes; longer get 414. Default 8192. */
+  maxUrlBytes?: number;
+  /** Largest request header block (request line included), in bytes, for the server started by `listen`; larger get 431 (414 when the request line alone is). Default 16 384. */
+  maxHeaderBytes?: number;
+  /** Longest error message sent, in characters; longer ones (a handler quoting a 3 MB input) are cut with a note. Default 1024. */
+  maxErrorMessageChars?: number;
+  /** Cross-origin requests from browsers (Fetch standard CORS). Default none: no CORS headers, preflights get 405. */
+  cors?: CorsOptions;
+  /** Requests per second per principal or client IP (token bucket): over the rate, 429 with `Retry-After` (RFC 6585 §4). Default none. */
+  rateLimit?: GatewayRateLimitOptions;
+  /**
+   * Verify Bearer tokens at the edge as well: an invalid token is answered
+   * 401 without calling the service, and a valid token's `sub` keys the rate
+   * limit. The services still authenticate every call themselves (the
+   * `authorization` header is forwarded). Default none.
+   */
+  verifier?: JwtVerifier;
   /** Request headers forwarded to the service as metadata. Default `["authorization", "x-request-id", "traceparent", "tracestate"]`. */
   forwardHeaders?: readonly string[];
   /** Where unexpected failures are logged. Default: Ferry's pino logger. */
   logger?: Logger;
+}
+
+/** Options of the gateway's rate limit. */
+export interface GatewayRateLimitOptions {
+  /** Tokens added per second, per key (> 0). Required. */
+  ratePerSecond: number;
+  /** Bucket size: the largest burst at once (≥ 1). Default `max(1, ratePerSecond)`. */
+  burst?: number;
+  /** Where buckets live: in memory (default, `createMemoryRateLimitStore()`) or Redis (`createRedisRateLimitStore`) for several gateway instances. */
+  store?: RateLimitStore;
+  /**
+   * The bucket of a request. Default: `sub:` + the verified token's subject
+   * when `verifier` is set and the token is valid, else `ip:` + the client's
+   * address (`clientIp`).
+   */
+  key?: (req: IncomingMessage, subject: string | undefined) => string;
+  /** The client's address. Default the socket's remote address; behind a proxy, read the proxy's header here. */
+  clientIp?: (req: IncomingMessage) => string;
+  /** When the store fails (Redis down): `"allow"` the request (logged) or `"deny"` it with 503. Default `"allow"`. */
+  onStoreError?: "allow" | "deny";
 }
 
 /** A running gateway. */
@@ -50,7 +96,19 @@ export interface Gateway {
  * `{"code": "not_found", "message": "…"}` with the HTTP status mapped from the
  * status code (NOT_FOUND 404, INVALID_ARGUMENT 400, FAILED_PRECONDITION 409,
  * UNAVAILABLE 503, …; see `httpStatusFromCode`). An unknown path is 404
- * `not_found`; a known path with another verb is 405 `unimplemented`.
+ * `not_found`; a known path with another verb is 405 `unimplemented` with
+ * `Allow` listing the verbs it has. UNAUTHENTICATED (401) and
+ * PERMISSION_DENIED (403) carry the service's `WWW-Authenticate` challenge
+ * (RFC 6750 §3); RESOURCE_EXHAUSTED from the rate limit is 429 with
+ * `Retry-After` in seconds.
+ *
+ * Bad input always gets a JSON `{code, message}` answer, never a reset
+ * connection or a bare status line: a body over `maxBodyBytes` 413, a URL
+ * over `maxUrlBytes` 414, headers over `maxHeaderBytes` 431, bytes outside
+ * ASCII in the request line or malformed percent-escapes 400, an unknown
+ * query parameter 400 naming it, an unsupported `Content-Encoding` 415.
+ * Messages quote request input only up to 64 characters, and no message is
+ * longer than `maxErrorMessageChars`.
  */
 export function createGateway(options: GatewayOptions): Gateway {
   return new HttpGateway(options);
@@ -60,22 +118,48 @@ class HttpGateway implements Gateway {
   readonly routes: readonly HttpRoute[];
   readonly #logger: Logger;
   readonly #forward: readonly string[];
+  readonly #maxBodyBytes: number;
+  readonly #maxUrlBytes: number;
+  readonly #maxHeaderBytes: number;
+  readonly #maxErrorMessageChars: number;
+  readonly #cors: CorsPolicy | undefined;
+  readonly #rateLimit: { readonly options: GatewayRateLimitOptions; readonly store: RateLimitStore; readonly burst: number } | undefined;
+  /** Requests that already took their rate-limit token. */
+  readonly #admitted = new WeakSet<IncomingMessage>();
   #server: http.Server | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.routes = routesFromServices(options.services);
     this.#logger = options.logger ?? getDefaultLogger();
     this.#forward = options.forwardHeaders ?? ["authorization", "x-request-id", "traceparent", "tracestate"];
+    this.#maxBodyBytes = positive(options.maxBodyBytes, 4 * 1024 * 1024, "maxBodyBytes");
+    this.#maxUrlBytes = positive(options.maxUrlBytes, 8192, "maxUrlBytes");
+    this.#maxHeaderBytes = positive(options.maxHeaderBytes, 16_384, "maxHeaderBytes");
+    this.#maxErrorMessageChars = positive(options.maxErrorMessageChars, 1024, "maxErrorMessageChars");
+    this.#cors = options.cors === undefined ? undefined : new CorsPolicy(options.cors);
+    const rl = options.rateLimit;
+    if (rl !== undefined) {
+      if (!(rl.ratePerSecond > 0) || !Number.isFinite(rl.ratePerSecond)) throw new FerryError(Code.INVALID_ARGUMENT, `gateway rateLimit.ratePerSecond must be a finite number > 0, got ${rl.ratePerSecond}`);
+      const burst = rl.burst ?? Math.max(1, rl.ratePerSecond);
+      if (!(burst >= 1) || !Number.isFinite(burst)) throw new FerryError(Code.INVALID_ARGUMENT, `gateway rateLimit.burst must be a finite number >= 1, got ${rl.burst}`);
+      this.#rateLimit = { options: rl, store: rl.store ?? createMemoryRateLimitStore(), burst };
+    }
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.#serve(req, res).catch((err: unknown) => this.#sendError(res, err));
+    this.#serve(req, res).catch((err: unknown) => this.#sendError(req, res, err));
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://gateway");
+    const rawUrl = req.url ?? "/";
+    this.#cors?.decorate(req, res);
+    checkRequestTarget(rawUrl, this.#maxUrlBytes);
+    if (this.#cors !== undefined && CorsPolicy.isPreflight(req)) return this.#cors.preflight(req, res);
+    const subject = await this.#edgeAuthenticate(req);
+    await this.#admit(req, subject);
+    const url = new URL(rawUrl, "http://gateway");
     const { route, values } = this.#match(req.method ?? "GET", url.pathname);
-    const body = route.body === "" ? "" : await readBody(req, this.options.maxBodyBytes ?? 4 * 1024 * 1024);
+    const body = route.body === "" ? "" : (await readRequestBody(req, { maxBytes: this.#maxBodyBytes })).toString("utf8");
     const message = transcodeRequest(route, values, url.searchParams, body);
     const ac = new AbortController();
     res.once("close", () => {
@@ -98,16 +182,57 @@ class HttpGateway implements Gateway {
     }
   }
 
+  /** With `verifier`: the subject of a valid Bearer token, `undefined` without one; an invalid token is UNAUTHENTICATED here. */
+  async #edgeAuthenticate(req: IncomingMessage): Promise<string | undefined> {
+    const verifier = this.options.verifier;
+    const header = req.headers.authorization;
+    if (verifier === undefined || header === undefined) return undefined;
+    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+    if (match === null) return undefined; // the service answers with the precise reason
+    try {
+      const { claims } = await verifier.verify(match[1]);
+      return typeof claims.sub === "string" ? claims.sub : undefined;
+    } catch (err) {
+      // An invalid token still spends its client's budget before it is refused.
+      await this.#admit(req, undefined);
+      throw err;
+    }
+  }
+
+  /** Takes a token from the request's bucket; over the rate, RESOURCE_EXHAUSTED answered 429 with Retry-After. */
+  async #admit(req: IncomingMessage, subject: string | undefined): Promise<void> {
+    const rl = this.#rateLimit;
+    if (rl === undefined || this.#admitted.has(req)) return;
+    this.#admitted.add(req);
+    const o = rl.options;
+    const key = o.key?.(req, subject) ?? (subject !== undefined ? `sub:${subject}` : `ip:${o.clientIp?.(req) ?? req.socket.remoteAddress ?? "unknown"}`);
+    let taken;
+    try {
+      taken = await rl.store.take(key, o.ratePerSecond, rl.burst);
+    } catch (err) {
+      this.#logger.error({ err }, "gateway rate limit store failed");
+      if (o.onStoreError === "deny") throw new FerryError(Code.UNAVAILABLE, "rate limit unavailable");
+      return;
+    }
+    if (taken.allowed) return;
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    throw new FerryError(Code.RESOURCE_EXHAUSTED, `rate limit exceeded (${o.ratePerSecond}/s, burst ${rl.burst}); retry in ${seconds} s`, {
+      metadata: { "retry-after": String(seconds) },
+    });
+  }
+
   #match(verb: string, path: string): { route: HttpRoute; values: Map<string, string> } {
-    let pathMatched = false;
+    const allowed = new Set<string>();
     for (const route of this.routes) {
       const values = route.template.match(path);
       if (values === undefined) continue;
       if (route.verb === verb) return { route, values };
-      pathMatched = true;
+      allowed.add(route.verb);
     }
-    if (pathMatched) throw new FerryError(Code.UNIMPLEMENTED, `method ${verb} is not allowed on ${path}`);
-    throw new FerryError(Code.NOT_FOUND, `no route for ${verb} ${path}`);
+    if (allowed.size > 0) {
+      throw new HttpInputError(Code.UNIMPLEMENTED, `method ${quoteInput(verb, 16)} is not allowed on ${quoteInput(path)}`, 405, { allow: [...allowed].join(", ") });
+    }
+    throw new FerryError(Code.NOT_FOUND, `no route for ${quoteInput(verb, 16)} ${quoteInput(path)}`);
   }
 
   #metadataFrom(req: IncomingMessage): Metadata {
@@ -119,18 +244,47 @@ class HttpGateway implements Gateway {
     return md;
   }
 
-  #sendError(res: ServerResponse, err: unknown): void {
+  #sendError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const e = err instanceof FerryError ? err : FerryError.from(err);
     if (!(err instanceof FerryError)) this.#logger.error({ err }, "gateway request failed");
     let status = httpStatusFromCode(e.code);
-    if (e.code === Code.UNIMPLEMENTED && e.rawMessage.startsWith("method ")) status = 405;
-    if (e.code === Code.RESOURCE_EXHAUSTED && e.rawMessage.startsWith("request body")) status = 413;
+    const headers: Record<string, string> = {};
+    if (err instanceof HttpInputError) status = err.httpStatus;
+    const allow = e.metadata.getText("allow");
+    if (status === 405 && allow !== undefined) headers.allow = allow;
+    const challenge = e.metadata.getText("www-authenticate");
+    if ((status === 401 || status === 403) && challenge !== undefined) headers["www-authenticate"] = challenge;
+    const retryAfter = e.metadata.getText("retry-after");
+    if (status === 429 && retryAfter !== undefined) headers["retry-after"] = retryAfter;
     if (res.headersSent) return void res.destroy();
-    sendJson(res, status, { code: codeToString(e.code), message: e.rawMessage });
+    sendJson(res, status, { code: codeToString(e.code), message: boundMessage(e.rawMessage, this.#maxErrorMessageChars) }, headers);
+    if (!req.complete) this.#drainThenClose(req, res);
+  }
+
+  /**
+   * After an early answer (413, 401, …) to a request whose body is still
+   * arriving: node:http discards the rest so the connection can be reused;
+   * a body that has not ended within 2 s closes the connection, bounding
+   * what a client can make the gateway read.
+   */
+  #drainThenClose(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const timer = setTimeout(() => req.socket.destroy(), 2000);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once("end", clear);
+    req.once("close", clear);
+    res.once("close", () => !req.complete || clear());
   }
 
   listen(port: number, host = "127.0.0.1"): Promise<string> {
-    const server = http.createServer((req, res) => this.handle(req, res));
+    const server = http.createServer({ maxHeaderSize: this.#maxHeaderBytes, requestTimeout: 300_000, headersTimeout: 60_000 }, (req, res) => this.handle(req, res));
+    server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => answerClientError(err, socket, this.#maxUrlBytes));
+    // A declared body over the limit is refused before the client is told to send it.
+    server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      if (Number(req.headers["content-length"] ?? 0) <= this.#maxBodyBytes) res.writeContinue();
+      this.handle(req, res);
+    });
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once("error", reject);
@@ -152,26 +306,14 @@ class HttpGateway implements Gateway {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-content-type-options": "nosniff" });
   res.end(text);
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > maxBytes) {
-        reject(new FerryError(Code.RESOURCE_EXHAUSTED, `request body exceeds the limit of ${maxBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.once("error", reject);
-  });
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new FerryError(Code.INVALID_ARGUMENT, `gateway ${name} must be an integer >= 1, got ${value}`);
+  return value;
 }

@@ -1,3 +1,13 @@
-export { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
+export { createGateway, type Gateway, type GatewayOptions, type GatewayRateLimitOptions } from "./gateway.js";
+export { CorsPolicy, type CorsOptions } from "./cors.js";
+export {
+  createMemoryRateLimitStore,
+  createRedisRateLimitStore,
+  type MemoryRateLimitStoreOptions,
+  type RateLimitStore,
+  type RateLimitTake,
+  type RedisEvalClient,
+  type RedisRateLimitStoreOptions,
+} from "./edge-rate-limit.js";
 export { routesFromServices, type HttpRoute } from "./http-route.js";
 export { PathTemplate } from "./path-template.js";

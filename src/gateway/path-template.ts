@@ -30,6 +30,8 @@ export class PathTemplate {
   /**
    * Matches a request path (without query string). Returns the variables'
    * values, percent-decoded, or `undefined` when the path does not match.
+   * Throws INVALID_ARGUMENT for a variable with a malformed percent-escape
+   * or escaped bytes that are not UTF-8 (such as `%FF%FE`).
    */
   match(path: string): Map<string, string> | undefined {
     let p = path;
@@ -47,7 +49,7 @@ export class PathTemplate {
         if (parts[i] !== seg.literal) return undefined;
       } else {
         if (parts[i] === "") return undefined;
-        values.set(seg.variable, safeDecode(parts[i]));
+        values.set(seg.variable, strictDecode(parts[i]));
       }
     }
     return values;
@@ -68,11 +70,13 @@ function parseSegment(source: string, part: string): Segment {
   return { variable: name };
 }
 
-function safeDecode(value: string): string {
+/** Percent-decodes one segment; a malformed escape or one that is not UTF-8 is INVALID_ARGUMENT, never passed through (it would alias its `%25` form). */
+function strictDecode(value: string): string {
+  if (!value.includes("%")) return value;
   try {
     return decodeURIComponent(value);
   } catch {
-    return value;
+    throw new FerryError(Code.INVALID_ARGUMENT, "invalid percent-escape in the path: the escaped bytes are not UTF-8");
   }
 }
 

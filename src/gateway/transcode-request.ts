@@ -1,14 +1,19 @@
-import type { JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
+import type { DescField, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import { decodeJson } from "../contract/codec.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import type { HttpRoute } from "./http-route.js";
+import { quoteInput } from "./http-input.js";
 
 /**
  * Builds a route's request message from the HTTP request, per
  * google.api.http's rules: the body (all of it for `body: "*"`, or one
  * field), then path variables, then — for fields bound by neither — query
  * parameters. Values use protobuf's JSON mapping, so `"5"` fills an int32.
+ * A query parameter names a top-level field by its .proto or JSON name; a
+ * repeated field takes every occurrence, any other field the first one. An
+ * unknown query parameter is INVALID_ARGUMENT naming it as a query
+ * parameter (quoted up to 64 characters).
  *
  * Raises INVALID_ARGUMENT for a body that is not JSON or not an object, for
  * unknown fields and for values of the wrong type; the message names the
@@ -30,11 +35,21 @@ export function transcodeRequest(route: HttpRoute, pathValues: Map<string, strin
   }
   for (const [name, value] of pathValues) json[route.pathFields.get(name)!.jsonName] = value;
   if (route.body !== "*") {
-    for (const [key, value] of query) {
-      if (!(key in json)) json[key] = value;
+    const bound = new Set(Object.keys(json));
+    for (const key of new Set(query.keys())) {
+      const field = queryField(route, key);
+      if (field === undefined) throw new FerryError(Code.INVALID_ARGUMENT, `unknown query parameter ${quoteInput(key)}: ${route.method.input.typeName} has no such field`);
+      if (bound.has(field.jsonName)) continue;
+      const values = query.getAll(key);
+      json[field.jsonName] = field.fieldKind === "list" ? values : values[0];
     }
   }
   return decodeJson(route.method.input, json);
+}
+
+/** The top-level field a query parameter names, by .proto name or JSON name. */
+function queryField(route: HttpRoute, key: string): DescField | undefined {
+  return route.method.input.fields.find((f) => f.name === key || f.jsonName === key);
 }
 
 function parseJson(text: string): JsonValue {
