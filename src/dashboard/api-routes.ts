@@ -1,0 +1,84 @@
+/**
+ * The dashboard's JSON API (`GET`, read-only), what the page and scripts read:
+ *
+ * | path | answer |
+ * |---|---|
+ * | `/api/overview` | `{ version, usage, limits, services }` |
+ * | `/api/topology` | {@link TopologyGraph}: nodes and edges over the window |
+ * | `/api/calls?service=` | {@link CallRow}[]: per service, side and operation, busiest first |
+ * | `/api/calls/series?service=&side=&operation=` | `{ bucketMs, points: SeriesPoint[] }`, oldest first; 404 when not kept |
+ * | `/api/traces?service=&method=&status=&minDurationMs=&limit=` | {@link TraceSummary}[], newest first |
+ * | `/api/traces/{traceId}` | `{ summary, spans }` (spans by start time); 404 when not retained |
+ * | `/api/metrics?service=&prefix=` | latest {@link MetricPoint}s |
+ *
+ * Bad query values are 400 with `{ code, message }`.
+ */
+import type { ServerResponse } from "node:http";
+import type { CallSide } from "./call-stats.js";
+import { HttpError, sendJson } from "./http-replies.js";
+import type { TelemetrySink } from "./telemetry-sink.js";
+
+const SIDES: readonly CallSide[] = ["server", "client", "consumer"];
+
+/** Answers `GET {path}` under `/api/`; throws {@link HttpError} 404 for an unknown path, 400 for bad parameters. */
+export function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink): void {
+  const path = url.pathname;
+  const q = url.searchParams;
+  if (path === "/api/overview") return sendJson(res, overview(sink));
+  if (path === "/api/topology") return sendJson(res, sink.topology.graph());
+  if (path === "/api/calls") return sendJson(res, sink.calls.rows({ service: optional(q, "service") }));
+  if (path === "/api/calls/series") return sendJson(res, callSeries(sink, q));
+  if (path === "/api/traces") {
+    return sendJson(res, sink.traces.search({
+      service: optional(q, "service"),
+      method: optional(q, "method"),
+      status: optional(q, "status"),
+      minDurationMs: numberParam(q, "minDurationMs", 0, Number.MAX_SAFE_INTEGER),
+      limit: numberParam(q, "limit", 1, 1_000),
+    }));
+  }
+  if (path.startsWith("/api/traces/")) return sendJson(res, oneTrace(sink, decodeURIComponent(path.slice("/api/traces/".length))));
+  if (path === "/api/metrics") return sendJson(res, sink.metrics.points({ service: optional(q, "service"), prefix: optional(q, "prefix") }));
+  throw new HttpError(404, `no API at ${path}; see docs/dashboard.md`);
+}
+
+function overview(sink: TelemetrySink): unknown {
+  const services = sink.topology.graph().nodes.filter((n) => n.kind === "service").map((n) => n.label).sort();
+  return { version: sink.version, usage: sink.usage, limits: sink.limits, services };
+}
+
+function callSeries(sink: TelemetrySink, q: URLSearchParams): unknown {
+  const service = required(q, "service");
+  const operation = required(q, "operation");
+  const side = (q.get("side") ?? "server") as CallSide;
+  if (!SIDES.includes(side)) throw new HttpError(400, `side must be one of ${SIDES.join(", ")}`);
+  const points = sink.calls.series({ service, side, operation });
+  if (points === undefined) throw new HttpError(404, `no calls recorded for ${service} ${side} ${operation}`);
+  return { bucketMs: sink.limits.bucketMs, points };
+}
+
+function oneTrace(sink: TelemetrySink, traceId: string): unknown {
+  if (!/^[0-9a-fA-F]{32}$/.test(traceId)) throw new HttpError(400, "a trace id is 32 hex digits");
+  const trace = sink.traces.trace(traceId);
+  if (trace === undefined) throw new HttpError(404, `trace ${traceId} is not retained (never received, or evicted by the retention limits)`);
+  return trace;
+}
+
+function optional(q: URLSearchParams, name: string): string | undefined {
+  const v = q.get(name);
+  return v === null || v === "" ? undefined : v;
+}
+
+function required(q: URLSearchParams, name: string): string {
+  const v = optional(q, name);
+  if (v === undefined) throw new HttpError(400, `the query parameter ${name} is required`);
+  return v;
+}
+
+function numberParam(q: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const v = optional(q, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new HttpError(400, `${name} must be a number from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,209 @@
+/**
+ * The service map, built from spans: a node per service (with its
+ * instances and transports), per topic and per consumer group, and an edge
+ * per observed call path and message flow, each with rate, error rate and
+ * p99 over the window.
+ *
+ * - RPC: a CLIENT span in service A whose child is a SERVER span in service
+ *   B is an edge A → B (figures from the client span: what the caller saw).
+ *   Spans of one trace arrive in any order and from several processes, so a
+ *   SERVER span whose parent is not known yet waits in a bounded table.
+ * - Messaging (OpenTelemetry messaging conventions): a PRODUCER span is an
+ *   edge service → topic (`messaging.destination.name`); a CONSUMER span is
+ *   topic → consumer group (`messaging.consumer.group.name`) → service.
+ */
+import { isErrorOutcome, type DashboardSpan } from "./dashboard-span.js";
+import { SeriesTable } from "./series-table.js";
+import { WindowedStats, type ResolvedWindowOptions } from "./windowed-stats.js";
+
+/** What a node stands for. */
+export type TopologyNodeKind = "service" | "topic" | "group";
+
+/** A node of {@link TopologyGraph}. */
+export interface TopologyNode {
+  /** `service:NAME`, `topic:NAME` or `group:TOPIC/GROUP`. */
+  readonly id: string;
+  readonly kind: TopologyNodeKind;
+  readonly label: string;
+  /** Instances seen (`service.instance.id` or host:pid), at most 32. Services only. */
+  readonly instances: readonly string[];
+  /** Transports seen on its spans (`ferry.transport`, else `rpc.system`). Services only. */
+  readonly transports: readonly string[];
+  /** Inbound calls and deliveries it handled in the window, their error rate and p99 (ms). */
+  readonly count: number;
+  readonly errorRate: number;
+  readonly p99Ms: number | null;
+  /** `ok` without errors, `degraded` below 50 % errors, `failing` at or above, `idle` without calls. */
+  readonly health: "ok" | "degraded" | "failing" | "idle";
+  /** Unix ms of the last span that mentioned it. */
+  readonly lastSeenMs: number;
+}
+
+/** What an edge carries: calls, publishes, deliveries to a group, or a group's deliveries to its service. */
+export type TopologyEdgeKind = "rpc" | "publish" | "deliver" | "consume";
+
+/** An edge of {@link TopologyGraph}, with the window's figures. */
+export interface TopologyEdge {
+  readonly id: string;
+  readonly source: string;
+  readonly target: string;
+  readonly kind: TopologyEdgeKind;
+  /** Operations seen on it (span names of the callee, at most 16). */
+  readonly operations: readonly string[];
+  readonly count: number;
+  readonly ratePerSec: number;
+  readonly errorRate: number;
+  readonly codes: Readonly<Record<string, number>>;
+  readonly p99Ms: number | null;
+}
+
+/** The service map at one moment: what the Topology view draws. */
+export interface TopologyGraph {
+  readonly nodes: TopologyNode[];
+  readonly edges: TopologyEdge[];
+}
+
+interface NodeState {
+  readonly id: string;
+  readonly kind: TopologyNodeKind;
+  readonly label: string;
+  readonly instances: Set<string>;
+  readonly transports: Set<string>;
+  readonly inbound: WindowedStats;
+  lastSeenMs: number;
+}
+
+interface EdgeLabel {
+  readonly source: string;
+  readonly target: string;
+  readonly kind: TopologyEdgeKind;
+  readonly operations: Set<string>;
+}
+
+/** Finds a retained span by id (the trace store's index). */
+export type SpanLookup = (spanId: string) => DashboardSpan | undefined;
+
+/** Builds the service map from spans; bounded in nodes, edges and waiting spans. */
+export class Topology {
+  readonly #window: ResolvedWindowOptions;
+  readonly #maxNodes: number;
+  readonly #maxPending: number;
+  readonly #nodes = new Map<string, NodeState>();
+  readonly #edges: SeriesTable<EdgeLabel>;
+  /** SERVER spans whose parent has not arrived, by parent span id (oldest first). */
+  readonly #pending = new Map<string, DashboardSpan>();
+
+  /**
+   * @param limits `maxSeries`: nodes and edges kept each (least recently
+   *   seen dropped first); `maxPendingLinks`: SERVER spans waiting for their
+   *   CLIENT parent.
+   */
+  constructor(limits: { maxSeries: number; maxPendingLinks: number }, window: ResolvedWindowOptions) {
+    this.#window = window;
+    this.#maxNodes = Math.max(1, limits.maxSeries);
+    this.#maxPending = Math.max(0, limits.maxPendingLinks);
+    this.#edges = new SeriesTable(limits.maxSeries, window);
+  }
+
+  /** Adds what `span` says about the map. `find` looks up its parent among retained spans. O(1). */
+  record(span: DashboardSpan, find: SpanLookup): void {
+    const service = this.#node(`service:${span.service}`, "service", span.service, span.startMs + span.durationMs);
+    if (span.instance !== undefined && service.instances.size < 32) service.instances.add(span.instance);
+    const transport = span.attributes["ferry.transport"] ?? span.attributes["rpc.system"];
+    if (transport !== undefined && service.transports.size < 8) service.transports.add(String(transport));
+    if (span.kind === "server" || span.kind === "consumer") {
+      service.inbound.record(span.startMs + span.durationMs, span.durationMs, span.code, isErrorOutcome(span.code));
+    }
+    if (span.kind === "server") this.#linkServer(span, find);
+    else if (span.kind === "client") this.#linkClient(span);
+    else if (span.kind === "producer") this.#recordPublish(span);
+    else if (span.kind === "consumer") this.#recordDelivery(span);
+  }
+
+  /** The map over the window: nodes seen in it and edges with traffic in it. */
+  graph(nowMs = Date.now()): TopologyGraph {
+    const oldest = nowMs - this.#window.windowMs;
+    const nodes: TopologyNode[] = [];
+    for (const n of this.#nodes.values()) {
+      if (n.lastSeenMs <= oldest) continue;
+      const s = n.inbound.summary(nowMs);
+      const health = s.count === 0 ? "idle" : s.errors === 0 ? "ok" : s.errorRate < 0.5 ? "degraded" : "failing";
+      nodes.push({ id: n.id, kind: n.kind, label: n.label, instances: [...n.instances], transports: [...n.transports], count: s.count, errorRate: s.errorRate, p99Ms: s.p99Ms, health, lastSeenMs: n.lastSeenMs });
+    }
+    const present = new Set(nodes.map((n) => n.id));
+    const edges: TopologyEdge[] = [];
+    for (const [id, { label, stats }] of this.#edges.entries()) {
+      if (!present.has(label.source) || !present.has(label.target)) continue;
+      const s = stats.summary(nowMs);
+      if (s.count === 0) continue;
+      edges.push({ id, source: label.source, target: label.target, kind: label.kind, operations: [...label.operations], count: s.count, ratePerSec: s.ratePerSec, errorRate: s.errorRate, codes: s.codes, p99Ms: s.p99Ms });
+    }
+    return { nodes, edges };
+  }
+
+  #linkServer(server: DashboardSpan, find: SpanLookup): void {
+    if (server.parentSpanId === undefined) return;
+    const parent = find(server.parentSpanId);
+    if (parent !== undefined) {
+      if (parent.kind === "client") this.#recordCall(parent, server);
+      return;
+    }
+    if (this.#maxPending === 0) return;
+    if (this.#pending.size >= this.#maxPending) this.#pending.delete(this.#pending.keys().next().value as string);
+    this.#pending.set(server.parentSpanId, server);
+  }
+
+  #linkClient(client: DashboardSpan): void {
+    const server = this.#pending.get(client.spanId);
+    if (server === undefined) return;
+    this.#pending.delete(client.spanId);
+    this.#recordCall(client, server);
+  }
+
+  #recordCall(client: DashboardSpan, server: DashboardSpan): void {
+    this.#node(`service:${server.service}`, "service", server.service, server.startMs + server.durationMs);
+    this.#edge(`service:${client.service}`, `service:${server.service}`, "rpc", server.name, client);
+  }
+
+  #recordPublish(span: DashboardSpan): void {
+    const topic = span.attributes["messaging.destination.name"];
+    if (topic === undefined) return;
+    const topicId = this.#node(`topic:${String(topic)}`, "topic", String(topic), span.startMs + span.durationMs).id;
+    this.#edge(`service:${span.service}`, topicId, "publish", span.name, span);
+  }
+
+  #recordDelivery(span: DashboardSpan): void {
+    const topic = span.attributes["messaging.destination.name"];
+    if (topic === undefined) return;
+    const at = span.startMs + span.durationMs;
+    const topicNode = this.#node(`topic:${String(topic)}`, "topic", String(topic), at);
+    topicNode.inbound.record(at, span.durationMs, span.code, isErrorOutcome(span.code));
+    const group = span.attributes["messaging.consumer.group.name"];
+    if (group === undefined) {
+      this.#edge(topicNode.id, `service:${span.service}`, "consume", span.name, span);
+      return;
+    }
+    const groupNode = this.#node(`group:${String(topic)}/${String(group)}`, "group", String(group), at);
+    groupNode.inbound.record(at, span.durationMs, span.code, isErrorOutcome(span.code));
+    this.#edge(topicNode.id, groupNode.id, "deliver", span.name, span);
+    this.#edge(groupNode.id, `service:${span.service}`, "consume", span.name, span);
+  }
+
+  #node(id: string, kind: TopologyNodeKind, label: string, atMs: number): NodeState {
+    let node = this.#nodes.get(id);
+    if (node === undefined) {
+      if (this.#nodes.size >= this.#maxNodes) this.#nodes.delete(this.#nodes.keys().next().value as string);
+      node = { id, kind, label, instances: new Set(), transports: new Set(), inbound: new WindowedStats(this.#window), lastSeenMs: atMs };
+    } else this.#nodes.delete(id);
+    this.#nodes.set(id, node);
+    node.lastSeenMs = Math.max(node.lastSeenMs, atMs);
+    return node;
+  }
+
+  #edge(source: string, target: string, kind: TopologyEdgeKind, operation: string, span: DashboardSpan): void {
+    const id = `${source}->${target}`;
+    this.#edges.record(id, () => ({ source, target, kind, operations: new Set() }), span.startMs + span.durationMs, span.durationMs, span.code, isErrorOutcome(span.code));
+    const operations = this.#edges.get(id)?.label.operations;
+    if (operations !== undefined && operations.size < 16) operations.add(operation);
+  }
+}
