@@ -5,7 +5,7 @@ import { createMethodCaller } from "./method-caller.js";
 import { resolveMethod } from "./method-ref.js";
 import type { CliIo, CommandInstaller } from "./program.js";
 import { requestValues, toRequestMessages } from "./request-input.js";
-import { createResponseWriter } from "./response-writer.js";
+import { createResponseWriter, withDecodedDetails } from "./response-writer.js";
 
 /** Flags of `ferry call`, as commander parses them. */
 interface CallFlags extends ConnectionFlags {
@@ -55,7 +55,11 @@ async function runCall(io: CliIo, target: string, methodText: string, flags: Cal
     const requests = toRequestMessages(requestValues(flags.data, io.stdin, requestStream), method.input, registry);
     const write = createResponseWriter(io.stdout, method.output, { registry, emitDefaults: flags.emitDefaults });
     const options: CallOptions = { ...session.callOptions, ...(flags.verbose ? verboseHooks(io) : {}) };
-    for await (const response of createMethodCaller(method, session.transport)(requests, options)) write(response);
+    try {
+      for await (const response of createMethodCaller(method, session.transport)(requests, options)) write(response);
+    } catch (err) {
+      throw withDecodedDetails(err, registry);
+    }
   } finally {
     await session.close();
   }

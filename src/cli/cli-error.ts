@@ -29,6 +29,24 @@ export class CliExitStatus extends Error {
   }
 }
 
+/**
+ * A failed call whose error details were decoded with the call's descriptors:
+ * printed like any FerryError, with `detailLines` in place of the raw details.
+ */
+export class CliCallFailure extends Error {
+  override name = "CliCallFailure";
+  /**
+   * @param error - the call's error; its code is the exit status.
+   * @param detailLines - one line per detail, without indentation.
+   */
+  constructor(
+    readonly error: FerryError,
+    readonly detailLines: readonly string[],
+  ) {
+    super(error.message, { cause: error });
+  }
+}
+
 /** What a failed command prints and the exit status it ends with. */
 export interface CliFailure {
   /** One or more lines for stderr, without a trailing newline. */
@@ -42,6 +60,7 @@ export interface CliFailure {
  * {@link CliUsageError} exits 2; a {@link FerryError} prints
  * `ERROR: CODE_NAME: message` (and each detail's type URL and base64 value)
  * and exits with its code;
+ * a {@link CliCallFailure} prints the same with its decoded details;
  * a {@link CliExitStatus} prints nothing (`text` is empty);
  * anything else (a bug) prints `ERROR: INTERNAL: internal error: <its message>`
  * and exits 13; an AbortError or TimeoutError maps to CANCELLED or DEADLINE_EXCEEDED.
@@ -49,6 +68,10 @@ export interface CliFailure {
 export function describeFailure(err: unknown): CliFailure {
   if (err instanceof CliUsageError) return { text: `ferry: ${err.message}`, exitCode: EXIT_USAGE };
   if (err instanceof CliExitStatus) return { text: "", exitCode: err.exitCode };
+  if (err instanceof CliCallFailure) {
+    const lines = [`ERROR: ${codeName(err.error.code)}: ${err.error.rawMessage}`, ...err.detailLines.map((l) => `  detail: ${l}`)];
+    return { text: lines.join("\n"), exitCode: err.error.code };
+  }
   const ferry = FerryError.from(err);
   // An unexpected error (a bug) keeps its own message, so a report can name it.
   const message = ferry === err || !(err instanceof Error) ? ferry.rawMessage : `${ferry.rawMessage}: ${err.message}`;

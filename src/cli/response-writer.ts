@@ -1,4 +1,7 @@
 import { toJson, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
+import { anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
+import { FerryError } from "../rpc/ferry-error.js";
+import { CliCallFailure } from "./cli-error.js";
 
 /** Options of {@link createResponseWriter}. */
 export interface ResponseWriterOptions {
@@ -22,4 +25,27 @@ export function createResponseWriter(out: NodeJS.WritableStream & { isTTY?: bool
     const json = toJson(schema, message as never, jsonOptions);
     out.write(`${pretty ? JSON.stringify(json, null, 2) : JSON.stringify(json)}\n`);
   };
+}
+
+/**
+ * One error detail as a line: `type.Name {json}` when `registry` knows its
+ * type, else `type-url base64-of-value`.
+ */
+export function describeDetail(detail: Any, registry: Registry): string {
+  try {
+    const message = anyUnpack(detail, registry);
+    if (message !== undefined) return `${message.$typeName} ${JSON.stringify(toJson(registry.getMessage(message.$typeName)!, message as never, { registry }))}`;
+  } catch {
+    // undecodable: fall back to the raw bytes
+  }
+  return `${detail.typeUrl} ${Buffer.from(detail.value).toString("base64")}`;
+}
+
+/**
+ * `err` with its details decoded through `registry` (a {@link CliCallFailure}),
+ * or `err` unchanged when it is not a FerryError with details.
+ */
+export function withDecodedDetails(err: unknown, registry: Registry): unknown {
+  if (!(err instanceof FerryError) || err.details.length === 0) return err;
+  return new CliCallFailure(err, err.details.map((d) => describeDetail(d, registry)));
 }

@@ -6,7 +6,10 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type Server } from "../../src/index.js";
+import { create } from "@bufbuild/protobuf";
+import { anyPack, type Any } from "@bufbuild/protobuf/wkt";
+import { Code, createServer, FerryError, type Server } from "../../src/index.js";
+import { EchoResponseSchema } from "../gen/ferry/test/v1/echo_pb.js";
 import { addReflectionService } from "../../src/transport/grpc/index.js";
 import { EchoService, echoImpl } from "../support/echo-service.js";
 import { jsonLines, runFerry } from "./run-ferry.js";
@@ -24,6 +27,10 @@ describe("ferry call, every method kind", { timeout: 60_000 }, () => {
       ...echoImpl,
       echo: (req, ctx) => {
         echoCalls++;
+        if (req.text === "with-details") {
+          const details = [anyPack(EchoResponseSchema, create(EchoResponseSchema, { text: "why", index: 7 })), { $typeName: "google.protobuf.Any", typeUrl: "type.googleapis.com/x.Unknown", value: new Uint8Array([1, 2]) } as Any];
+          throw new FerryError(Code.FAILED_PRECONDITION, "see details", { details });
+        }
         return echoImpl.echo!(req, ctx);
       },
     });
@@ -79,6 +86,16 @@ describe("ferry call, every method kind", { timeout: 60_000 }, () => {
     expect(run.stderr).toContain("Response headers:\n  x-trace: abc123\n  x-tenant: blue\n");
     expect(run.stderr).toContain("Response trailers:\n  x-trace: abc123\n  x-tenant: blue\n");
     expect(jsonLines(run.stdout)).toEqual([{ text: "md" }]);
+  });
+
+  it("error details print decoded with the server's descriptors, else as type URL and base64", async () => {
+    const run = await runFerry(["call", target, `${ECHO}/Echo`, "-d", '{"text":"with-details"}']);
+    expect(run.code).toBe(9);
+    expect(run.stderr.trim().split("\n")).toEqual([
+      "ERROR: FAILED_PRECONDITION: see details",
+      '  detail: ferry.test.v1.EchoResponse {"text":"why","index":7}',
+      "  detail: type.googleapis.com/x.Unknown AQI=",
+    ]);
   });
 
   it("--timeout ends a slow call with DEADLINE_EXCEEDED, exit status 4", async () => {
