@@ -13,8 +13,10 @@ import { getDefaultLogger, type Logger } from "../util/logger.js";
 import type { JwtVerifier } from "../auth/jwt-verifier.js";
 import { CorsPolicy, type CorsOptions } from "./cors.js";
 import { createMemoryRateLimitStore, type RateLimitStore } from "./edge-rate-limit.js";
-import { answerClientError, boundMessage, checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
+import { answerHttp1ClientError } from "../util/http1-client-error.js";
+import { boundMessage, checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
 import { routesFromServices, type HttpRoute } from "./http-route.js";
+import { injectTraceContext, recordHttpRoute, traceHttpRequest } from "../observability/http-server-telemetry.js";
 import { transcodeRequest } from "./transcode-request.js";
 
 /** Options of {@link createGateway}. */
@@ -147,7 +149,8 @@ class HttpGateway implements Gateway {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.#serve(req, res).catch((err: unknown) => this.#sendError(req, res, err));
+    // Observability: one HTTP SERVER span per request (src/observability/http-server-telemetry.ts).
+    traceHttpRequest(req, res, () => this.#serve(req, res)).catch((err: unknown) => this.#sendError(req, res, err));
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -159,6 +162,7 @@ class HttpGateway implements Gateway {
     await this.#admit(req, subject);
     const url = new URL(rawUrl, "http://gateway");
     const { route, values } = this.#match(req.method ?? "GET", url.pathname);
+    recordHttpRoute(req, route.template.source); // Observability: names the span after the route.
     const body = route.body === "" ? "" : (await readRequestBody(req, { maxBytes: this.#maxBodyBytes })).toString("utf8");
     const message = transcodeRequest(route, values, url.searchParams, body);
     const ac = new AbortController();
@@ -241,6 +245,7 @@ class HttpGateway implements Gateway {
       const v = req.headers[name];
       if (typeof v === "string") md.append(name, v);
     }
+    injectTraceContext(md); // Observability: the gateway span's W3C trace context replaces a forwarded one.
     return md;
   }
 
@@ -279,7 +284,7 @@ class HttpGateway implements Gateway {
 
   listen(port: number, host = "127.0.0.1"): Promise<string> {
     const server = http.createServer({ maxHeaderSize: this.#maxHeaderBytes, requestTimeout: 300_000, headersTimeout: 60_000 }, (req, res) => this.handle(req, res));
-    server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => answerClientError(err, socket, this.#maxUrlBytes));
+    server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => answerHttp1ClientError(err, socket, this.#maxUrlBytes));
     // A declared body over the limit is refused before the client is told to send it.
     server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
       if (Number(req.headers["content-length"] ?? 0) <= this.#maxBodyBytes) res.writeContinue();
