@@ -22,6 +22,9 @@ runCli(process.argv.slice(2), io).then(
     // A streaming call that ended before its input (the server failed or finished
     // first) must not wait for more stdin to exit.
     process.stdin.destroy();
+    // Whatever a command leaves open (a connection still closing), the tool never hangs
+    // once it has its answer: give handles 2 s, then exit with the status.
+    setTimeout(() => process.exit(status), 2000).unref();
   },
   (err: unknown) => {
     settled = true;
