@@ -90,46 +90,74 @@ export async function tailTopic(connection: BrokerConnection, request: TailReque
     throw new FerryError(Code.UNIMPLEMENTED, `the ${connection.kind} broker has no wildcard topics ("${request.topic}")`);
   }
   const group = request.group ?? `ferry-tail-${randomBytes(4).toString("hex")}`;
-  const remaining = request.count ?? Number.POSITIVE_INFINITY;
-  let printed = 0;
-  let settle: (err?: unknown) => void = () => {};
-  const finished = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
-  const acks: Promise<void>[] = [];
-  const unprinted: RawDelivery[] = [];
-  const deliver = (d: RawDelivery): void => {
-    if (printed >= remaining || request.signal.aborted) return void unprinted.push(d);
-    const redriveGroup = d.headers[FerryHeader.redriveGroup];
-    if (request.group !== undefined && redriveGroup !== undefined && redriveGroup !== request.group) return void acks.push(d.ack().catch(() => {}));
-    const type = decodingTypeFor(request.registry, request.type, d.headers[FerryHeader.type]);
-    out.line(JSON.stringify(deliveryView(d, describePayload(d.payload, type, request.registry))));
-    printed++;
-    acks.push(d.ack().catch((err: unknown) => out.note(`ferry: ack of ${d.sequence || "a message"} failed: ${(err as Error).message}`)));
-    if (printed >= remaining) settle();
-  };
-  const prefetch = Math.max(1, Math.min(TAIL_PREFETCH, remaining));
+  const printer = new TailPrinter(request, out);
+  const prefetch = Math.max(1, Math.min(TAIL_PREFETCH, request.count ?? TAIL_PREFETCH));
   const spec = { topic: request.topic, group, startAt: request.from, prefetch, ackTimeoutMs: TAIL_ACK_TIMEOUT_MS, maxDeliveries: Number.MAX_SAFE_INTEGER };
   let consumer: AdapterConsumer;
   try {
-    consumer = await adapter.consume(spec, { deliver, error: (err) => settle(FerryError.from(err)) });
+    consumer = await adapter.consume(spec, { deliver: (d) => printer.deliver(d), error: (err) => printer.fail(err) });
   } catch (err) {
     if (request.group === undefined) await deleteTemporaryGroup(connection, request.topic, group, out);
     throw err;
   }
   out.note(openingNote(connection, request, group));
-  const onAbort = (): void => settle();
-  request.signal.addEventListener("abort", onAbort, { once: true });
-  if (request.signal.aborted || printed >= remaining) settle();
   try {
-    await finished;
+    await printer.finished;
   } finally {
-    request.signal.removeEventListener("abort", onAbort);
     await consumer.stop();
-    // What arrived after the last printed message goes back to the group unseen.
-    await Promise.allSettled([...acks, ...unprinted.map((d) => d.nack(releaseDelayMs(adapter)))]);
+    await printer.settleRest(releaseDelayMs(adapter));
     await consumer.close();
     if (request.group === undefined) await deleteTemporaryGroup(connection, request.topic, group, out);
   }
-  return printed;
+  return printer.printed;
+}
+
+/**
+ * Prints and acks deliveries until `count` were printed or the signal
+ * aborts; `finished` then resolves (or rejects with a consumer failure).
+ */
+class TailPrinter {
+  printed = 0;
+  readonly finished: Promise<void>;
+  readonly #request: TailRequest;
+  readonly #out: TailOutput;
+  readonly #limit: number;
+  readonly #acks: Promise<void>[] = [];
+  readonly #unprinted: RawDelivery[] = [];
+  #settle: (err?: unknown) => void = () => {};
+
+  constructor(request: TailRequest, out: TailOutput) {
+    this.#request = request;
+    this.#out = out;
+    this.#limit = request.count ?? Number.POSITIVE_INFINITY;
+    this.finished = new Promise<void>((resolve, reject) => (this.#settle = (err) => (err === undefined ? resolve() : reject(err))));
+    const onAbort = (): void => this.#settle();
+    if (request.signal.aborted) onAbort();
+    request.signal.addEventListener("abort", onAbort, { once: true });
+    void this.finished.finally(() => request.signal.removeEventListener("abort", onAbort)).catch(() => {});
+  }
+
+  deliver(d: RawDelivery): void {
+    const { group, registry, signal } = this.#request;
+    if (this.printed >= this.#limit || signal.aborted) return void this.#unprinted.push(d);
+    const redriveGroup = d.headers[FerryHeader.redriveGroup];
+    if (group !== undefined && redriveGroup !== undefined && redriveGroup !== group) return void this.#acks.push(d.ack().catch(() => {}));
+    const type = decodingTypeFor(registry, this.#request.type, d.headers[FerryHeader.type]);
+    this.#out.line(JSON.stringify(deliveryView(d, describePayload(d.payload, type, registry))));
+    this.printed++;
+    this.#acks.push(d.ack().catch((err: unknown) => this.#out.note(`ferry: ack of ${d.sequence || "a message"} failed: ${(err as Error).message}`)));
+    if (this.printed >= this.#limit) this.#settle();
+  }
+
+  /** A consumer failure the adapter could not recover from ends the tail with it. */
+  fail(err: unknown): void {
+    this.#settle(FerryError.from(err));
+  }
+
+  /** Waits for the acks, and gives what arrived after the last printed message back to the group unseen. */
+  async settleRest(nackDelayMs: number): Promise<void> {
+    await Promise.allSettled([...this.#acks, ...this.#unprinted.map((d) => d.nack(nackDelayMs))]);
+  }
 }
 
 function openingNote(connection: BrokerConnection, request: TailRequest, group: string): string {
