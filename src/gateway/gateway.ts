@@ -13,7 +13,8 @@ import { getDefaultLogger, type Logger } from "../util/logger.js";
 import type { JwtVerifier } from "../auth/jwt-verifier.js";
 import { CorsPolicy, type CorsOptions } from "./cors.js";
 import { createMemoryRateLimitStore, type RateLimitStore } from "./edge-rate-limit.js";
-import { answerClientError, boundMessage, checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
+import { answerHttp1ClientError } from "../util/http1-client-error.js";
+import { boundMessage, checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
 import { routesFromServices, type HttpRoute } from "./http-route.js";
 import { injectTraceContext, recordHttpRoute, traceHttpRequest } from "../observability/http-server-telemetry.js";
 import { transcodeRequest } from "./transcode-request.js";
@@ -283,7 +284,7 @@ class HttpGateway implements Gateway {
 
   listen(port: number, host = "127.0.0.1"): Promise<string> {
     const server = http.createServer({ maxHeaderSize: this.#maxHeaderBytes, requestTimeout: 300_000, headersTimeout: 60_000 }, (req, res) => this.handle(req, res));
-    server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => answerClientError(err, socket, this.#maxUrlBytes));
+    server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => answerHttp1ClientError(err, socket, this.#maxUrlBytes));
     // A declared body over the limit is refused before the client is told to send it.
     server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
       if (Number(req.headers["content-length"] ?? 0) <= this.#maxBodyBytes) res.writeContinue();

@@ -2,6 +2,7 @@ import type http from "node:http";
 import type { Http2Server } from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
+import { answerHttp1ClientError } from "../../util/http1-client-error.js";
 
 /** What {@link createProtocolFront} hands connections to. */
 export interface ProtocolFrontOptions {
@@ -27,6 +28,8 @@ const PREFACE_START = "PRI";
  */
 export function createProtocolFront(options: ProtocolFrontOptions): net.Server | tls.Server {
   const { h2, h1 } = options;
+  // Unparsable HTTP/1.1 requests (headers over the limit, bytes outside ASCII) get a JSON body, not a bare status line.
+  if (h1 !== undefined && h1.listenerCount("clientError") === 0) h1.on("clientError", (err: NodeJS.ErrnoException, socket) => answerHttp1ClientError(err, socket, 8192));
   if (options.tls) {
     return tls.createServer({ ...options.tls, ALPNProtocols: h1 ? ["h2", "http/1.1"] : ["h2"] }, (socket) => {
       socket.setNoDelay(true);

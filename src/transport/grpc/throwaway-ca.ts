@@ -17,7 +17,7 @@ export interface PemKeyPair {
 export interface IssueOptions {
   /** Subject common name. Default `"localhost"`. */
   commonName?: string;
-  /** DNS names and IP addresses for subjectAltName. Default `["localhost", "127.0.0.1", "::1"]`. */
+  /** DNS names, IP addresses and URIs (`spiffe://trust.domain/workload`, anything with `scheme://`) for subjectAltName. Default `["localhost", "127.0.0.1", "::1"]`. */
   altNames?: string[];
   /** Validity in days. Default the CA's. */
   days?: number;
@@ -64,7 +64,7 @@ const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"
 
 function issue(ca: PemKeyPair, options: IssueOptions): PemKeyPair {
   const altNames = options.altNames ?? ["localhost", "127.0.0.1", "::1"];
-  const san = altNames.map((n) => (/^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
+  const san = altNames.map((n) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(n) ? `URI:${n}` : /^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
   return withTempDir((dir) => {
     writeFileSync(join(dir, "ca.pem"), ca.cert);
     writeFileSync(join(dir, "ca.key"), ca.key, { mode: 0o600 });
