@@ -27,7 +27,7 @@ export interface TopologyNode {
   readonly label: string;
   /** Instances seen (`service.instance.id` or host:pid), at most 32. Services only. */
   readonly instances: readonly string[];
-  /** Transports seen on its spans (`ferry.transport`, else `rpc.system`). Services only. */
+  /** Transports seen on its spans (`ferry.transport`, else `rpc.system`, else `messaging.system`), at most 8. Services only. */
   readonly transports: readonly string[];
   /** Inbound calls and deliveries it handled in the window, their error rate and p99 (ms). */
   readonly count: number;
@@ -109,7 +109,7 @@ export class Topology {
   record(span: DashboardSpan, find: SpanLookup): void {
     const service = this.#node(`service:${span.service}`, "service", span.service, span.startMs + span.durationMs);
     if (span.instance !== undefined && service.instances.size < 32) service.instances.add(span.instance);
-    const transport = span.attributes["ferry.transport"] ?? span.attributes["rpc.system"];
+    const transport = span.attributes["ferry.transport"] ?? span.attributes["rpc.system"] ?? span.attributes["messaging.system"];
     if (transport !== undefined && service.transports.size < 8) service.transports.add(String(transport));
     if (span.kind === "server" || span.kind === "consumer") {
       service.inbound.record(span.startMs + span.durationMs, span.durationMs, span.code, isErrorOutcome(span.code));

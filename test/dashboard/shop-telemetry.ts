@@ -12,7 +12,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
@@ -35,17 +35,27 @@ export type ShopSink = { readonly url: string; readonly headers?: Record<string,
 
 /** Tracers of the shop's services and a way to flush them. */
 export interface ShopTelemetry {
-  /** Emits one checkout trace; returns its trace id. `failPayment`: payment answers UNAVAILABLE. */
-  checkout(options?: { failPayment?: boolean }): string;
+  /** Emits one checkout trace; returns its trace id. */
+  checkout(options?: CheckoutOptions): string;
   /** Sends every ended span (waits for the exporters). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
+/** How one checkout goes. */
+export interface CheckoutOptions {
+  /** Payment answers UNAVAILABLE (after a retry); no order event is published. Default false. */
+  readonly failPayment?: boolean;
+  /** When the checkout ended, Unix ms. Default now. */
+  readonly atMs?: number;
+  /** Every duration multiplied by this. Default 1 (the checkout takes 95 ms). */
+  readonly slowdown?: number;
+}
+
 /** Creates the shop's tracer providers, all sending to `sink`. */
 export function createShopTelemetry(sink: ShopSink): ShopTelemetry {
   const providers = SHOP_SERVICES.map((service) => {
-    const processor = "processor" in sink ? sink.processor : new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${sink.url}v1/traces`, headers: sink.headers }));
+    const processor = "processor" in sink ? sink.processor : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${sink.url}v1/traces`, headers: sink.headers }), { maxQueueSize: 10_000, maxExportBatchSize: 512, scheduledDelayMillis: 100 });
     return new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service, [ATTR_SERVICE_INSTANCE_ID]: `${service}-1` }),
       spanProcessors: [processor],
@@ -53,7 +63,7 @@ export function createShopTelemetry(sink: ShopSink): ShopTelemetry {
   });
   const tracers = Object.fromEntries(SHOP_SERVICES.map((s, i) => [s, providers[i].getTracer("ferry", "0.1.0")])) as Record<ShopService, Tracer>;
   return {
-    checkout: (options = {}) => emitCheckout(tracers, options.failPayment === true),
+    checkout: (options = {}) => emitCheckout(tracers, options),
     flush: async () => {
       await Promise.all(providers.map((p) => p.forceFlush()));
     },
@@ -83,36 +93,39 @@ function rpc(tracers: Record<ShopService, Tracer>, from: ShopService, to: ShopSe
   return { client, server, serverContext: trace.setSpan(clientContext, server) };
 }
 
-function emitCheckout(tracers: Record<ShopService, Tracer>, failPayment: boolean): string {
-  const t0 = Date.now() - 200;
-  const root = span(tracers.gateway, "shop.v1.Gateway/Checkout", SpanKind.SERVER, context.active(), t0, { [ATTR_RPC_SYSTEM]: "grpc", [ATTR_RPC_SERVICE]: "shop.v1.Gateway", [ATTR_RPC_METHOD]: "Checkout", "ferry.transport": "grpc" });
+function emitCheckout(tracers: Record<ShopService, Tracer>, options: CheckoutOptions): string {
+  const failPayment = options.failPayment === true;
+  const k = options.slowdown ?? 1;
+  const start = (options.atMs ?? Date.now()) - 95 * k;
+  const at = (offsetMs: number): number => start + offsetMs * k;
+  const root = span(tracers.gateway, "shop.v1.Gateway/Checkout", SpanKind.SERVER, context.active(), at(0), { [ATTR_RPC_SYSTEM]: "grpc", [ATTR_RPC_SERVICE]: "shop.v1.Gateway", [ATTR_RPC_METHOD]: "Checkout", "ferry.transport": "grpc" });
   const rootContext = trace.setSpan(context.active(), root);
   const code = failPayment ? 14 : 0;
-  const place = rpc(tracers, "gateway", "order", "shop.v1.OrderService/PlaceOrder", rootContext, { startMs: t0 + 2, code });
-  const reserve = rpc(tracers, "order", "inventory", "shop.v1.InventoryService/Reserve", place.serverContext, { startMs: t0 + 5, code: 0 });
-  endAll([reserve.server, reserve.client], t0 + 25);
-  const charge = rpc(tracers, "order", "payment", "shop.v1.PaymentService/Charge", place.serverContext, { startMs: t0 + 30, code });
+  const place = rpc(tracers, "gateway", "order", "shop.v1.OrderService/PlaceOrder", rootContext, { startMs: at(2), code });
+  const reserve = rpc(tracers, "order", "inventory", "shop.v1.InventoryService/Reserve", place.serverContext, { startMs: at(5), code: 0 });
+  endAll([reserve.server, reserve.client], at(25));
+  const charge = rpc(tracers, "order", "payment", "shop.v1.PaymentService/Charge", place.serverContext, { startMs: at(30), code });
   if (failPayment) {
-    charge.client.addEvent("ferry.resilience.retry", { "ferry.attempt": 2, "ferry.delayMs": 10 }, t0 + 50);
-    charge.server.recordException({ name: "FerryError UNAVAILABLE", message: "payment provider down" }, t0 + 68);
+    charge.client.addEvent("ferry.resilience.retry", { "ferry.attempt": 2, "ferry.delayMs": 10 }, at(50));
+    charge.server.recordException({ name: "FerryError UNAVAILABLE", message: "payment provider down" }, at(68));
   }
-  endAll([charge.server, charge.client], t0 + 70);
-  if (!failPayment) publishAndConsume(tracers, place.serverContext, t0 + 72);
-  endAll([place.server, place.client], t0 + 92);
+  endAll([charge.server, charge.client], at(70));
+  if (!failPayment) publishAndConsume(tracers, place.serverContext, at);
+  endAll([place.server, place.client], at(92));
   if (failPayment) root.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, 14);
-  root.end(t0 + 95);
+  root.end(at(95));
   return root.spanContext().traceId;
 }
 
-function publishAndConsume(tracers: Record<ShopService, Tracer>, parent: Context, startMs: number): void {
+function publishAndConsume(tracers: Record<ShopService, Tracer>, parent: Context, at: (offsetMs: number) => number): void {
   const base = { [ATTR_MESSAGING_SYSTEM]: "memory", [ATTR_MESSAGING_DESTINATION_NAME]: ORDERS_TOPIC };
-  const send = span(tracers.order, `send ${ORDERS_TOPIC}`, SpanKind.PRODUCER, parent, startMs, { ...base, [ATTR_MESSAGING_OPERATION_TYPE]: "send" });
-  send.end(startMs + 3);
+  const send = span(tracers.order, `send ${ORDERS_TOPIC}`, SpanKind.PRODUCER, parent, at(72), { ...base, [ATTR_MESSAGING_OPERATION_TYPE]: "send" });
+  send.end(at(75));
   const sendContext = trace.setSpan(parent, send);
   for (const [service, group] of [["notification", "notification"], ["inventory", "inventory-audit"]] as const) {
-    const consume = span(tracers[service], `process ${ORDERS_TOPIC}`, SpanKind.CONSUMER, sendContext, startMs + 5, { ...base, [ATTR_MESSAGING_OPERATION_TYPE]: "process", [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: group });
-    consume.addEvent("ferry.message.ack", {}, startMs + 14);
-    consume.end(startMs + 15);
+    const consume = span(tracers[service], `process ${ORDERS_TOPIC}`, SpanKind.CONSUMER, sendContext, at(77), { ...base, [ATTR_MESSAGING_OPERATION_TYPE]: "process", [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: group });
+    consume.addEvent("ferry.message.ack", {}, at(86));
+    consume.end(at(87));
   }
 }
 

@@ -43,16 +43,21 @@ export function createCallsView() {
     const xs = points.map((p) => p.startMs / 1000);
     const codes = [...new Set(points.flatMap((p) => Object.keys(p.codes)))].sort((a, b) => (a === "OK" ? -1 : b === "OK" ? 1 : a.localeCompare(b)));
     const perSec = (n) => n / (bucketMs / 1000);
-    const rateData = [xs, ...codes.map((c) => points.map((p) => perSec(p.codes[c] ?? 0)))];
+    // Stacked bars: the series of code k holds the sum of codes 0..k, drawn from the top layer down.
+    const raw = codes.map((c) => points.map((p) => perSec(p.codes[c] ?? 0)));
+    const stacked = raw.map((_, k) => points.map((_p, i) => raw.slice(0, k + 1).reduce((sum, r) => sum + r[i], 0)));
+    const rateData = [xs, ...stacked.reverse()];
     const latencyData = [xs, points.map((p) => p.p50Ms), points.map((p) => p.p90Ms), points.map((p) => p.p99Ms)];
     const shape = `${selected}|${codes.join(",")}`;
     if (charts.rateShape !== shape) {
       charts.rate?.destroy();
       charts.latency?.destroy();
-      charts.rate = makeChart("chart-rate", rateSeries(codes), rateData, "calls/s");
+      charts.rate = makeChart("chart-rate", rateSeries(codes, charts), rateData, "calls/s");
       charts.latency = makeChart("chart-latency", latencySeries(), latencyData, "ms");
       charts.rateShape = shape;
+      charts.raw = raw;
     } else {
+      charts.raw = raw;
       charts.rate.setData(rateData);
       charts.latency.setData(latencyData);
     }
@@ -70,12 +75,17 @@ export function createCallsView() {
   };
 }
 
-function rateSeries(codes) {
+/** uPlot's bar renderer, shared by the status series (one bar group per bucket). */
+const bars = window.uPlot.paths.bars({ size: [0.8, 24], gap: 1 });
+
+/** One bar series per status code, top layer first; the legend shows each code's own rate (`charts.raw`). */
+function rateSeries(codes, charts) {
   let e = 0;
-  return codes.map((code) => {
+  const series = codes.map((code, k) => {
     const stroke = CODE_COLORS[code] ?? (isErrorCode(code) ? ERROR_PALETTE[e++ % ERROR_PALETTE.length] : "#57606a");
-    return { label: code, stroke, fill: `${stroke}22`, width: 2, value: (_u, v) => (v === null ? "–" : fmtRate(v)) };
+    return { label: code, stroke, fill: `${stroke}99`, width: 1, paths: bars, value: (_u, _v, _s, i) => (i === null || i === undefined ? "–" : fmtRate(charts.raw[k][i])) };
   });
+  return series.reverse();
 }
 
 function latencySeries() {

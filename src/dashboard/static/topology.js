@@ -5,11 +5,11 @@
 import { api, codeBadge, el, fmtMs, fmtPct, fmtRate, setRows, td } from "./util.js";
 
 const STYLE = [
-  { selector: "node", style: { label: "data(display)", "text-wrap": "wrap", "text-valign": "center", "font-size": 11, color: "#fff", "text-max-width": 150, width: 160, height: 48, "border-width": 3, "border-color": "data(border)" } },
+  { selector: "node", style: { label: "data(display)", "text-wrap": "wrap", "text-valign": "center", "font-size": 13, color: "#fff", "text-max-width": 170, width: 180, height: 54, "border-width": 3, "border-color": "data(border)" } },
   { selector: "node[kind='service']", style: { shape: "round-rectangle", "background-color": "#1f6feb" } },
   { selector: "node[kind='topic']", style: { shape: "hexagon", "background-color": "#bc4c00", width: 150 } },
   { selector: "node[kind='group']", style: { shape: "tag", "background-color": "#8250df", width: 130 } },
-  { selector: "edge", style: { width: 2, "curve-style": "bezier", "target-arrow-shape": "triangle", "line-color": "#8c959f", "target-arrow-color": "#8c959f", label: "data(display)", "font-size": 10, "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-rotation": "autorotate" } },
+  { selector: "edge", style: { width: 2, "curve-style": "bezier", "target-arrow-shape": "triangle", "line-color": "#8c959f", "target-arrow-color": "#8c959f", label: "data(display)", "font-size": 11, "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-rotation": "autorotate" } },
   { selector: "edge[kind!='rpc']", style: { "line-style": "dashed" } },
   { selector: "edge[?failing]", style: { "line-color": "#cf222e", "target-arrow-color": "#cf222e", width: 3 } },
   { selector: ":selected", style: { "overlay-color": "#1f6feb", "overlay-opacity": 0.15 } },
@@ -41,7 +41,8 @@ export function createTopologyView() {
     if (nextShape !== shape) {
       cy.elements().remove();
       cy.add(elements);
-      cy.layout({ name: "breadthfirst", directed: true, spacingFactor: 1.1, padding: 24, animate: false }).run();
+      // Breadth-first from the callers, turned to flow left to right.
+      cy.layout({ name: "breadthfirst", directed: true, spacingFactor: 1, padding: 30, animate: false, transform: (_node, p) => ({ x: p.y * 2.6, y: p.x * 0.8 }) }).run();
       shape = nextShape;
     } else {
       for (const e of elements) cy.getElementById(e.data.id).data(e.data);

@@ -63,7 +63,7 @@ export function createTracesView() {
     const width = Math.max((span.durationMs / total) * 100, 0.2);
     const failed = span.status === "error" || span.code !== "OK";
     const bar = el("div", { class: `span-bar${span.status === "error" ? " error" : ""}`, style: { left: `${left}%`, width: `${width}%`, background: colorOf(span.service) } });
-    const dur = el("span", { class: "span-dur", style: left + width > 80 ? { right: `${100 - left + 1}%` } : { left: `${left + width + 1}%` } }, fmtMs(span.durationMs));
+    const dur = el("span", { class: `span-dur${width > 15 ? " inside" : ""}`, style: durationPlace(left, width) }, fmtMs(span.durationMs));
     const marks = span.events.map((e) => el("div", { class: "span-event", title: e.name, style: { left: `${((e.timeMs - summary.startMs) / total) * 100}%` } }));
     const name = el("div", { class: "span-name", style: { paddingLeft: `${0.4 + depth * 1.1}rem` } },
       el("span", { class: "svc", style: { color: colorOf(span.service) } }, span.service), span.name,
@@ -108,6 +108,13 @@ export function createTracesView() {
       await loadTrace();
     },
   };
+}
+
+/** Where a bar's duration label goes: inside a wide bar, else after it, else before it (percent of the track). */
+function durationPlace(left, width) {
+  if (width > 15) return { left: `${left}%` };
+  if (left + width < 85) return { left: `${left + width + 0.5}%` };
+  return { right: `${100 - left + 0.5}%` };
 }
 
 /** Spans in depth-first order under their parents (orphans as roots), each with its depth. */

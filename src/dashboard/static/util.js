@@ -70,9 +70,17 @@ export function codeBadge(code, count) {
   return el("span", { class: `code ${isErrorCode(code) ? "err" : "ok"}`, title: code }, count === undefined ? code : `${code} ${count}`);
 }
 
-/** A stable colour per name (services in the waterfall and the map). */
+/** Distinct colours for services, red left out (it means failure here). */
+const PALETTE = ["#1f6feb", "#2da44e", "#bf8700", "#8250df", "#0598bc", "#bc4c00", "#1b7c83", "#bf3989", "#6e7781", "#4d2d00"];
+
+const assigned = new Map();
+
+/** A colour per name, stable for the page's life: palette entries in order of first use, so up to ten services never share one. */
 export function colorOf(name) {
-  let h = 0;
-  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
-  return `hsl(${h % 360} 60% 48%)`;
+  let color = assigned.get(name);
+  if (color === undefined) {
+    color = PALETTE[assigned.size % PALETTE.length];
+    assigned.set(name, color);
+  }
+  return color;
 }

@@ -1,0 +1,150 @@
+/**
+ * The dashboard page in a real browser: Debian's chromium driven by
+ * playwright-core (headless). A small shop's telemetry — made with the real
+ * OpenTelemetry SDK and sent by its OTLP/HTTP exporter — goes to a
+ * dashboard on 127.0.0.1 port 0; the test checks that the topology shows
+ * the services and edges (RPC and message flow), the Calls view charts a
+ * method and the failed call's status code, the trace list and waterfall
+ * show every span, search narrows the list, a new trace appears live, and
+ * no page logs a console error.
+ *
+ * Screenshots: set FERRY_DASHBOARD_SCREENSHOTS=docs to write them to
+ * docs/dashboard-*.png (as committed); otherwise they go to a temporary
+ * directory. Without /usr/bin/chromium the file is skipped with a reason,
+ * unless FERRY_REQUIRE_SERVICES=1.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDashboard, type Dashboard } from "../../src/dashboard/index.js";
+import { createShopTelemetry, ORDERS_TOPIC, SHOP_SERVICES, type ShopTelemetry } from "./shop-telemetry.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const missing = !existsSync(CHROMIUM);
+if (missing && process.env.FERRY_REQUIRE_SERVICES === "1") throw new Error(`${CHROMIUM} is required (apt-get install -y chromium)`);
+const toDocs = process.env.FERRY_DASHBOARD_SCREENSHOTS === "docs";
+const shotDir = toDocs ? join(import.meta.dirname, "../../docs") : mkdtempSync(join(tmpdir(), "ferry-dashboard-"));
+
+describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CHROMIUM} not installed)` : ""}`, () => {
+  let dashboard: Dashboard;
+  let shop: ShopTelemetry;
+  let browser: Browser;
+  let page: Page;
+  let okTrace: string;
+  let failedTrace: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dashboard = await startDashboard({ port: 0, liveIntervalMs: 200 });
+    shop = createShopTelemetry({ url: dashboard.url });
+    // Ten minutes of traffic, one checkout every 5 s, every seventh one failing at payment, latency varying.
+    const now = Date.now();
+    for (let i = 120; i >= 1; i--) shop.checkout({ atMs: now - i * 5_000, failPayment: i % 7 === 0, slowdown: 1 + ((i * 7) % 11) / 10 + (i > 60 && i < 80 ? 1.5 : 0) });
+    okTrace = shop.checkout();
+    failedTrace = shop.checkout({ failPayment: true, atMs: now + 1 });
+    await shop.flush();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-background-networking"] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(String(error)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await shop?.shutdown();
+    await dashboard?.close();
+    if (!toDocs) rmSync(shotDir, { recursive: true, force: true });
+  });
+
+  /** Loads the page afresh (a hash-only navigation would keep the document) on the view `hash`. */
+  async function open(hash: string): Promise<void> {
+    await page.goto("about:blank");
+    await page.goto(`${dashboard.url}${hash}`);
+    await page.waitForFunction(() => ((window as unknown as { ferryDashboard?: { refreshes: number } }).ferryDashboard?.refreshes ?? 0) > 0);
+  }
+
+  it("shows every service, the topic, both consumer groups and their edges on the topology", async () => {
+    await open("#topology");
+    await page.locator("#edge-table tbody tr").nth(7).waitFor();
+    const ids = await page.evaluate(() => {
+      const cy = (window as unknown as { ferryDashboard: { cy: { nodes(): { map(f: (n: { id(): string }) => string): string[] }; edges(): { map(f: (n: { id(): string }) => string): string[] } } } }).ferryDashboard.cy;
+      return { nodes: cy.nodes().map((n) => n.id()), edges: cy.edges().map((e) => e.id()) };
+    });
+    expect(ids.nodes.sort()).toEqual([
+      `group:${ORDERS_TOPIC}/inventory-audit`, `group:${ORDERS_TOPIC}/notification`, ...SHOP_SERVICES.map((s) => `service:${s}`).sort(), `topic:${ORDERS_TOPIC}`,
+    ].sort());
+    expect(ids.edges.sort()).toEqual([
+      "service:gateway->service:order", "service:order->service:inventory", "service:order->service:payment", `service:order->topic:${ORDERS_TOPIC}`,
+      `topic:${ORDERS_TOPIC}->group:${ORDERS_TOPIC}/notification`, `group:${ORDERS_TOPIC}/notification->service:notification`,
+      `topic:${ORDERS_TOPIC}->group:${ORDERS_TOPIC}/inventory-audit`, `group:${ORDERS_TOPIC}/inventory-audit->service:inventory`,
+    ].sort());
+    const paymentEdge = page.locator(`#edge-table tr[data-edge="service:order->service:payment"]`);
+    await expect(paymentEdge.locator(".code.err").textContent()).resolves.toMatch(/^UNAVAILABLE \d+$/);
+    await page.screenshot({ path: join(shotDir, "dashboard-topology.png"), fullPage: true });
+  });
+
+  it("lists calls per method with their status codes and charts the selected one", async () => {
+    await open("#calls");
+    const charge = page.locator("#call-table tbody tr", { hasText: "shop.v1.PaymentService/Charge" }).filter({ hasText: "server" });
+    await expect(charge.locator(".code.err").textContent()).resolves.toMatch(/^UNAVAILABLE \d+$/);
+    await charge.click();
+    await expect(page.locator("#chart-title").textContent()).resolves.toBe("payment · server · shop.v1.PaymentService/Charge");
+    await page.locator("#chart-rate .uplot canvas").waitFor();
+    await page.locator("#chart-latency .uplot canvas").waitFor();
+    const legend = await page.locator("#chart-rate .u-legend .u-series th").allTextContents();
+    expect(legend).toEqual(expect.arrayContaining(["OK", "UNAVAILABLE"]));
+    await page.screenshot({ path: join(shotDir, "dashboard-calls.png"), fullPage: true });
+  });
+
+  it("shows a checkout's waterfall with a span of every service and both consumers", async () => {
+    await open(`#traces/${okTrace}`);
+    const rows = page.locator("#waterfall .span-row");
+    await rows.nth(9).waitFor();
+    expect(await rows.count()).toBe(10);
+    const services = await page.locator("#waterfall .span-row .svc").allTextContents();
+    expect(new Set(services)).toEqual(new Set(SHOP_SERVICES));
+    const names = await page.locator("#waterfall .span-name").allTextContents();
+    expect(names.filter((n) => n.includes(`process ${ORDERS_TOPIC}`))).toHaveLength(2);
+    await page.screenshot({ path: join(shotDir, "dashboard-traces.png"), fullPage: true });
+  });
+
+  it("shows the failed call's status code, attributes and events", async () => {
+    await open(`#traces/${failedTrace}`);
+    await expect(page.locator(`#trace-table tr[data-trace="${failedTrace}"] .code.err`).textContent()).resolves.toBe("UNAVAILABLE");
+    const charge = page.locator("#waterfall .span-row", { hasText: "payment" }).filter({ hasText: "server" });
+    await expect(charge.locator(".code.err").textContent()).resolves.toBe("UNAVAILABLE");
+    await charge.click();
+    const detail = page.locator("#span-detail");
+    await expect(detail.locator("dd").allTextContents()).resolves.toEqual(expect.arrayContaining(["UNAVAILABLE", "14", "error: UNAVAILABLE: payment provider down"]));
+    await expect(detail.locator("ol.events strong").allTextContents()).resolves.toEqual(["exception"]);
+    await page.screenshot({ path: join(shotDir, "dashboard-trace-error.png"), fullPage: true });
+  });
+
+  it("narrows the trace list by status and minimum duration", async () => {
+    await open("#traces");
+    await page.selectOption("#trace-search select[name=status]", "error");
+    await page.click("#trace-search button");
+    await page.waitForFunction(() => document.querySelectorAll("#trace-table tbody tr").length === 18);
+    expect(await page.locator("#trace-table tbody tr .code.ok").count()).toBe(0);
+    await page.fill("#trace-search input[name=minDurationMs]", "100000");
+    await page.click("#trace-search button");
+    await page.locator("#traces-empty").waitFor({ state: "visible" });
+  });
+
+  it("adds a new trace to the open page without a reload", async () => {
+    await open("#traces");
+    await page.locator("#trace-table tbody tr").nth(99).waitFor();
+    const traceId = shop.checkout();
+    await shop.flush();
+    await page.locator(`#trace-table tr[data-trace="${traceId}"]`).waitFor();
+    await expect(page.locator("#live").textContent()).resolves.toBe("live");
+  });
+
+  it("logged no console errors on any view", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
