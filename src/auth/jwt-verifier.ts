@@ -231,15 +231,15 @@ function verificationError(err: unknown, clockSkewMs: number): FerryError {
 function keyResolver(options: JwtVerifierOptions): KeyResolver {
   const localKeys: JWK[] = [...(options.jwks?.keys ?? []).map((k, i) => publicJwk(k, `jwks.keys[${i}]`)), ...(options.keys ?? []).map((k, i) => publicJwk(k, `keys[${i}]`))];
   const local = localResolver(localKeys);
-  let remote: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let remote: KeyResolver | undefined;
   if (options.jwksUrl !== undefined) {
     const url = new URL(options.jwksUrl);
     if (url.protocol !== "https:" && url.protocol !== "http:") throw config(`jwksUrl must be an http(s) URL, got ${url.protocol}`);
-    remote = createRemoteJWKSet(url, {
+    remote = guardRemote(createRemoteJWKSet(url, {
       cacheMaxAge: limit(options.jwksCacheMs, 300_000, "jwksCacheMs", 0),
       cooldownDuration: limit(options.jwksCooldownMs, 30_000, "jwksCooldownMs", 0),
       timeoutDuration: limit(options.jwksTimeoutMs, 5_000, "jwksTimeoutMs", 1),
-    });
+    }));
   }
   const secret = options.secret;
   if (secret !== undefined) {
@@ -257,6 +257,18 @@ function keyResolver(options: JwtVerifierOptions): KeyResolver {
     } catch (err) {
       if (err instanceof errors.JWKSNoMatchingKey) return r(header, token);
       throw err;
+    }
+  };
+}
+
+/** A remote JWKS whose network failures (refused connection, DNS, TLS) become UNAVAILABLE; jose's own errors pass through. */
+function guardRemote(remote: KeyResolver): KeyResolver {
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      if (err instanceof errors.JOSEError) throw err;
+      throw new FerryError(Code.UNAVAILABLE, "cannot fetch the JWKS; cannot verify tokens now", { cause: err });
     }
   };
 }
