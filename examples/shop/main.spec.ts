@@ -1,19 +1,26 @@
 /**
  * `npm start` as a user runs it: the printed curl commands work as printed,
  * a busy port gives a one-line message naming the flag, and Ctrl-C (SIGINT)
- * shuts down gracefully.
+ * shuts down gracefully; with observability, it prints its /metrics address,
+ * the scrape counts the calls made, and with OTEL_EXPORTER_OTLP_ENDPOINT set
+ * the checkout's trace reaches an OTLP/HTTP receiver under service.name "shop".
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { promisify } from "node:util";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../../test/observability/otel-harness.js";
+import { decodeTraceRequest, startOtlpReceiver } from "../../test/observability/otlp-receiver.js";
 
 const run = promisify(execFile);
 const children: ChildProcess[] = [];
 
-function startMain(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "examples/shop/main.ts", ...args], {
-    env: { ...process.env, FERRY_LOG_LEVEL: "silent" },
+function startMain(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  // A free metrics port unless the test names one: 9464 may be taken by another shop on this machine.
+  const metrics = args.includes("--metrics-port") ? [] : ["--metrics-port", "0"];
+  const child = spawn(process.execPath, ["--import", "tsx", "examples/shop/main.ts", ...args, ...metrics], {
+    env: { ...process.env, FERRY_LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -74,4 +81,39 @@ describe("npm start (examples/shop/main.ts)", () => {
       blocker.close();
     }
   });
+
+  it("prints /metrics, counts the calls there, and exports the checkout's trace over OTLP", async () => {
+    const receiver = await startOtlpReceiver();
+    const main = startMain(["--grpc-port", "0", "--http-port", "0", "--metrics-port", "0"], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_METRICS_EXPORTER: "prometheus",
+    });
+    await waitForText(main.output, "Ctrl-C stops it.");
+    const metricsUrl = /metrics (http:\/\/\S+\/metrics)/.exec(main.output())?.[1];
+    const api = /HTTP {2}(http:\/\/\S+)/.exec(main.output())?.[1];
+    expect(metricsUrl).toBeDefined();
+    expect(main.output()).toContain(`traces  exported over OTLP to ${receiver.url}`);
+    expect((await post(`${api}/v1/carts/ann/items`, { sku: "KB-001", quantity: 1 })).status).toBe(200);
+    expect((await post(`${api}/v1/carts/ann/checkout`)).status).toBe(200);
+
+    const scrape = await (await fetch(metricsUrl!)).text();
+    parsePrometheusTextFormat(scrape); // a valid exposition
+    const checkout = scrape.split("\n").find((l) => l.startsWith("rpc_server_duration_count{") && l.includes('rpc_method="Checkout"'));
+    expect(checkout).toMatch(/rpc_service="shop\.v1\.OrderService".*rpc_grpc_status_code="0".* 1$/);
+
+    await eventually(() => {
+      const spans = receiver.requests.filter((r) => r.path === "/v1/traces").flatMap((r) => decodeTraceRequest(r.body));
+      const http = spans.find((s) => s.name === "POST /v1/carts/{user_id}/checkout");
+      expect(http?.serviceName).toBe("shop");
+      expect(spans.filter((s) => s.traceId === http!.traceId).map((s) => s.name)).toEqual(expect.arrayContaining(["shop.v1.OrderService/Checkout", "shop.v1.PaymentService/Charge", "send shop.order.placed", "process shop.order.placed"]));
+    }, 10_000);
+    main.child.kill("SIGINT");
+    expect(await main.exited).toBe(0);
+    await receiver.close();
+  });
 });
+
+function post(url: string, body?: unknown): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+}

@@ -8,8 +8,12 @@
  *                             amqp://guest:guest@127.0.0.1:5672 or redis://127.0.0.1:6379
  *   --transport T             how services call each other: inproc (default) or native
  *                             (Ferry's native protocol on a loopback port)
+ *   --metrics-port N          Prometheus /metrics port (default 9464, 0 picks a free one)
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set, traces and metrics are also exported
+ * over OTLP/HTTP (see docs/observability.md for every OTEL_* variable).
  */
 import { parseArgs } from "node:util";
+import { redactSecrets, startObservability } from "../../src/observability/index.js";
 import { startShop } from "./shop.js";
 
 function fail(message: string): never {
@@ -34,10 +38,11 @@ const { values } = (() => {
         "payment-failure-rate": { type: "string" },
         transport: { type: "string" },
         broker: { type: "string" },
+        "metrics-port": { type: "string" },
       },
     });
   } catch (err) {
-    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL]`);
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--metrics-port N]`);
   }
 })();
 
@@ -49,6 +54,13 @@ if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 an
 
 const transport = values.transport ?? "inproc";
 if (transport !== "inproc" && transport !== "native") fail(`--transport must be inproc or native, got "${transport}"`);
+
+const metricsPort = portFlag(values["metrics-port"], "metrics-port", 9464);
+// Observability first, so every span and metric of the shop has somewhere to go.
+const observability = await startObservability({ serviceName: "shop", metricsPort, metricsHost: host }).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === "EADDRINUSE") fail(`port ${metricsPort} is already in use: choose another with --metrics-port`);
+  return fail(`cannot start observability: ${err.message}`);
+});
 
 const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") {
@@ -63,7 +75,8 @@ const api = shop.httpUrl;
 console.log(`Ferry shop is running
   gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
   HTTP  ${api}
-  events on the ${shop.broker.kind} broker${values.broker ? ` at ${values.broker}` : " (embedded)"}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
+  events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}
+  metrics ${observability.metricsUrl}${observability.tracing ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 Try:
   curl ${api}/v1/products
   curl -X POST ${api}/v1/carts/ann/items -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'
@@ -76,6 +89,7 @@ const stop = async () => {
   stopping = true;
   console.log("shutting down: finishing in-flight calls…");
   await shop.close(5000);
+  await observability.shutdown(); // exports the last batch of spans and metrics
   process.exit(0);
 };
 process.on("SIGINT", () => void stop());
