@@ -155,9 +155,10 @@ class HttpGateway implements Gateway {
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? "/";
+    if (this.#cors !== undefined && CorsPolicy.isPreflight(req)) return this.#cors.preflight(req, res);
+    // Before anything can fail: browsers read error answers only with the CORS headers.
     this.#cors?.decorate(req, res);
     checkRequestTarget(rawUrl, this.#maxUrlBytes);
-    if (this.#cors !== undefined && CorsPolicy.isPreflight(req)) return this.#cors.preflight(req, res);
     const subject = await this.#edgeAuthenticate(req);
     await this.#admit(req, subject);
     const url = new URL(rawUrl, "http://gateway");
