@@ -21,6 +21,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDashboard, type Dashboard } from "../../src/dashboard/index.js";
 import { createShopTelemetry, ORDERS_TOPIC, SHOP_SERVICES, type ShopTelemetry } from "./shop-telemetry.js";
 
+/** What the tests read of the page's globals (this project type-checks without the DOM library). */
+interface PageGlobals {
+  ferryDashboard?: { refreshes: number; cy: { nodes(): CyCollection; edges(): CyCollection } };
+  document: { querySelectorAll(selector: string): { length: number } };
+}
+interface CyCollection {
+  map<T>(f: (element: { id(): string }) => T): T[];
+}
+
 const CHROMIUM = "/usr/bin/chromium";
 const missing = !existsSync(CHROMIUM);
 if (missing && process.env.FERRY_REQUIRE_SERVICES === "1") throw new Error(`${CHROMIUM} is required (apt-get install -y chromium)`);
@@ -64,14 +73,14 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
   async function open(hash: string): Promise<void> {
     await page.goto("about:blank");
     await page.goto(`${dashboard.url}${hash}`);
-    await page.waitForFunction(() => ((window as unknown as { ferryDashboard?: { refreshes: number } }).ferryDashboard?.refreshes ?? 0) > 0);
+    await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).ferryDashboard?.refreshes ?? 0) > 0);
   }
 
   it("shows every service, the topic, both consumer groups and their edges on the topology", async () => {
     await open("#topology");
     await page.locator("#edge-table tbody tr").nth(7).waitFor();
     const ids = await page.evaluate(() => {
-      const cy = (window as unknown as { ferryDashboard: { cy: { nodes(): { map(f: (n: { id(): string }) => string): string[] }; edges(): { map(f: (n: { id(): string }) => string): string[] } } } }).ferryDashboard.cy;
+      const cy = (globalThis as unknown as PageGlobals).ferryDashboard!.cy;
       return { nodes: cy.nodes().map((n) => n.id()), edges: cy.edges().map((e) => e.id()) };
     });
     expect(ids.nodes.sort()).toEqual([
@@ -128,7 +137,7 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await open("#traces");
     await page.selectOption("#trace-search select[name=status]", "error");
     await page.click("#trace-search button");
-    await page.waitForFunction(() => document.querySelectorAll("#trace-table tbody tr").length === 18);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll("#trace-table tbody tr").length === 18);
     expect(await page.locator("#trace-table tbody tr .code.ok").count()).toBe(0);
     await page.fill("#trace-search input[name=minDurationMs]", "100000");
     await page.click("#trace-search button");

@@ -1,0 +1,64 @@
+import { CliUsageError } from "./cli-error.js";
+import type { CliIo, CommandInstaller } from "./program.js";
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from "../dashboard/index.js";
+
+const EXAMPLES = `
+Examples:
+  $ ferry dashboard
+  $ ferry dashboard --port 9500
+  $ FERRY_DASHBOARD_TOKEN=$(openssl rand -hex 16) ferry dashboard --host 0.0.0.0
+
+Serves the dashboard page (topology, calls, traces) and an OTLP/HTTP receiver in the
+JSON encoding: point OpenTelemetry exporters at http://HOST:PORT/v1/traces and /v1/metrics
+(OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9400 OTEL_EXPORTER_OTLP_PROTOCOL=http/json).
+Bound to anything but loopback it requires a token (at least 16 characters), sent as
+Authorization: Bearer T by exporters and as ?token=T in the browser. Runs until Ctrl-C.
+Exit status: 0 after Ctrl-C or SIGTERM; 3 INVALID_ARGUMENT (no or short token off loopback);
+9 FAILED_PRECONDITION (uplot or cytoscape not installed); 14 UNAVAILABLE (port in use); 2 bad usage.`;
+
+/** Flags of `ferry dashboard`. */
+interface DashboardFlags {
+  readonly port: string;
+  readonly host: string;
+  readonly token?: string;
+  readonly maxTraces?: string;
+}
+
+/** Installs `ferry dashboard [--port 9400] [--host H] [--token T]`: the dashboard, until Ctrl-C. */
+export const installDashboardCommand: CommandInstaller = (program, io) => {
+  program
+    .command("dashboard")
+    .description("serve the live dashboard (topology, calls, traces) and an OTLP/HTTP receiver")
+    .option("--port <port>", "TCP port (0: any free port)", String(DEFAULT_DASHBOARD_PORT))
+    .option("--host <host>", "address to bind; anything but loopback requires --token", DEFAULT_DASHBOARD_HOST)
+    .option("--token <token>", "required of every request (default: $FERRY_DASHBOARD_TOKEN)")
+    .option("--max-traces <n>", "traces kept (default 2000)")
+    .addHelpText("after", EXAMPLES)
+    .action((flags: DashboardFlags) => runDashboard(io, flags));
+};
+
+async function runDashboard(io: CliIo, flags: DashboardFlags): Promise<void> {
+  const port = integerFlag("--port", flags.port, 0, 65_535);
+  const maxTraces = flags.maxTraces === undefined ? undefined : integerFlag("--max-traces", flags.maxTraces, 1, 10_000_000);
+  const token = flags.token ?? process.env.FERRY_DASHBOARD_TOKEN;
+  const dashboard = await startDashboard({ port, host: flags.host, token, maxTraces });
+  const base = dashboard.url.replace(/\?.*$/, "");
+  io.stdout.write(`Ferry dashboard: ${dashboard.url}\nOTLP/HTTP (JSON): ${base}v1/traces  ${base}v1/metrics\n`);
+  let stop = (): void => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    await stopped;
+  } finally {
+    process.removeListener("SIGINT", stop);
+    process.removeListener("SIGTERM", stop);
+  }
+  await dashboard.close();
+}
+
+function integerFlag(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new CliUsageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return n;
+}
