@@ -1,5 +1,6 @@
 import { installBenchCommand } from "./bench-command.js";
 import { installCallCommand } from "./call-command.js";
+import { installDashboardCommand } from "./dashboard-command.js";
 import { installDescribeCommand } from "./describe-command.js";
 import { installHealthCommand } from "./health-command.js";
 import { installListCommand } from "./list-command.js";
@@ -15,4 +16,5 @@ export const commands: readonly CommandInstaller[] = [
   installCallCommand,
   installHealthCommand,
   installBenchCommand,
+  installDashboardCommand,
 ];
