@@ -8,6 +8,12 @@ import { checkIdentifier, type SqlRow, type SqlStore, type SqlTransaction } from
 export interface PgliteStoreOptions {
   /** Schema of Ferry's tables. Default `"public"`. */
   schema?: string;
+  /**
+   * A data directory dump (PGlite's `dumpDataDir()`, a tarball) to start
+   * from instead of running initdb: starts several times faster, for tests
+   * and fixtures. Default: none (a new cluster).
+   */
+  loadDataDir?: Blob;
 }
 
 /**
@@ -26,7 +32,8 @@ export interface PgliteStoreOptions {
 export async function createPgliteStore(dataDir: string | undefined, options: PgliteStoreOptions = {}): Promise<SqlStore> {
   const schema = checkIdentifier("schema", options.schema ?? "public");
   const mod = await importPeer("@electric-sql/pglite", () => import("@electric-sql/pglite"), "the PGlite store");
-  const db = dataDir === undefined ? await mod.PGlite.create() : await mod.PGlite.create(dataDir);
+  const init = options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir };
+  const db = dataDir === undefined ? await mod.PGlite.create(init) : await mod.PGlite.create(dataDir, init);
   return new PgliteStore(db, schema);
 }
 
