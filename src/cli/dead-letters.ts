@@ -61,6 +61,8 @@ export class DeadLetterScan {
   readonly #deadLetterTopic: string;
   readonly #sourceTopic: string;
   readonly #settled = new Set<RawDelivery>();
+  /** Deliveries that arrived after the scan ended (beyond `maxLetters`): returned unseen. */
+  readonly #late: RawDelivery[] = [];
   #consumer: AdapterConsumer | undefined;
   #full = false;
 
@@ -100,11 +102,14 @@ export class DeadLetterScan {
       clearTimeout(idle);
       idle = setTimeout(() => finish(), Math.max(SCAN_IDLE_MS, earliestEndMs - Date.now()));
     };
+    let ended = false;
     const deliver = (d: RawDelivery): void => {
+      if (ended) return void this.#late.push(d);
       if (this.letters.some((l) => l.delivery.sequence !== "" && l.delivery.sequence === d.sequence)) return; // a redelivery of one we hold
       this.letters.push(readLetter(d, this.#sourceTopic));
       if (this.letters.length >= maxLetters) {
         this.#full = true;
+        ended = true;
         finish();
       } else touch();
     };
@@ -121,6 +126,7 @@ export class DeadLetterScan {
     try {
       await drained;
     } finally {
+      ended = true;
       await this.#consumer.stop();
     }
   }
@@ -153,7 +159,7 @@ export class DeadLetterScan {
    * consumer. Never rejects.
    */
   async close(): Promise<void> {
-    const rest = this.letters.map((l) => l.delivery).filter((d) => !this.#settled.has(d));
+    const rest = [...this.letters.map((l) => l.delivery).filter((d) => !this.#settled.has(d)), ...this.#late];
     const delayMs = releaseDelayMs(this.#adapter);
     await Promise.allSettled(rest.map((d) => d.nack(delayMs)));
     await this.#consumer?.close().catch(() => undefined);

@@ -78,6 +78,7 @@ function letterRow(letter: DeadLetter): string[] {
 }
 
 async function listAction(url: string, topic: string, opts: ListFlags, io: CliIo): Promise<void> {
+  target(url, topic, opts); // usage errors before compiling --proto
   const registry = await loadMessageTypes({ proto: opts.proto, importPath: opts.importPath });
   const type = messageTypeOf(registry, opts.type);
   await withScan(url, topic, opts, io, async (scan) => {
