@@ -5,9 +5,8 @@ import { FerryHeader } from "../messaging/headers.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { releaseDelayMs, type BrokerConnection } from "./broker-connection.js";
-import { deliveryView, describePayload } from "./broker-payload.js";
+import { decodingTypeFor, deliveryView, describePayload } from "./broker-payload.js";
 import { CliUsageError } from "./cli-error.js";
-import { decodingTypeFor } from "./message-types.js";
 
 /** Most messages a tail holds delivered-but-not-printed at once. */
 const TAIL_PREFETCH = 16;
