@@ -18,6 +18,10 @@ export interface OtelEnvChoice {
    * default `localhost:4318` unless asked, unlike the bare Node SDK.
    */
   readonly traces: boolean;
+  /** The trace exporters: `OTEL_TRACES_EXPORTER` (`otlp`, `console`), default `["otlp"]`. */
+  readonly traceExporters: readonly string[];
+  /** The traces OTLP protocol: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, default `http/protobuf`. */
+  readonly tracesProtocol: OtlpProtocol;
   /** Whether to export metrics over OTLP: `OTEL_METRICS_EXPORTER` includes `otlp`, or unset with an OTLP endpoint set. */
   readonly otlpMetrics: boolean;
   /** The metrics OTLP protocol: `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, default `http/protobuf`. */
@@ -49,6 +53,8 @@ export function readOtelEnv(env: NodeJS.ProcessEnv = process.env): OtelEnvChoice
   return {
     serviceName: env.OTEL_SERVICE_NAME === "" ? undefined : env.OTEL_SERVICE_NAME,
     traces: tracesList.length > 0 ? !tracesList.includes("none") : anyEndpoint || endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+    traceExporters: tracesList.length > 0 ? tracesList.filter((t) => t !== "none") : ["otlp"],
+    tracesProtocol: protocol(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL),
     otlpMetrics: metricsList.length > 0 ? metricsList.includes("otlp") : anyEndpoint || endpoint("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
     metricsProtocol: protocol(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL),
     metricExportIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 60_000,

@@ -1,11 +1,14 @@
-import type { NodeSDK } from "@opentelemetry/sdk-node";
-import type { MetricReader } from "@opentelemetry/sdk-metrics";
-import type { Sampler } from "@opentelemetry/sdk-trace-base";
-import type { ResourceDetector } from "@opentelemetry/resources";
+import { context, metrics, propagation, trace } from "@opentelemetry/api";
+import type { Resource, ResourceDetector } from "@opentelemetry/resources";
+import type { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import type { Sampler, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { importPeer } from "../util/import-peer.js";
-import { redactAttributeValues } from "./redaction.js";
 import { readOtelEnv, type OtelEnvChoice } from "./otel-env.js";
+import { otlpMetricExporter, otlpSpanExporter } from "./otlp-exporters.js";
 import { startPrometheusEndpoint, type PrometheusEndpoint } from "./prometheus-endpoint.js";
+import { redactAttributeValues } from "./redaction.js";
 
 /** Options of {@link startObservability}. */
 export interface ObservabilityOptions {
@@ -29,6 +32,8 @@ export interface ObservabilityOptions {
    * `OTEL_TRACES_SAMPLER_ARG`, else parent-based always-on (the SDK's).
    */
   sampler?: Sampler;
+  /** Extra span processors (for example an in-memory exporter in tests); they turn tracing on. Default none. */
+  spanProcessors?: SpanProcessor[];
   /** Extra metric readers (for example a test reader). Default none. */
   metricReaders?: MetricReader[];
   /** The environment to read `OTEL_*` from. Default `process.env`. */
@@ -39,7 +44,7 @@ export interface ObservabilityOptions {
 export interface Observability {
   /** The Prometheus endpoint, `http://127.0.0.1:9464/metrics`; `undefined` when turned off. */
   readonly metricsUrl: string | undefined;
-  /** Whether spans are exported (an OTLP endpoint or `OTEL_TRACES_EXPORTER` is set). */
+  /** Whether a tracer provider is registered (an exporter or span processor was asked for). */
   readonly tracing: boolean;
   /** Exports what is buffered (batched spans, metrics) now. */
   forceFlush(): Promise<void>;
@@ -51,80 +56,109 @@ export interface Observability {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK for a Ferry process, so the spans and
- * metrics Ferry's built-in instrumentation creates go somewhere:
+ * Starts the OpenTelemetry SDK for a Node.js process running Ferry, so the
+ * spans and metrics Ferry's built-in instrumentation creates go somewhere:
  *
  * - metrics on a Prometheus scrape endpoint (`/metrics`, port 9464 by default),
  *   and over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_METRICS_EXPORTER=otlp`)
- *   is set, every `OTEL_METRIC_EXPORT_INTERVAL` ms;
- * - traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` or
- *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (or `OTEL_TRACES_EXPORTER`) is set,
- *   batched (`OTEL_BSP_*`), sampled per `OTEL_TRACES_SAMPLER`;
- * - OTLP over `http/protobuf` (default) or `http/json` (and `grpc`), per
- *   `OTEL_EXPORTER_OTLP_PROTOCOL`; endpoints, headers and timeouts from the
- *   standard `OTEL_EXPORTER_OTLP_*` variables;
- * - W3C Trace Context and Baggage propagation (`OTEL_PROPAGATORS`), and the
- *   AsyncLocalStorage context manager.
+ *   is set, every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60 000);
+ * - traces when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+ *   (or `OTEL_TRACES_EXPORTER=otlp|console`) is set, batched (`OTEL_BSP_*`),
+ *   sampled per `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG`;
+ * - OTLP over `http/protobuf` (default), `http/json` or `grpc`, per
+ *   `OTEL_EXPORTER_OTLP_PROTOCOL` (and the per-signal `_TRACES_`/`_METRICS_`
+ *   variants); endpoints, headers and timeouts from `OTEL_EXPORTER_OTLP_*`;
+ * - W3C Trace Context and Baggage propagation and the AsyncLocalStorage
+ *   context manager (NodeTracerProvider's defaults);
+ * - a resource from `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, the host,
+ *   OS and process — with passwords in the command line redacted.
  *
- * Call it once, first thing in the process; the SDK packages are optional
- * peers (`@opentelemetry/sdk-node`, `@opentelemetry/exporter-prometheus`,
- * and the OTLP exporters), loaded here.
+ * Call it once, first thing in the process. The SDK packages are optional
+ * peers loaded here: `@opentelemetry/sdk-trace-node`, `sdk-trace-base`,
+ * `sdk-metrics`, `resources`, `exporter-prometheus`, and the OTLP exporter of
+ * the protocol in use.
  *
  * @throws FerryError FAILED_PRECONDITION naming a missing SDK package; the
  *   endpoint's listen error (`EADDRINUSE`) when the metrics port is taken.
  */
 export async function startObservability(options: ObservabilityOptions = {}): Promise<Observability> {
   const env = readOtelEnv(options.env ?? process.env);
-  const { NodeSDK } = await importPeer("@opentelemetry/sdk-node", () => import("@opentelemetry/sdk-node"), "startObservability");
-  const readers: MetricReader[] = [...(options.metricReaders ?? [])];
+  const resource = await buildResource(env, options.serviceName);
   const port = options.metricsPort ?? env.prometheusPort ?? 9464;
   const prometheus = port === false ? undefined : await startPrometheusEndpoint(port, options.metricsHost ?? env.prometheusHost ?? "127.0.0.1");
+  const readers: MetricReader[] = [...(options.metricReaders ?? [])];
   if (prometheus !== undefined) readers.push(prometheus.reader);
   if (env.otlpMetrics) readers.push(await otlpMetricReader(env));
-  const sdk: NodeSDK = new NodeSDK({
-    serviceName: env.serviceName ?? options.serviceName,
-    sampler: options.sampler,
-    metricReaders: readers,
-    // With no exporter asked for, no tracer provider: spans would go nowhere.
-    spanProcessors: env.traces ? undefined : [],
-    instrumentations: [],
-    resourceDetectors: await resourceDetectors(),
-  });
-  sdk.start();
-  return handle(sdk, prometheus, env.traces);
+  const meterProvider = readers.length === 0 ? undefined : await startMeterProvider(resource, readers);
+  const processors = [...(env.traces ? await spanProcessorsFromEnv(env) : []), ...(options.spanProcessors ?? [])];
+  const tracerProvider = processors.length === 0 ? undefined : await startTracerProvider(resource, processors, options.sampler);
+  return handle(tracerProvider, meterProvider, prometheus);
 }
 
-function handle(sdk: NodeSDK, prometheus: PrometheusEndpoint | undefined, tracing: boolean): Observability {
+function handle(tracerProvider: NodeTracerProvider | undefined, meterProvider: MeterProvider | undefined, prometheus: PrometheusEndpoint | undefined): Observability {
   let stopping: Promise<void> | undefined;
   return {
     metricsUrl: prometheus?.url,
-    tracing,
+    tracing: tracerProvider !== undefined,
     async forceFlush() {
-      const { trace, metrics } = await import("@opentelemetry/api");
-      const flushable = (p: unknown) => (p as { forceFlush?: () => Promise<void> }).forceFlush?.();
-      const tp = trace.getTracerProvider() as { getDelegate?: () => unknown };
-      await Promise.all([flushable(tp.getDelegate?.() ?? tp), flushable(metrics.getMeterProvider())]);
+      await Promise.all([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]);
     },
     shutdown() {
-      stopping ??= Promise.all([sdk.shutdown(), prometheus?.close()]).then(async () => {
+      stopping ??= Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown(), prometheus?.close()]).then(() => {
         // Unregister the dead providers, so the API is back to no-op and a later start works.
-        const api = await import("@opentelemetry/api");
-        api.trace.disable();
-        api.metrics.disable();
-        api.propagation.disable();
-        api.context.disable();
+        if (tracerProvider !== undefined) {
+          trace.disable();
+          propagation.disable();
+          context.disable();
+        }
+        if (meterProvider !== undefined) metrics.disable();
       });
       return stopping;
     },
   };
 }
 
+async function startTracerProvider(resource: Resource, spanProcessors: SpanProcessor[], sampler: Sampler | undefined): Promise<NodeTracerProvider> {
+  const { NodeTracerProvider } = await importPeer("@opentelemetry/sdk-trace-node", () => import("@opentelemetry/sdk-trace-node"), "startObservability");
+  // Without a sampler the provider reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG.
+  const provider = new NodeTracerProvider({ resource, spanProcessors, ...(sampler === undefined ? {} : { sampler }) });
+  provider.register(); // AsyncLocalStorage context manager, W3C trace context and baggage propagators
+  return provider;
+}
+
+async function startMeterProvider(resource: Resource, readers: MetricReader[]): Promise<MeterProvider> {
+  const { MeterProvider } = await importPeer("@opentelemetry/sdk-metrics", () => import("@opentelemetry/sdk-metrics"), "startObservability");
+  const provider = new MeterProvider({ resource, readers });
+  metrics.setGlobalMeterProvider(provider);
+  return provider;
+}
+
+/** One batch processor per exporter in `OTEL_TRACES_EXPORTER` (`otlp`, `console`); others are ignored. */
+async function spanProcessorsFromEnv(env: OtelEnvChoice): Promise<SpanProcessor[]> {
+  const base = await importPeer("@opentelemetry/sdk-trace-base", () => import("@opentelemetry/sdk-trace-base"), "startObservability");
+  const processors: SpanProcessor[] = [];
+  for (const name of env.traceExporters) {
+    // BatchSpanProcessor reads OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, … itself.
+    if (name === "otlp") processors.push(new base.BatchSpanProcessor(await otlpSpanExporter(env.tracesProtocol)));
+    else if (name === "console") processors.push(new base.SimpleSpanProcessor(new base.ConsoleSpanExporter()));
+  }
+  return processors;
+}
+
+/** A periodic reader exporting metrics over OTLP with the protocol the environment names. */
+async function otlpMetricReader(env: OtelEnvChoice): Promise<MetricReader> {
+  const { PeriodicExportingMetricReader } = await importPeer("@opentelemetry/sdk-metrics", () => import("@opentelemetry/sdk-metrics"), "OTLP metrics export");
+  return new PeriodicExportingMetricReader({ exporter: await otlpMetricExporter(env.metricsProtocol), exportIntervalMillis: env.metricExportIntervalMs });
+}
+
 /**
- * The Node SDK's default resource detectors (env, host, OS, process), with
- * secrets removed from the process's command line: `--broker
- * amqp://guest:guest@host` must not become a `target_info` label.
+ * The SDK's default resource, then what the env (`OTEL_SERVICE_NAME`,
+ * `OTEL_RESOURCE_ATTRIBUTES`), host, OS and process detectors find — with
+ * secrets removed from the command line (`--broker amqp://guest:guest@host`
+ * must not become a `target_info` label) — and `serviceName` when the
+ * environment names no service.
  */
-async function resourceDetectors(): Promise<ResourceDetector[]> {
+async function buildResource(env: OtelEnvChoice, serviceName: string | undefined): Promise<Resource> {
   const r = await importPeer("@opentelemetry/resources", () => import("@opentelemetry/resources"), "startObservability");
   const processDetector: ResourceDetector = {
     detect: (config) => {
@@ -132,18 +166,7 @@ async function resourceDetectors(): Promise<ResourceDetector[]> {
       return { attributes: detected.attributes === undefined ? undefined : redactAttributeValues(detected.attributes) };
     },
   };
-  return [r.envDetector, r.hostDetector, r.osDetector, processDetector];
-}
-
-/** A periodic reader exporting metrics over OTLP with the protocol the environment names. */
-async function otlpMetricReader(env: OtelEnvChoice): Promise<MetricReader> {
-  const { PeriodicExportingMetricReader } = await importPeer("@opentelemetry/sdk-metrics", () => import("@opentelemetry/sdk-metrics"), "OTLP metrics export");
-  const feature = `OTLP metrics export over ${env.metricsProtocol}`;
-  const exporter =
-    env.metricsProtocol === "http/json"
-      ? new (await importPeer("@opentelemetry/exporter-metrics-otlp-http", () => import("@opentelemetry/exporter-metrics-otlp-http"), feature)).OTLPMetricExporter()
-      : env.metricsProtocol === "grpc"
-        ? new (await importPeer("@opentelemetry/exporter-metrics-otlp-grpc", () => import("@opentelemetry/exporter-metrics-otlp-grpc"), feature)).OTLPMetricExporter()
-        : new (await importPeer("@opentelemetry/exporter-metrics-otlp-proto", () => import("@opentelemetry/exporter-metrics-otlp-proto"), feature)).OTLPMetricExporter();
-  return new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: env.metricExportIntervalMs });
+  let resource = r.defaultResource();
+  if (serviceName !== undefined && env.serviceName === undefined) resource = resource.merge(r.resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
+  return resource.merge(r.detectResources({ detectors: [r.envDetector, r.hostDetector, r.osDetector, processDetector] }));
 }

@@ -61,12 +61,12 @@ export function metricPoints(rm: ResourceMetrics, name: string): { attributes: R
   return out;
 }
 
-/** Waits until `check` passes (spans end asynchronously after a response is sent). */
-export async function eventually(check: () => void, timeoutMs = 3000): Promise<void> {
+/** Waits until `check` passes (spans end asynchronously after a response is sent); `check` may be async. */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 3000): Promise<void> {
   const start = Date.now();
   for (;;) {
     try {
-      check();
+      await check();
       return;
     } catch (err) {
       if (Date.now() - start > timeoutMs) throw err;
