@@ -52,7 +52,7 @@ interface Bucket {
 export interface StatsSummary {
   /** Calls observed. */
   readonly count: number;
-  /** Calls per second over the stretch. */
+  /** Calls per second over the stretch (for the window: since its oldest bucket with calls). */
   readonly ratePerSec: number;
   /** Failed calls (see `isErrorOutcome`). */
   readonly errors: number;
@@ -105,10 +105,16 @@ export class WindowedStats {
     return last;
   }
 
-  /** The figures of the whole window. */
+  /**
+   * The figures of the whole window. The rate is over the time since the
+   * oldest bucket with calls (at least one bucket, at most the window), so a
+   * series that started a minute ago is not diluted over 15 minutes.
+   */
   summary(nowMs = Date.now()): StatsSummary {
     const live = this.#live(nowMs);
-    return summarize(live, this.#slots.length * this.#bucketMs);
+    const oldest = live.reduce((min, b) => Math.min(min, b.startMs), nowMs);
+    const spanMs = Math.min(this.#slots.length * this.#bucketMs, Math.max(this.#bucketMs, nowMs - oldest));
+    return summarize(live, spanMs);
   }
 
   /** One point per bucket of the window, oldest first, empty buckets included (count 0). */

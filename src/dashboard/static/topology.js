@@ -5,14 +5,25 @@
 import { api, codeBadge, el, fmtMs, fmtPct, fmtRate, setRows, td } from "./util.js";
 
 const STYLE = [
-  { selector: "node", style: { label: "data(display)", "text-wrap": "wrap", "text-valign": "center", "font-size": 13, color: "#fff", "text-max-width": 170, width: 180, height: 54, "border-width": 3, "border-color": "data(border)" } },
+  { selector: "node", style: { label: "data(display)", "text-wrap": "wrap", "text-valign": "center", "font-size": 14, color: "#fff", "text-max-width": 170, width: 180, height: 54, "border-width": 3, "border-color": "data(border)" } },
   { selector: "node[kind='service']", style: { shape: "round-rectangle", "background-color": "#1f6feb" } },
-  { selector: "node[kind='topic']", style: { shape: "hexagon", "background-color": "#bc4c00", width: 150 } },
-  { selector: "node[kind='group']", style: { shape: "tag", "background-color": "#8250df", width: 130 } },
-  { selector: "edge", style: { width: 2, "curve-style": "bezier", "target-arrow-shape": "triangle", "line-color": "#8c959f", "target-arrow-color": "#8c959f", label: "data(display)", "font-size": 11, "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-rotation": "autorotate" } },
+  { selector: "node[kind='topic']", style: { shape: "hexagon", "background-color": "#bc4c00", width: 190 } },
+  { selector: "node[kind='group']", style: { shape: "tag", "background-color": "#8250df", width: 170 } },
+  { selector: "edge", style: { width: 2, "curve-style": "bezier", "target-arrow-shape": "triangle", "line-color": "#8c959f", "target-arrow-color": "#8c959f", label: "data(display)", "font-size": 12, "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-wrap": "wrap", "text-halign": "center", "text-valign": "center" } },
   { selector: "edge[kind!='rpc']", style: { "line-style": "dashed" } },
   { selector: "edge[?failing]", style: { "line-color": "#cf222e", "target-arrow-color": "#cf222e", width: 3 } },
   { selector: ":selected", style: { "overlay-color": "#1f6feb", "overlay-opacity": 0.15 } },
+];
+
+/** What the side panel shows with nothing selected: how to read the map. */
+const HINT = () => [
+  el("p", { class: "muted" }, "Select a service, topic, group or edge."),
+  el("dl", { class: "attrs" },
+    el("dt", {}, "blue box"), el("dd", {}, "service (its transports below the name)"),
+    el("dt", {}, "orange hexagon"), el("dd", {}, "topic"),
+    el("dt", {}, "purple tag"), el("dd", {}, "consumer group"),
+    el("dt", {}, "border"), el("dd", {}, "green ok · yellow some errors · red ≥ 50 % errors"),
+    el("dt", {}, "edges"), el("dd", {}, "solid: calls · dashed: messages · red: with errors")),
 ];
 
 const HEALTH_BORDER = { ok: "#2da44e", degraded: "#d4a72c", failing: "#cf222e", idle: "#d0d7de" };
@@ -41,15 +52,15 @@ export function createTopologyView() {
     if (nextShape !== shape) {
       cy.elements().remove();
       cy.add(elements);
-      // Breadth-first from the callers, turned to flow left to right.
-      cy.layout({ name: "breadthfirst", directed: true, spacingFactor: 1, padding: 30, animate: false, transform: (_node, p) => ({ x: p.y * 2.6, y: p.x * 0.8 }) }).run();
+      // Breadth-first from the callers, top to bottom; labels stay horizontal.
+      cy.layout({ name: "breadthfirst", directed: true, spacingFactor: 1.05, padding: 20, animate: false }).run();
       shape = nextShape;
     } else {
       for (const e of elements) cy.getElementById(e.data.id).data(e.data);
     }
     renderTable();
     document.getElementById("topology-empty").hidden = graph.nodes.length > 0;
-    if (selected !== undefined) showDetails(selected);
+    showDetails(selected);
   }
 
   function renderTable() {
@@ -68,7 +79,7 @@ export function createTopologyView() {
     const edge = graph.edges.find((e) => e.id === id);
     if (node !== undefined) panel.replaceChildren(...nodeDetails(node));
     else if (edge !== undefined) panel.replaceChildren(...edgeDetails(edge, graph));
-    else panel.replaceChildren(el("p", { class: "muted" }, "Select a service, topic, group or edge."));
+    else panel.replaceChildren(...HINT());
   }
 
   return {
@@ -82,13 +93,13 @@ export function createTopologyView() {
 }
 
 function nodeLabel(n) {
-  if (n.kind !== "service") return `${n.kind === "topic" ? "topic" : "group"}: ${n.label}`;
+  if (n.kind !== "service") return n.label;
   const instances = n.instances.length > 1 ? ` ×${n.instances.length}` : "";
   return `${n.label}${instances}\n${n.transports.join(" · ") || "—"}`;
 }
 
 function edgeLabel(e) {
-  return `${fmtRate(e.ratePerSec)} · ${fmtPct(e.errorRate)} err · p99 ${fmtMs(e.p99Ms)}`;
+  return `${fmtRate(e.ratePerSec)} · ${fmtPct(e.errorRate)} err\np99 ${fmtMs(e.p99Ms)}`;
 }
 
 function dl(entries) {
