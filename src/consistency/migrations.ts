@@ -38,6 +38,7 @@ export const migrations: readonly Migration[] = [
       `CREATE UNIQUE INDEX ferry_outbox_seq ON ${qualified(s, "ferry_outbox")} (seq)`,
       `CREATE INDEX ferry_outbox_pending ON ${qualified(s, "ferry_outbox")} (seq) WHERE sent_at IS NULL`,
       `CREATE INDEX ferry_outbox_pending_key ON ${qualified(s, "ferry_outbox")} (ordering_key, seq) WHERE sent_at IS NULL`,
+      `CREATE INDEX ferry_outbox_retry ON ${qualified(s, "ferry_outbox")} (next_attempt_at) WHERE sent_at IS NULL`,
       `CREATE INDEX ferry_outbox_sent ON ${qualified(s, "ferry_outbox")} (sent_at) WHERE sent_at IS NOT NULL`,
       `CREATE FUNCTION ${qualified(s, "ferry_outbox_notify")}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN PERFORM pg_notify(left('ferry_outbox_' || TG_TABLE_SCHEMA, 63), ''); RETURN NULL; END $$`,

@@ -41,12 +41,13 @@ export class OutboxSql {
 
   constructor(schema: string) {
     const t = qualified(schema, "ferry_outbox");
-    this.#claim = `WITH claimed AS (
+    this.#claim = `WITH blocked AS MATERIALIZED (
+        SELECT DISTINCT ordering_key FROM ${t}
+        WHERE sent_at IS NULL AND next_attempt_at > now() AND ordering_key IS NOT NULL),
+      claimed AS (
         SELECT o.id, o.seq, o.ordering_key FROM ${t} o
         WHERE o.sent_at IS NULL AND o.next_attempt_at <= now()
-          AND (o.ordering_key IS NULL OR NOT EXISTS (
-            SELECT 1 FROM ${t} w WHERE w.ordering_key = o.ordering_key AND w.sent_at IS NULL
-              AND w.seq < o.seq AND w.next_attempt_at > now()))
+          AND (o.ordering_key IS NULL OR o.ordering_key NOT IN (SELECT ordering_key FROM blocked))
         ORDER BY o.seq LIMIT $1
         FOR UPDATE OF o SKIP LOCKED)
       SELECT r.id::text AS id, r.topic, r.ordering_key, r.type, r.payload, r.headers, r.attempts,
