@@ -37,7 +37,7 @@ const routes = new WeakMap<IncomingMessage, string>();
  * route (`POST /v1/carts/{user_id}/checkout`), child of the W3C trace
  * context in the request headers, with `http.request.method`, `url.path`,
  * `url.scheme`, `server.address`/`server.port`, `client.address`,
- * `user_agent.original`, and — when the response closes —
+ * `user_agent.original`, and — when the response is sent or the client goes away —
  * `http.response.status_code`, status ERROR for 5xx (4xx are the client's
  * errors on a server span). Records `http.server.request.duration` (s).
  * Never records bodies or headers. Without an SDK it just runs `serve`.
@@ -51,7 +51,11 @@ export function traceHttpRequest(req: IncomingMessage, res: ServerResponse, serv
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const span = tracer?.startSpan(method, { kind: SpanKind.SERVER }, parent);
   if (span?.isRecording() === true) span.setAttributes(requestAttributes(req, method));
-  res.once("close", () => {
+  let ended = false;
+  // "finish": the response was handed to the OS; "close" alone: the client went away first.
+  const end = () => {
+    if (ended) return;
+    ended = true;
     const status = res.headersSent ? res.statusCode : 499;
     if (span !== undefined) endHttpSpan(span, status);
     const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, [ATTR_URL_SCHEME]: "http" };
@@ -59,7 +63,9 @@ export function traceHttpRequest(req: IncomingMessage, res: ServerResponse, serv
     if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
     if (status >= 500) attributes[ATTR_ERROR_TYPE] = String(status);
     instruments?.duration.record((performance.now() - startMs) / 1000, attributes);
-  });
+  };
+  res.once("finish", end);
+  res.once("close", end);
   return span === undefined ? serve() : context.with(trace.setSpan(parent, span), serve);
 }
 

@@ -8,7 +8,7 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { startShop } from "../../examples/shop/shop.js";
 import { eventually, startOtelHarness } from "./otel-harness.js";
 
-const kindColor: Record<number, string> = { [SpanKind.SERVER]: "#4c78a8", [SpanKind.CLIENT]: "#72b7b2", [SpanKind.PRODUCER]: "#f58518", [SpanKind.CONSUMER]: "#e45756", [SpanKind.INTERNAL]: "#9d9d9d" };
+const kindColor: Record<number, string> = { [SpanKind.SERVER]: "#4c78a8", [SpanKind.CLIENT]: "#72b7b2", [SpanKind.PRODUCER]: "#f58518", [SpanKind.CONSUMER]: "#b279a2", [SpanKind.INTERNAL]: "#9d9d9d" };
 const kindName: Record<number, string> = { [SpanKind.SERVER]: "server", [SpanKind.CLIENT]: "client", [SpanKind.PRODUCER]: "producer", [SpanKind.CONSUMER]: "consumer", [SpanKind.INTERNAL]: "internal" };
 
 function ms(t: [number, number]): number {
@@ -33,6 +33,11 @@ function ordered(spans: ReadableSpan[]): { span: ReadableSpan; depth: number }[]
   return out;
 }
 
+function group(span: ReadableSpan): string {
+  const g = span.attributes["messaging.consumer.group.name"];
+  return typeof g === "string" ? ` (${escape(g)})` : "";
+}
+
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
@@ -51,16 +56,17 @@ export function renderWaterfall(spans: ReadableSpan[]): string {
     const color = span.status.code === SpanStatusCode.ERROR ? "#d62728" : kindColor[span.kind];
     const width = Math.max(1.5, x(end) - x(start));
     return [
-      `<text x="${8 + depth * 14}" y="${y + 15}" font-size="12">${escape(span.name)} <tspan fill="#777">${kindName[span.kind]}</tspan></text>`,
+      `<text x="${8 + depth * 14}" y="${y + 15}" font-size="12">${escape(span.name)} <tspan fill="#777">${kindName[span.kind]}${group(span)}</tspan></text>`,
       `<rect x="${x(start).toFixed(1)}" y="${y + 4}" width="${width.toFixed(1)}" height="14" rx="2" fill="${color}"/>`,
       `<text x="${(x(start) + width + 4).toFixed(1)}" y="${y + 15}" font-size="11" fill="#555">${(end - start).toFixed(2)} ms</text>`,
     ].join("");
   });
-  const height = top + rows.length * rowH + 12;
+  const height = top + rows.length * rowH + 24;
   const width = labelW + barW + 90;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="ui-monospace, monospace">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${labelW}" y="${height - 4}" font-size="11" fill="#777">blue server · teal client · orange producer · purple consumer · red error</text>`,
     `<text x="8" y="22" font-size="14" font-weight="bold">One shop checkout: ${spans.length} spans, ${(t1 - t0).toFixed(1)} ms (trace ${escape(spans[0].spanContext().traceId)})</text>`,
     ...lines,
     `</svg>`,

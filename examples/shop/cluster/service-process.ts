@@ -10,6 +10,9 @@
  *     [--grpc-port N]                       also serve gRPC on this port (gateway: forwards to the services)
  *     [--store redis://127.0.0.1:6379]      inventory: shared stock in Redis (default: in memory)
  *     [--store-prefix P]                    inventory: Redis key prefix (default ferry-shop)
+ *     [--metrics-port N]                    Prometheus /metrics port (default 0: a free one, in the ready line)
+ * Each process starts observability as service.name shop-<role> (OTEL_SERVICE_NAME
+ * overrides it) and exports traces when OTEL_EXPORTER_OTLP_ENDPOINT is set.
  *
  * Writes `ferry-shop {"event":"ready",…}` once serving and registered, a
  * `stats` line with the calls served on SIGUSR2, and deregisters, drains and
@@ -18,11 +21,12 @@
  */
 import { parseArgs } from "node:util";
 import { pino } from "pino";
+import { ferryLogOptions, startObservability, type Observability } from "../../../src/observability/index.js";
 import { SHOP_ROLES, startShopService, type ShopRole, type ShopService } from "./start-shop-service.js";
 import { formatStatus } from "./status-line.js";
 
 const usage =
-  "usage: service-process.ts --service inventory|payment|cart|order|gateway [--registry URL] [--ttl-ms N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--store redis://host:port] [--store-prefix P]";
+  "usage: service-process.ts --service inventory|payment|cart|order|gateway [--registry URL] [--ttl-ms N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--store redis://host:port] [--store-prefix P] [--metrics-port N]";
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -48,6 +52,7 @@ const { values } = (() => {
         "grpc-port": { type: "string" },
         store: { type: "string" },
         "store-prefix": { type: "string" },
+        "metrics-port": { type: "string" },
       },
     });
   } catch (err) {
@@ -60,7 +65,8 @@ if (role === undefined || !SHOP_ROLES.includes(role)) fail(`--service must be on
 const rate = Number(values["payment-failure-rate"] ?? "0");
 if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 and 1, got "${values["payment-failure-rate"]}"`);
 
-const logger = pino({ name: `shop-${role}`, level: process.env.FERRY_LOG_LEVEL ?? "info" });
+const logger = pino({ ...ferryLogOptions(), name: `shop-${role}`, level: process.env.FERRY_LOG_LEVEL ?? "info" });
+let observability: Observability | undefined;
 let service: ShopService | undefined;
 let stopping = false;
 
@@ -72,6 +78,7 @@ const stop = async (): Promise<void> => {
   if (service === undefined) return; // still starting: stops once started
   logger.info({ instanceId: service.instanceId }, "shutting down: deregistering, then finishing in-flight calls");
   await service.close(5_000);
+  await observability?.shutdown(); // exports the last spans
   console.log(stats(service));
   console.log(formatStatus({ event: "stopped", role, instanceId: service.instanceId }));
   process.exit(0);
@@ -85,6 +92,7 @@ process.on("SIGTERM", () => void stop());
 if (process.send !== undefined) process.on("disconnect", () => void stop());
 
 try {
+  observability = await startObservability({ serviceName: `shop-${role}`, metricsPort: intFlag(values["metrics-port"], "metrics-port", 0, 65535) ?? 0 });
   service = await startShopService({
     role,
     registryUrl: values.registry,
@@ -108,6 +116,6 @@ if (stopping) {
   await stop();
 } else {
   console.log(
-    formatStatus({ event: "ready", role, instanceId: service.instanceId, pid: process.pid, nativeUrl: service.nativeUrl, grpcUrl: service.grpcUrl, httpUrl: service.httpUrl }),
+    formatStatus({ event: "ready", role, instanceId: service.instanceId, pid: process.pid, nativeUrl: service.nativeUrl, grpcUrl: service.grpcUrl, httpUrl: service.httpUrl, metricsUrl: observability?.metricsUrl }),
   );
 }

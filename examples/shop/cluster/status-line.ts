@@ -12,6 +12,8 @@ export interface ReadyStatus {
   readonly nativeUrl?: string;
   readonly grpcUrl?: string;
   readonly httpUrl?: string;
+  /** The process's Prometheus endpoint (`--metrics-port`), when it serves one. */
+  readonly metricsUrl?: string;
 }
 
 /** Calls served so far (written on SIGUSR2 and at shutdown). */
