@@ -35,6 +35,8 @@ export interface SagaCompensationContext<Input> extends SagaStepContext<Input> {
   readonly result: unknown;
   /** The action's idempotency key (`<sagaId>:<step>`), to look up what to undo. */
   readonly actionKey: string;
+  /** Why the saga is compensating: the failed action's error as `CODE: message`, e.g. for a "payment failed" event. */
+  readonly failure: string;
 }
 
 /** One step of a saga: an action (usually an RPC) and the compensation that undoes it. */

@@ -31,7 +31,7 @@ export async function runCompensation<I>(def: SagaDefinition<I>, step: SagaStep<
   if (compensation === undefined) return;
   const actionKey = `${state.id}:${step.name}`;
   await runPolicy(def, step, def.compensationRetry, stop, `saga ${def.name} ${step.name} compensation`, state.id, (signal, attempt) => {
-    const ctx: SagaCompensationContext<I> = { ...context(state, `${actionKey}:compensation`, signal, attempt), result: state.results[step.name], actionKey };
+    const ctx: SagaCompensationContext<I> = { ...context(state, `${actionKey}:compensation`, signal, attempt), result: state.results[step.name], actionKey, failure: state.error ?? "" };
     return compensation(ctx);
   });
 }
