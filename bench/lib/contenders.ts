@@ -39,6 +39,13 @@ export const CONTENDERS: readonly Contender[] = [
     reference: "raw-tcp",
     sameProcess: true,
   },
+  // Observability cost (docs/observability.md): the same pipelines without telemetry, with an SDK recording everything, with a dropping sampler.
+  { name: "ferry-native-tcp-notel", description: "Ferry native/TCP with `telemetry: false` (the pipeline without observability)", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-native-tcp-otel", description: "Ferry native/TCP with the OpenTelemetry SDK recording every span, batched", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-native-tcp-otel-drop", description: "Ferry native/TCP with the OpenTelemetry SDK and a sampler dropping every span", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-grpc-notel", description: "Ferry grpc with `telemetry: false` (the pipeline without observability)", reference: "raw-h2", sameProcess: false },
+  { name: "ferry-grpc-otel", description: "Ferry grpc with the OpenTelemetry SDK recording every span, batched", reference: "raw-h2", sameProcess: false },
+  { name: "ferry-grpc-otel-drop", description: "Ferry grpc with the OpenTelemetry SDK and a sampler dropping every span", reference: "raw-h2", sameProcess: false },
   { name: "grpc-js", description: "@grpc/grpc-js server and client", reference: "raw-h2", sameProcess: false },
   { name: "connect-grpc", description: "@connectrpc/connect-node, gRPC protocol", reference: "raw-h2", sameProcess: false },
 ];

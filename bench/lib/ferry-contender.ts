@@ -1,4 +1,4 @@
-import { createClient, createServer, type ClientTransport, type ServerOptions } from "../../src/index.js";
+import { createClient, createServer, type ClientOptions, type ClientTransport, type ServerOptions } from "../../src/index.js";
 import { EchoService } from "../../test/gen/ferry/test/v1/echo_pb.js";
 import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
 import { NotAvailableError, type BenchClient, type BenchServer } from "./contender-api.js";
@@ -34,12 +34,12 @@ export async function startFerryServer(url: string, options: ServerOptions = {})
   }
 }
 
-/** A {@link BenchClient} over the Ferry client transport for the URL `address` (the server's listening URL). */
-export async function connectFerryUrl(address: string): Promise<BenchClient> {
-  return ferryBenchClient(await clientTransportFromUrl(address));
+/** A {@link BenchClient} over the Ferry client transport for the URL `address` (the server's listening URL), with client `options` (default none). */
+export async function connectFerryUrl(address: string, options: ClientOptions = {}): Promise<BenchClient> {
+  return ferryBenchClient(await clientTransportFromUrl(address), options);
 }
 
-/** A {@link BenchClient} calling EchoService through a Ferry client over `transport`. */
-export function ferryBenchClient(transport: ClientTransport): BenchClient {
-  return echoBenchClient(createClient(EchoService, transport), () => transport.close());
+/** A {@link BenchClient} calling EchoService through a Ferry client over `transport`, with client `options` (default none). */
+export function ferryBenchClient(transport: ClientTransport, options: ClientOptions = {}): BenchClient {
+  return echoBenchClient(createClient(EchoService, transport, options), () => transport.close());
 }
