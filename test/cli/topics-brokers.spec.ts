@@ -143,7 +143,8 @@ for (const { adapter, skip } of await realBrokers()) {
 
     it(canList ? "topics list shows the topic with its message count" : "topics list explains that AMQP cannot list (UNIMPLEMENTED, exit 12)", async () => {
       const topic = topicName("list");
-      expect((await runFerry(["topics", "publish", url, topic, "-d", "{}"])).code).toBe(0);
+      const pub = await runFerry(["topics", "publish", url, topic, "-d", "-"], { stdin: '{"from":"stdin"}' });
+      expect(pub.code, pub.stderr).toBe(0);
       const run = await runFerry(["topics", "list", url]);
       if (!canList) {
         expect(run.code).toBe(12);
