@@ -20,6 +20,7 @@ import { createInventoryService } from "./inventory-service.js";
 import { createMemoryInventoryStore } from "./inventory-store.js";
 import { createOrderService } from "./order-service.js";
 import { createPaymentService } from "./payment-service.js";
+import { createShopAuth, ownOrdersOnly, type DevIdentityProvider, type ShopAuthOptions } from "./shop-auth.js";
 
 /** Every shop service, for gateways and tools. */
 export const shopServices = [InventoryService, PaymentService, CartService, OrderService, AnalyticsService, NotificationService] as const;
@@ -49,6 +50,19 @@ export interface ShopOptions {
   /** Random source for the payment failures, for tests. */
   random?: () => number;
   logger?: Logger;
+  /**
+   * Authentication and authorization (docs/security.md): `true` or options
+   * turn on the development identity provider (`POST /v1/auth/token`,
+   * `GET /.well-known/jwks.json`) and enforce `shopPolicy` on the gRPC port
+   * and the HTTP API; `external` also trusts another identity provider.
+   * The services call each other on an internal server without checks.
+   * Default false.
+   */
+  auth?: boolean | ShopAuthOptions;
+  /** Origins allowed to call the HTTP API from browsers (CORS). Default none. */
+  corsOrigins?: readonly string[];
+  /** Requests per second per principal (with `auth`) or client IP at the HTTP API; over it, 429. Default unlimited. */
+  rateLimitPerSecond?: number;
 }
 
 /** A running shop. */
@@ -63,6 +77,8 @@ export interface Shop {
   readonly nativeUrl: string | undefined;
   /** The events broker. */
   readonly broker: Broker;
+  /** With `auth`: the development identity provider (`issueToken(userId)`, its JWKS). */
+  readonly identityProvider: DevIdentityProvider | undefined;
   /** Graceful stop: the HTTP API and the gRPC port stop accepting, in-flight calls finish (up to `graceMs`). */
   close(graceMs?: number): Promise<void>;
 }
@@ -78,11 +94,14 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const logger = options.logger ?? getDefaultLogger();
   const broker = await createBroker(options.broker ?? `memory:shop-${randomUUID()}`, { logger });
   const events: EventPublisher = { broker, logger };
-  const server = createServer({ logger });
+  const auth = options.auth === undefined || options.auth === false ? undefined : await createShopAuth(options.auth === true ? {} : options.auth);
+  // With auth, callers from outside reach `server` (the policy enforced); the services call each other on `internal`.
+  const server = createServer({ logger, interceptors: auth === undefined ? [] : [auth.interceptor] });
+  const internal = auth === undefined ? server : createServer({ logger, health: false });
   let nativeUrl: string | undefined;
-  let local: ClientTransport = createInProcessTransport(server);
+  let local: ClientTransport = createInProcessTransport(internal);
   if (options.internalTransport === "native") {
-    nativeUrl = (await server.listen("native://127.0.0.1:0")).url;
+    nativeUrl = (await internal.listen("native://127.0.0.1:0")).url;
     local = await clientTransportFromUrl(nativeUrl);
   } else if (options.internalTransport !== undefined && options.internalTransport !== "inproc") {
     throw new RangeError(`internal transport must be "inproc" or "native", got "${String(options.internalTransport)}"`);
@@ -90,22 +109,41 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const inventory = createClient(InventoryService, local);
   const cart = createClient(CartService, local);
   const payment = createClient(PaymentService, local);
-  server
-    .service(InventoryService, createInventoryService(createMemoryInventoryStore(seedCatalog)))
-    .service(PaymentService, createPaymentService({ failureRate: options.paymentFailureRate, random: options.random }))
-    .service(CartService, createCartService(inventory, events))
-    .service(OrderService, createOrderService({ cart, payment, events }))
-    .service(AnalyticsService, (await startAnalytics(broker)).impl)
-    .service(NotificationService, (await startNotifications(broker, logger)).impl);
+  const inventoryImpl = createInventoryService(createMemoryInventoryStore(seedCatalog));
+  const paymentImpl = createPaymentService({ failureRate: options.paymentFailureRate, random: options.random });
+  const cartImpl = createCartService(inventory, events);
+  const orderImpl = createOrderService({ cart, payment, events });
+  const analyticsImpl = (await startAnalytics(broker)).impl;
+  const notificationImpl = (await startNotifications(broker, logger)).impl;
+  for (const target of new Set([server, internal])) {
+    const guarded = target === server && auth !== undefined && orderImpl.getOrder !== undefined ? { ...orderImpl, getOrder: ownOrdersOnly(orderImpl.getOrder.bind(orderImpl)) } : orderImpl;
+    target
+      .service(InventoryService, inventoryImpl)
+      .service(PaymentService, paymentImpl)
+      .service(CartService, cartImpl)
+      .service(OrderService, guarded)
+      .service(AnalyticsService, analyticsImpl)
+      .service(NotificationService, notificationImpl);
+  }
 
   addReflectionService(server); // so grpcurl and other gRPC tools can list and describe the shop's services
   const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
-  const gateway = createGateway({ services: shopServices, transport: local, logger });
+  const gateway = createGateway({
+    services: shopServices,
+    // With auth the gateway calls the checked server; without, the same server as the services.
+    transport: auth === undefined ? local : createInProcessTransport(server),
+    logger,
+    verifier: auth?.verifier,
+    jsonRoutes: auth?.idp.routes,
+    cors: options.corsOrigins !== undefined && options.corsOrigins.length > 0 ? { origins: options.corsOrigins } : undefined,
+    rateLimit: options.rateLimitPerSecond !== undefined ? { ratePerSecond: options.rateLimitPerSecond } : undefined,
+  });
   let httpUrl: string;
   try {
     httpUrl = await gateway.listen(options.httpPort ?? 8080, host);
   } catch (err) {
     await server.shutdown(0);
+    await internal.shutdown(0);
     await local.close();
     await broker.close();
     throw err;
@@ -117,9 +155,11 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     httpUrl,
     nativeUrl,
     broker,
+    identityProvider: auth?.idp,
     async close(graceMs = 5000) {
       await gateway.close();
       await server.shutdown(graceMs);
+      await internal.shutdown(graceMs);
       await local.close();
       await broker.close();
     },

@@ -97,6 +97,21 @@ async function authenticate(request: AnyRequest, ctx: CallContext, verifiers: re
   return { subject: typeof claims.sub === "string" ? claims.sub : undefined, claims, scopes: scopesOf(claims), service };
 }
 
+/**
+ * One verifier over several identity providers: the token's (unverified)
+ * `iss` picks the verifier whose `issuer` lists it, which then checks
+ * everything, `iss` included; a token naming no configured issuer is
+ * refused (`invalid token: iss: unexpected issuer`). With a single verifier,
+ * that verifier.
+ */
+export function combineVerifiers(verifiers: readonly JwtVerifier[]): JwtVerifier {
+  if (verifiers.length === 1) return verifiers[0];
+  return {
+    issuers: verifiers.flatMap((v) => v.issuers),
+    verify: (token) => pickVerifier(verifiers, token).verify(token),
+  };
+}
+
 function pickVerifier(verifiers: readonly JwtVerifier[], token: string): JwtVerifier {
   if (verifiers.length === 1) return verifiers[0];
   let iss: unknown;

@@ -4,7 +4,7 @@
  * one server interceptor that works on every transport and behind the
  * gateway. See docs/security.md.
  */
-export { createAuthInterceptor, requirePrincipal, type AuthInterceptorOptions } from "./auth-interceptor.js";
+export { combineVerifiers, createAuthInterceptor, requirePrincipal, type AuthInterceptorOptions } from "./auth-interceptor.js";
 export { invalidToken, missingCredentials, permissionDenied, WWW_AUTHENTICATE } from "./auth-error.js";
 export {
   parseAuthorizationPolicy,

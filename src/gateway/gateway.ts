@@ -55,6 +55,27 @@ export interface GatewayOptions {
   forwardHeaders?: readonly string[];
   /** Where unexpected failures are logged. Default: Ferry's pino logger. */
   logger?: Logger;
+  /**
+   * Plain JSON endpoints served beside the RPC routes, with the same CORS,
+   * rate limit and input checks (for example a development token endpoint
+   * and `/.well-known/jwks.json`). Matched by exact path before the RPC
+   * routes. Default none.
+   */
+  jsonRoutes?: readonly GatewayJsonRoute[];
+}
+
+/** A plain JSON endpoint of the gateway; see {@link GatewayOptions.jsonRoutes}. */
+export interface GatewayJsonRoute {
+  /** The HTTP method, upper case: `"GET"`, `"POST"`, … */
+  readonly verb: string;
+  /** The exact request path, e.g. `"/.well-known/jwks.json"`. */
+  readonly path: string;
+  /**
+   * Produces the answer: its return value is sent as JSON with 200. `body`
+   * is the parsed JSON request body (`undefined` without one). Throw a
+   * FerryError for an error answer (`{code, message}` with the code's HTTP status).
+   */
+  handle(request: { readonly body: unknown; readonly headers: IncomingMessage["headers"] }): unknown;
 }
 
 /** Options of the gateway's rate limit. */
@@ -126,6 +147,7 @@ class HttpGateway implements Gateway {
   readonly #maxErrorMessageChars: number;
   readonly #cors: CorsPolicy | undefined;
   readonly #rateLimit: { readonly options: GatewayRateLimitOptions; readonly store: RateLimitStore; readonly burst: number } | undefined;
+  readonly #jsonRoutes = new Map<string, GatewayJsonRoute[]>();
   /** Requests that already took their rate-limit token. */
   readonly #admitted = new WeakSet<IncomingMessage>();
   #server: http.Server | undefined;
@@ -139,6 +161,11 @@ class HttpGateway implements Gateway {
     this.#maxHeaderBytes = positive(options.maxHeaderBytes, 16_384, "maxHeaderBytes");
     this.#maxErrorMessageChars = positive(options.maxErrorMessageChars, 1024, "maxErrorMessageChars");
     this.#cors = options.cors === undefined ? undefined : new CorsPolicy(options.cors);
+    for (const r of options.jsonRoutes ?? []) {
+      const list = this.#jsonRoutes.get(r.path) ?? [];
+      list.push(r);
+      this.#jsonRoutes.set(r.path, list);
+    }
     const rl = options.rateLimit;
     if (rl !== undefined) {
       if (!(rl.ratePerSecond > 0) || !Number.isFinite(rl.ratePerSecond)) throw new FerryError(Code.INVALID_ARGUMENT, `gateway rateLimit.ratePerSecond must be a finite number > 0, got ${rl.ratePerSecond}`);
@@ -162,6 +189,7 @@ class HttpGateway implements Gateway {
     const subject = await this.#edgeAuthenticate(req);
     await this.#admit(req, subject);
     const url = new URL(rawUrl, "http://gateway");
+    if (this.#jsonRoutes.has(url.pathname)) return this.#serveJsonRoute(req, res, url.pathname);
     const { route, values } = this.#match(req.method ?? "GET", url.pathname);
     recordHttpRoute(req, route.template.source); // Observability: names the span after the route.
     const body = route.body === "" ? "" : (await readRequestBody(req, { maxBytes: this.#maxBodyBytes })).toString("utf8");
@@ -185,6 +213,22 @@ class HttpGateway implements Gateway {
     } finally {
       cs.dispose();
     }
+  }
+
+  async #serveJsonRoute(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const routes = this.#jsonRoutes.get(path)!;
+    const route = routes.find((r) => r.verb === req.method);
+    if (route === undefined) {
+      throw new HttpInputError(Code.UNIMPLEMENTED, `method ${quoteInput(req.method ?? "", 16)} is not allowed on ${quoteInput(path)}`, 405, { allow: routes.map((r) => r.verb).join(", ") });
+    }
+    const text = (await readRequestBody(req, { maxBytes: this.#maxBodyBytes })).toString("utf8");
+    let body: unknown;
+    try {
+      body = text.trim() === "" ? undefined : JSON.parse(text);
+    } catch (err) {
+      throw new FerryError(Code.INVALID_ARGUMENT, `request body is not valid JSON: ${(err as Error).message}`);
+    }
+    sendJson(res, 200, await route.handle({ body, headers: req.headers }));
   }
 
   /** With `verifier`: the subject of a valid Bearer token, `undefined` without one; an invalid token is UNAUTHENTICATED here. */

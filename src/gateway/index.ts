@@ -1,4 +1,4 @@
-export { createGateway, type Gateway, type GatewayOptions, type GatewayRateLimitOptions } from "./gateway.js";
+export { createGateway, type Gateway, type GatewayJsonRoute, type GatewayOptions, type GatewayRateLimitOptions } from "./gateway.js";
 export { CorsPolicy, type CorsOptions } from "./cors.js";
 export {
   createMemoryRateLimitStore,
