@@ -10,6 +10,8 @@
  * | `/api/traces?service=&method=&status=&minDurationMs=&limit=` | {@link TraceSummary}[], newest first |
  * | `/api/traces/{traceId}` | `{ summary, spans }` (spans by start time); 404 when not retained |
  * | `/api/metrics?service=&prefix=` | latest {@link MetricPoint}s |
+ * | `/api/messaging` | `{ topics: TopicFlow[], deadLetters: DeadLetterRecord[] }` |
+ * | `/api/resilience` | `{ breakers, counts: PolicyEventCount[], recent: PolicyEventRecord[] }` |
  *
  * Bad query values are 400 with `{ code, message }`.
  */
@@ -39,12 +41,27 @@ export function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink): v
   }
   if (path.startsWith("/api/traces/")) return sendJson(res, oneTrace(sink, decodeURIComponent(path.slice("/api/traces/".length))));
   if (path === "/api/metrics") return sendJson(res, sink.metrics.points({ service: optional(q, "service"), prefix: optional(q, "prefix") }));
+  if (path === "/api/messaging") return sendJson(res, { topics: sink.messaging.topics(), deadLetters: sink.messaging.deadLetters() });
+  if (path === "/api/resilience") return sendJson(res, resilience(sink));
   throw new HttpError(404, `no API at ${path}; see docs/dashboard.md`);
 }
 
 function overview(sink: TelemetrySink): unknown {
   const services = sink.topology.graph().nodes.filter((n) => n.kind === "service").map((n) => n.label).sort();
   return { version: sink.version, usage: sink.usage, limits: sink.limits, services };
+}
+
+/** Breaker states reported by the `ferry.resilience.circuit_breaker.state` gauge: 0 closed, 1 half-open, 2 open. */
+const BREAKER_STATES = ["closed", "half-open", "open"];
+
+function resilience(sink: TelemetrySink): unknown {
+  const breakers = sink.metrics.points({ prefix: "ferry.resilience.circuit_breaker.state" }).map((p) => ({
+    service: p.service,
+    policy: String(p.attributes["ferry.policy"] ?? ""),
+    state: BREAKER_STATES[p.value] ?? String(p.value),
+    timeMs: p.timeMs,
+  }));
+  return { breakers, counts: sink.policyEvents.counts(), recent: sink.policyEvents.recent() };
 }
 
 function callSeries(sink: TelemetrySink, q: URLSearchParams): unknown {

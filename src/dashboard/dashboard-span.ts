@@ -46,7 +46,8 @@ export interface DashboardSpan {
   /**
    * The call's outcome as a label: the gRPC status name from
    * `rpc.grpc.status_code` (`OK`, `UNAVAILABLE`, …), else the HTTP
-   * `http.response.status_code`, else `ERROR` for an error span, else `OK`.
+   * `http.response.status_code`, else for an error span its `error.type`
+   * (Ferry's messaging spans put the code name there) or `ERROR`, else `OK`.
    */
   readonly code: string;
   readonly attributes: Readonly<Record<string, DashboardAttributeValue>>;
@@ -94,7 +95,9 @@ export function outcomeLabel(attributes: Readonly<Record<string, DashboardAttrib
   if (typeof grpc === "number" && Number.isInteger(grpc)) return GRPC_CODE_NAMES[grpc] ?? `CODE_${grpc}`;
   const http = attributes["http.response.status_code"] ?? attributes["http.status_code"];
   if (typeof http === "number" && http >= 100) return `HTTP ${http}`;
-  return status === "error" ? "ERROR" : "OK";
+  if (status !== "error") return "OK";
+  const errorType = attributes["error.type"];
+  return typeof errorType === "string" && errorType !== "" && errorType.length <= 64 ? errorType : "ERROR";
 }
 
 /** Whether an outcome label counts as an error in the rates (anything but `OK` and HTTP 1xx–3xx). */

@@ -1,6 +1,6 @@
 /**
- * `ferry/dashboard`: a live page of a running system — topology, calls and
- * traces — fed by OTLP/HTTP (JSON) from any process, or in-process by a
+ * `ferry/dashboard`: a live page of a running system — topology, calls,
+ * traces, message flow and resilience events — fed by OTLP/HTTP (JSON) from any process, or in-process by a
  * span processor. Start it with {@link startDashboard} or `ferry dashboard`;
  * see docs/dashboard.md.
  *
@@ -23,4 +23,6 @@ export type { CallKey, CallRow, CallSide } from "./call-stats.js";
 export type { TopologyEdge, TopologyEdgeKind, TopologyGraph, TopologyNode, TopologyNodeKind } from "./topology.js";
 export type { TraceQuery, TraceSummary, TraceStoreLimits } from "./trace-store.js";
 export type { MetricPoint, MetricType } from "./metric-store.js";
+export type { DeadLetterRecord, GroupFlow, TopicFlow } from "./messaging-stats.js";
+export { POLICY_EVENT_PREFIXES, type PolicyEventCount, type PolicyEventRecord } from "./policy-events.js";
 export type { SeriesPoint, StatsSummary, WindowOptions } from "./windowed-stats.js";

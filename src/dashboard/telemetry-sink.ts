@@ -1,14 +1,16 @@
 /**
  * Where every span and metric point the dashboard receives goes, whichever
  * way it came (OTLP/HTTP or the in-process feed): the trace store, the call
- * statistics, the service map and the metric store, with one change counter
- * the live feed watches.
+ * statistics, the service map, the message flow, the policy events and the
+ * metric store, with one change counter the live feed watches.
  */
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { CallStats } from "./call-stats.js";
 import { DEFAULT_SPAN_LIMITS, type DashboardSpan, type ResolvedSpanLimits, type SpanLimits } from "./dashboard-span.js";
+import { MessagingStats } from "./messaging-stats.js";
 import { MetricStore } from "./metric-store.js";
+import { PolicyEvents } from "./policy-events.js";
 import { Topology } from "./topology.js";
 import { definedOnly, TraceStore, DEFAULT_TRACE_STORE_LIMITS, type TraceStoreLimits } from "./trace-store.js";
 import { DEFAULT_WINDOW, type ResolvedWindowOptions, type WindowOptions } from "./windowed-stats.js";
@@ -25,6 +27,8 @@ export interface DashboardLimits extends TraceStoreLimits, SpanLimits, WindowOpt
   readonly maxPendingLinks?: number;
   /** Metric series (service × name × attributes) kept. Default 2 000. */
   readonly maxMetricSeries?: number;
+  /** Recent dead letters and recent policy/channel events kept, each. Default 200. */
+  readonly maxRecentEvents?: number;
 }
 
 /** {@link DashboardLimits} with every default filled in. */
@@ -38,6 +42,7 @@ export const DEFAULT_DASHBOARD_LIMITS: ResolvedDashboardLimits = Object.freeze({
   maxSeries: 1_000,
   maxPendingLinks: 10_000,
   maxMetricSeries: 2_000,
+  maxRecentEvents: 200,
 });
 
 /** The dashboard's data: receives spans and metric points, answers the views. */
@@ -48,6 +53,8 @@ export class TelemetrySink {
   readonly calls: CallStats;
   readonly topology: Topology;
   readonly metrics: MetricStore;
+  readonly messaging: MessagingStats;
+  readonly policyEvents: PolicyEvents;
   readonly spanLimits: ResolvedSpanLimits;
   #version = 0;
   #received = 0;
@@ -65,6 +72,8 @@ export class TelemetrySink {
     this.calls = new CallStats(l.maxSeries, window);
     this.topology = new Topology(l, window);
     this.metrics = new MetricStore(l.maxMetricSeries);
+    this.messaging = new MessagingStats({ maxSeries: l.maxSeries, maxDeadLetters: l.maxRecentEvents }, window);
+    this.policyEvents = new PolicyEvents({ maxSeries: l.maxSeries, maxRecentEvents: l.maxRecentEvents }, window);
   }
 
   /** Takes finished spans, in any order and from any process. Bounded work per span. */
@@ -75,6 +84,8 @@ export class TelemetrySink {
       this.traces.add(span);
       this.calls.record(span);
       this.topology.record(span, find);
+      this.messaging.record(span);
+      if (span.events.length > 0) this.policyEvents.record(span);
     }
     this.#received += spans.length;
     this.#version++;

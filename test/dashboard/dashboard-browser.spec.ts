@@ -5,8 +5,9 @@
  * dashboard on 127.0.0.1 port 0; the test checks that the topology shows
  * the services and edges (RPC and message flow), the Calls view charts a
  * method and the failed call's status code, the trace list and waterfall
- * show every span, search narrows the list, a new trace appears live, and
- * no page logs a console error.
+ * show every span, the Messaging view shows a dead letter, the Resilience
+ * view a breaker state and retries, search narrows the list, a new trace
+ * appears live, and no page logs a console error.
  *
  * Screenshots: set FERRY_DASHBOARD_SCREENSHOTS=docs to write them to
  * docs/dashboard-*.png (as committed); otherwise they go to a temporary
@@ -53,7 +54,9 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     for (let i = 120; i >= 1; i--) shop.checkout({ atMs: now - i * 5_000, failPayment: i % 7 === 0, slowdown: 1 + ((i * 7) % 11) / 10 + (i > 60 && i < 80 ? 1.5 : 0) });
     okTrace = shop.checkout();
     failedTrace = shop.checkout({ failPayment: true, atMs: now + 1 });
+    shop.poisonMessage();
     await shop.flush();
+    await postBreakerState(dashboard.url, 2);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-background-networking"] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on("console", (message) => {
@@ -137,11 +140,33 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await open("#traces");
     await page.selectOption("#trace-search select[name=status]", "error");
     await page.click("#trace-search button");
-    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll("#trace-table tbody tr").length === 18);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll("#trace-table tbody tr").length === 19);
     expect(await page.locator("#trace-table tbody tr .code.ok").count()).toBe(0);
     await page.fill("#trace-search input[name=minDurationMs]", "100000");
     await page.click("#trace-search button");
     await page.locator("#traces-empty").waitFor({ state: "visible" });
+  });
+
+  it("shows message flow per consumer group and the dead letter with its reason", async () => {
+    await open("#messaging");
+    const notification = page.locator(`#flow-table tr[data-topic="${ORDERS_TOPIC}"][data-group="notification"]`);
+    await notification.waitFor();
+    const cells = await notification.locator("td").allTextContents();
+    // topic, system, published, group, services, deliveries, failed, redelivered, nacked, dead-lettered, p99
+    expect(cells.slice(6, 10)).toEqual(["3", "2", "2", "1"]);
+    const letter = page.locator("#dead-letter-table tbody tr").first();
+    await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["poison-1", "3", "INVALID_ARGUMENT: order total is not a number", `${ORDERS_TOPIC}.dlq`]));
+    await page.screenshot({ path: join(shotDir, "dashboard-messaging.png"), fullPage: true });
+  });
+
+  it("shows circuit breaker states and retry events", async () => {
+    await open("#resilience");
+    const breaker = page.locator("#breaker-table tbody tr").first();
+    await breaker.waitFor();
+    await expect(breaker.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["order", "payment", "open"]));
+    const retries = page.locator("#policy-count-table tbody tr", { hasText: "ferry.resilience.retry.attempt" });
+    await expect(retries.locator("td").nth(3).textContent()).resolves.toBe("18");
+    await page.screenshot({ path: join(shotDir, "dashboard-resilience.png"), fullPage: true });
   });
 
   it("adds a new trace to the open page without a reload", async () => {
@@ -157,3 +182,18 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     expect(consoleErrors).toEqual([]);
   });
 });
+
+/** Sends the circuit breaker gauge of `order`'s `payment` policy (0 closed, 1 half-open, 2 open) as OTLP/JSON metrics. */
+async function postBreakerState(url: string, state: number): Promise<void> {
+  const body = {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: "service.name", value: { stringValue: "order" } }] },
+      scopeMetrics: [{ metrics: [{
+        name: "ferry.resilience.circuit_breaker.state",
+        gauge: { dataPoints: [{ asInt: String(state), timeUnixNano: String(Date.now() * 1e6), attributes: [{ key: "ferry.policy", value: { stringValue: "payment" } }] }] },
+      }] }],
+    }],
+  };
+  const res = await fetch(`${url}v1/metrics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`POST /v1/metrics answered ${res.status}`);
+}

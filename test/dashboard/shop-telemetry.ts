@@ -13,10 +13,11 @@ import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { ATTR_ERROR_TYPE, ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -37,6 +38,11 @@ export type ShopSink = { readonly url: string; readonly headers?: Record<string,
 export interface ShopTelemetry {
   /** Emits one checkout trace; returns its trace id. */
   checkout(options?: CheckoutOptions): string;
+  /**
+   * Emits a message the `notification` group cannot handle: three failed
+   * delivery attempts (nacked twice, then dead-lettered); returns its trace id.
+   */
+  poisonMessage(): string;
   /** Sends every ended span (waits for the exporters). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -64,6 +70,7 @@ export function createShopTelemetry(sink: ShopSink): ShopTelemetry {
   const tracers = Object.fromEntries(SHOP_SERVICES.map((s, i) => [s, providers[i].getTracer("ferry", "0.1.0")])) as Record<ShopService, Tracer>;
   return {
     checkout: (options = {}) => emitCheckout(tracers, options),
+    poisonMessage: () => emitPoisonMessage(tracers),
     flush: async () => {
       await Promise.all(providers.map((p) => p.forceFlush()));
     },
@@ -106,7 +113,7 @@ function emitCheckout(tracers: Record<ShopService, Tracer>, options: CheckoutOpt
   endAll([reserve.server, reserve.client], at(25));
   const charge = rpc(tracers, "order", "payment", "shop.v1.PaymentService/Charge", place.serverContext, { startMs: at(30), code });
   if (failPayment) {
-    charge.client.addEvent("ferry.resilience.retry", { "ferry.attempt": 2, "ferry.delayMs": 10 }, at(50));
+    charge.client.addEvent("ferry.resilience.retry.attempt", { "ferry.policy": "payment", "ferry.attempt": 2, "ferry.delayMs": 10, "ferry.pushback": false, "ferry.error.code": "UNAVAILABLE" }, at(50));
     charge.server.recordException({ name: "FerryError UNAVAILABLE", message: "payment provider down" }, at(68));
   }
   endAll([charge.server, charge.client], at(70));
@@ -127,6 +134,26 @@ function publishAndConsume(tracers: Record<ShopService, Tracer>, parent: Context
     consume.addEvent("ferry.message.ack", {}, at(86));
     consume.end(at(87));
   }
+}
+
+function emitPoisonMessage(tracers: Record<ShopService, Tracer>): string {
+  const start = Date.now() - 300;
+  const base = { [ATTR_MESSAGING_SYSTEM]: "memory", [ATTR_MESSAGING_DESTINATION_NAME]: ORDERS_TOPIC };
+  const send = span(tracers.order, `send ${ORDERS_TOPIC}`, SpanKind.PRODUCER, context.active(), start, { ...base, [ATTR_MESSAGING_OPERATION_TYPE]: "send", [ATTR_MESSAGING_MESSAGE_ID]: "poison-1" });
+  send.end(start + 2);
+  const sendContext = trace.setSpan(context.active(), send);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const t = start + attempt * 50;
+    const consume = span(tracers.notification, `process ${ORDERS_TOPIC}`, SpanKind.CONSUMER, sendContext, t, {
+      ...base, [ATTR_MESSAGING_OPERATION_TYPE]: "process", [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: "notification", [ATTR_MESSAGING_MESSAGE_ID]: "poison-1", "ferry.messaging.delivery_attempt": attempt,
+    });
+    consume.setStatus({ code: SpanStatusCode.ERROR, message: "INVALID_ARGUMENT: order total is not a number" });
+    consume.setAttribute(ATTR_ERROR_TYPE, "INVALID_ARGUMENT");
+    if (attempt < 3) consume.addEvent("ferry.message.nack", { "ferry.messaging.redelivery_delay_ms": 40 }, t + 4);
+    else consume.addEvent("ferry.message.dead_letter", { "ferry.messaging.dead_letter_topic": `${ORDERS_TOPIC}.dlq` }, t + 4);
+    consume.end(t + 5);
+  }
+  return send.spanContext().traceId;
 }
 
 function endAll(spans: Span[], endMs: number): void {

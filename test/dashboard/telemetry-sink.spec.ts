@@ -42,6 +42,27 @@ describe("TelemetrySink", () => {
       await shop.shutdown();
     });
 
+    it("counts deliveries, redeliveries, nacks and dead letters per consumer group, and policy events", async () => {
+      const sink = new TelemetrySink();
+      const processor = createDashboardSpanProcessor(sink, { flushDelayMs: 5 });
+      const shop = createShopTelemetry({ processor });
+      shop.checkout();
+      shop.checkout({ failPayment: true });
+      const poison = shop.poisonMessage();
+      await processor.forceFlush();
+      const [topic] = sink.messaging.topics();
+      expect(topic).toMatchObject({ topic: ORDERS_TOPIC, systems: ["memory"], published: 2 });
+      expect(topic.groups.find((g) => g.group === "notification")).toMatchObject({ services: ["notification"], deliveries: 4, failed: 3, redelivered: 2, nacked: 2, deadLettered: 1 });
+      expect(topic.groups.find((g) => g.group === "inventory-audit")).toMatchObject({ deliveries: 1, failed: 0, deadLettered: 0 });
+      expect(sink.messaging.deadLetters()).toEqual([expect.objectContaining({
+        topic: ORDERS_TOPIC, group: "notification", service: "notification", messageId: "poison-1", attempt: 3,
+        reason: "INVALID_ARGUMENT: order total is not a number", deadLetterTopic: `${ORDERS_TOPIC}.dlq`, traceId: poison,
+      })]);
+      expect(sink.policyEvents.counts()).toEqual([expect.objectContaining({ service: "order", operation: "shop.v1.PaymentService/Charge", event: "ferry.resilience.retry.attempt", count: 1 })]);
+      expect(sink.policyEvents.recent()[0].attributes).toMatchObject({ "ferry.policy": "payment", "ferry.attempt": 2 });
+      await shop.shutdown();
+    });
+
     it("drops spans beyond maxQueuedSpans and counts them", async () => {
       const sink = new TelemetrySink();
       const processor = createDashboardSpanProcessor(sink, { maxQueuedSpans: 3, flushDelayMs: 60_000 });

@@ -1,12 +1,21 @@
 /* global window, document, location, URLSearchParams, EventSource */
-// The page: three views behind hash routes (#topology, #calls,
-// #traces[/traceId]), refreshed by the server's live events.
+// The page: five views behind hash routes (#topology, #calls,
+// #traces[/traceId], #messaging, #resilience), refreshed by the server's
+// live events.
 import { createCallsView } from "./calls.js";
+import { createMessagingView } from "./messaging.js";
+import { createResilienceView } from "./resilience.js";
 import { createTopologyView } from "./topology.js";
 import { createTracesView } from "./traces.js";
 import { api } from "./util.js";
 
-const views = { topology: createTopologyView(), calls: createCallsView(), traces: createTracesView() };
+const views = {
+  topology: createTopologyView(),
+  calls: createCallsView(),
+  traces: createTracesView(),
+  messaging: createMessagingView(),
+  resilience: createResilienceView(),
+};
 const state = { current: undefined, refreshing: false, again: false };
 /** For tests and the console: the views and the last refresh. */
 window.ferryDashboard = { views, refreshes: 0, errors: [] };
