@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { TelemetrySink, createDashboardSpanProcessor } from "../../src/dashboard/index.js";
 import type { DashboardSpan } from "../../src/dashboard/index.js";
 import { WindowedStats } from "../../src/dashboard/windowed-stats.js";
-import { createShopTelemetry, ORDERS_TOPIC } from "./shop-telemetry.js";
+import { createShopTelemetry, ORDERS_TOPIC, type ShopTelemetry } from "./shop-telemetry.js";
 
 let nextId = 1;
 /** A span with fresh ids; `over` replaces any field. */
@@ -22,15 +22,23 @@ function span(over: Partial<DashboardSpan> = {}): DashboardSpan {
   };
 }
 
+/** A sink fed in-process with a checkout, a failed checkout and whatever `more` emits. */
+async function feedShop(more: (shop: ShopTelemetry) => void): Promise<TelemetrySink> {
+  const sink = new TelemetrySink();
+  const processor = createDashboardSpanProcessor(sink, { flushDelayMs: 5 });
+  const shop = createShopTelemetry({ processor });
+  shop.checkout();
+  shop.checkout({ failPayment: true });
+  more(shop);
+  await processor.forceFlush();
+  await shop.shutdown();
+  return sink;
+}
+
 describe("TelemetrySink", () => {
   describe("fed by the in-process span processor", () => {
     it("draws RPC edges and the topic → group → service flow of a checkout", async () => {
-      const sink = new TelemetrySink();
-      const processor = createDashboardSpanProcessor(sink, { flushDelayMs: 5 });
-      const shop = createShopTelemetry({ processor });
-      shop.checkout();
-      shop.checkout({ failPayment: true });
-      await processor.forceFlush();
+      const sink = await feedShop(() => {});
       const { nodes, edges } = sink.topology.graph();
       expect(nodes.filter((n) => n.kind === "service").map((n) => n.label).sort()).toEqual(["gateway", "inventory", "notification", "order", "payment"]);
       const byId = new Map(edges.map((e) => [e.id, e]));
@@ -39,17 +47,11 @@ describe("TelemetrySink", () => {
       expect(byId.get(`topic:${ORDERS_TOPIC}->group:${ORDERS_TOPIC}/notification`)).toMatchObject({ kind: "deliver" });
       expect(byId.get(`group:${ORDERS_TOPIC}/inventory-audit->service:inventory`)).toMatchObject({ kind: "consume" });
       expect(nodes.find((n) => n.id === "service:payment")).toMatchObject({ health: "failing", instances: ["payment-1"], transports: ["native"] });
-      await shop.shutdown();
     });
 
     it("counts deliveries, redeliveries, nacks and dead letters per consumer group, and policy events", async () => {
-      const sink = new TelemetrySink();
-      const processor = createDashboardSpanProcessor(sink, { flushDelayMs: 5 });
-      const shop = createShopTelemetry({ processor });
-      shop.checkout();
-      shop.checkout({ failPayment: true });
-      const poison = shop.poisonMessage();
-      await processor.forceFlush();
+      let poison = "";
+      const sink = await feedShop((shop) => (poison = shop.poisonMessage()));
       const [topic] = sink.messaging.topics();
       expect(topic).toMatchObject({ topic: ORDERS_TOPIC, systems: ["memory"], published: 2 });
       expect(topic.groups.find((g) => g.group === "notification")).toMatchObject({ services: ["notification"], deliveries: 4, failed: 3, redelivered: 2, nacked: 2, deadLettered: 1 });
@@ -60,7 +62,6 @@ describe("TelemetrySink", () => {
       })]);
       expect(sink.policyEvents.counts()).toEqual([expect.objectContaining({ service: "order", operation: "shop.v1.PaymentService/Charge", event: "ferry.resilience.retry.attempt", count: 1 })]);
       expect(sink.policyEvents.recent()[0].attributes).toMatchObject({ "ferry.policy": "payment", "ferry.attempt": 2 });
-      await shop.shutdown();
     });
 
     it("drops spans beyond maxQueuedSpans and counts them", async () => {
