@@ -68,5 +68,8 @@ describe.skipIf(nats.skip)("the separate-process shop with observability", () =>
       const ids = new Set(trace.map((s) => s.spanId));
       for (const s of trace) if (s !== root) expect(ids.has(s.parentSpanId)).toBe(true);
     }, 15_000);
+    const scrape = await (await fetch(started.find((p) => p.role === "gateway")!.ready.metricsUrl!)).text();
+    expect(scrape).toMatch(/^ferry_channel_subchannels\{[^}]*ferry_target="registry:\/\/\/shop\.v1\.OrderService\?transport=native"[^}]*ferry_connectivity_state="READY"[^}]*\} 1$/m);
+    expect(scrape).toMatch(/^http_server_request_duration_count\{[^}]*http_route="\/v1\/carts\/\{user_id\}\/checkout"[^}]*\} 1$/m);
   });
 });

@@ -15,6 +15,7 @@ import {
   type ServiceRegistry,
 } from "../../../src/index.js";
 import { shopServiceConfig } from "./shop-service-config.js";
+import { observeChannel, observeResilience } from "../../../src/observability/index.js";
 
 /** The registry target of a shop service: `registry:///shop.v1.InventoryService?transport=native`. */
 export function shopTarget(service: DescService): string {
@@ -61,6 +62,7 @@ export class ShopChannels {
     const { logger } = options;
     this.resilience.events.on("breaker.opened", (e) => logger.warn({ policy: e.policy, halfOpenAtMs: e.halfOpenAtMs }, "circuit breaker opened"));
     this.resilience.events.on("breaker.closed", (e) => logger.info({ policy: e.policy }, "circuit breaker closed"));
+    observeResilience(this.resilience); // retries, hedges, breaker events on the call's span; breaker state gauge
   }
 
   /** A typed client of `service` through its channel and the resilience interceptor. */
@@ -102,6 +104,7 @@ export class ShopChannels {
       });
       const { logger } = this.#o;
       channel.events.on("endpoint.ejected", (e) => logger.warn({ target, url: e.endpoint.url, reason: e.reason }, "endpoint ejected"));
+      observeChannel(channel); // ejections and subchannel states as span events and metrics
       this.#channels.set(service.typeName, channel);
     }
     return channel;
