@@ -52,21 +52,35 @@ afterEach(() => {
 });
 
 describe("npm start (examples/shop/main.ts)", () => {
-  it("prints addresses and three curl commands that work as printed; Ctrl-C stops it cleanly", async () => {
+  it("prints addresses and curl commands (getting a token, then using it) that work as printed; Ctrl-C stops it cleanly", async () => {
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     const main = startMain(["--grpc-port", String(grpcPort), "--http-port", String(httpPort)]);
     await waitForText(main.output, "Ctrl-C stops it.");
     expect(main.output()).toContain(`grpc://127.0.0.1:${grpcPort}`);
     const commands = main.output().split("\n").filter((l) => l.trim().startsWith("curl "));
-    expect(commands).toHaveLength(3);
+    expect(commands).toHaveLength(4);
     const results = [];
     for (const cmd of commands) results.push((await run("sh", ["-c", `${cmd.trim()} -s -w ' %{http_code}'`])).stdout);
-    expect(results[0]).toMatch(/"products".* 200$/);
-    expect(results[1]).toMatch(/"lines".* 200$/);
-    expect(results[2]).toMatch(/"orderId".* 200$/);
+    expect(results[0]).toMatch(/"accessToken".*"tokenType":"Bearer","expiresIn":900\} 200$/);
+    expect(results[1]).toMatch(/"products".* 200$/);
+    expect(results[2]).toMatch(/"lines".* 200$/);
+    expect(results[3]).toMatch(/"orderId".* 200$/);
+    const cart = await fetch(`${/HTTP {2}(http:\/\/\S+)/.exec(main.output())?.[1]}/v1/carts/ann`);
+    expect(cart.status).toBe(401); // secure by default: the printed commands carry a token
     main.child.kill("SIGINT");
     expect(await main.exited).toBe(0);
     expect(main.output()).toContain("shutting down");
+  });
+
+  it("--insecure turns authentication off: three commands without a token", async () => {
+    const main = startMain(["--grpc-port", "0", "--http-port", "0", "--insecure"]);
+    await waitForText(main.output, "Ctrl-C stops it.");
+    const commands = main.output().split("\n").filter((l) => l.trim().startsWith("curl "));
+    expect(commands).toHaveLength(3);
+    expect(commands.join("\n")).not.toContain("authorization");
+    expect((await run("sh", ["-c", `${commands[1].trim()} -s -w ' %{http_code}'`])).stdout).toMatch(/"lines".* 200$/);
+    main.child.kill("SIGINT");
+    expect(await main.exited).toBe(0);
   });
 
   it("a port in use gives one line naming the port and the flag", async () => {
@@ -94,8 +108,9 @@ describe("npm start (examples/shop/main.ts)", () => {
     const api = /HTTP {2}(http:\/\/\S+)/.exec(main.output())?.[1];
     expect(metricsUrl).toBeDefined();
     expect(main.output()).toContain(`traces  exported over OTLP to ${receiver.url}`);
-    expect((await post(`${api}/v1/carts/ann/items`, { sku: "KB-001", quantity: 1 })).status).toBe(200);
-    expect((await post(`${api}/v1/carts/ann/checkout`)).status).toBe(200);
+    const { accessToken } = (await (await post(`${api}/v1/auth/token`, { userId: "ann" })).json()) as { accessToken: string };
+    expect((await post(`${api}/v1/carts/ann/items`, { sku: "KB-001", quantity: 1 }, accessToken)).status).toBe(200);
+    expect((await post(`${api}/v1/carts/ann/checkout`, undefined, accessToken)).status).toBe(200);
 
     const scrape = await (await fetch(metricsUrl!)).text();
     parsePrometheusTextFormat(scrape); // a valid exposition
@@ -114,6 +129,7 @@ describe("npm start (examples/shop/main.ts)", () => {
   });
 });
 
-function post(url: string, body?: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+function post(url: string, body?: unknown, token?: string): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+  return fetch(url, { method: "POST", headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }

@@ -9,6 +9,14 @@
  *   --transport T             how services call each other: inproc (default) or native
  *                             (Ferry's native protocol on a loopback port)
  *   --metrics-port N          Prometheus /metrics port (default 9464, 0 picks a free one)
+ *   --insecure                no authentication: every method open to every caller
+ *   --auth-jwks URL --auth-issuer ISS --auth-audience AUD
+ *                             also trust tokens of an external identity provider
+ *   --cors-origin ORIGIN      allow browser calls from ORIGIN (repeatable)
+ *   --rate-limit N            requests per second per principal or client IP at the HTTP API
+ * Secure by default: a development identity provider issues tokens
+ * (POST /v1/auth/token, keys at /.well-known/jwks.json); products are
+ * public, carts, checkout, orders and notifications need the user's token.
  * With OTEL_EXPORTER_OTLP_ENDPOINT set, traces and metrics are also exported
  * over OTLP/HTTP (see docs/observability.md for every OTEL_* variable).
  */
@@ -39,10 +47,16 @@ const { values } = (() => {
         transport: { type: "string" },
         broker: { type: "string" },
         "metrics-port": { type: "string" },
+        insecure: { type: "boolean" },
+        "auth-jwks": { type: "string" },
+        "auth-issuer": { type: "string" },
+        "auth-audience": { type: "string" },
+        "cors-origin": { type: "string", multiple: true },
+        "rate-limit": { type: "string" },
       },
     });
   } catch (err) {
-    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--metrics-port N]`);
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--metrics-port N] [--insecure] [--auth-jwks URL --auth-issuer ISS --auth-audience AUD] [--cors-origin ORIGIN]... [--rate-limit N]`);
   }
 })();
 
@@ -55,6 +69,13 @@ if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 an
 const transport = values.transport ?? "inproc";
 if (transport !== "inproc" && transport !== "native") fail(`--transport must be inproc or native, got "${transport}"`);
 
+const externalFlags = [values["auth-jwks"], values["auth-issuer"], values["auth-audience"]];
+if (externalFlags.some((v) => v !== undefined) && externalFlags.some((v) => v === undefined)) fail("--auth-jwks, --auth-issuer and --auth-audience go together");
+if (values.insecure === true && externalFlags.some((v) => v !== undefined)) fail("--insecure turns authentication off; drop it to trust an external identity provider");
+const auth = values.insecure === true ? false : values["auth-jwks"] === undefined ? true : { external: { jwksUrl: values["auth-jwks"], issuer: values["auth-issuer"]!, audience: values["auth-audience"]! } };
+const rateLimit = values["rate-limit"] === undefined ? undefined : Number(values["rate-limit"]);
+if (rateLimit !== undefined && !(rateLimit > 0 && Number.isFinite(rateLimit))) fail(`--rate-limit must be a number of requests per second > 0, got "${values["rate-limit"]}"`);
+
 const metricsPort = portFlag(values["metrics-port"], "metrics-port", 9464);
 // Observability first, so every span and metric of the shop has somewhere to go.
 const observability = await startObservability({ serviceName: "shop", metricsPort, metricsHost: host }).catch((err: NodeJS.ErrnoException) => {
@@ -62,7 +83,7 @@ const observability = await startObservability({ serviceName: "shop", metricsPor
   return fail(`cannot start observability: ${err.message}`);
 });
 
-const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker }).catch((err: NodeJS.ErrnoException) => {
+const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker, auth, corsOrigins: values["cors-origin"], rateLimitPerSecond: rateLimit }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") {
     const port = (err as { port?: number }).port;
     const flag = port === grpcPort ? "--grpc-port" : "--http-port";
@@ -70,6 +91,9 @@ const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rat
   }
   return fail(`cannot start the shop: ${err.message}`);
 });
+// A token for the printed commands, so they work as printed; the first command shows how to get one.
+const token = shop.identityProvider === undefined ? undefined : await shop.identityProvider.issueToken("ann");
+const bearer = token === undefined ? "" : ` -H "authorization: Bearer ${token}"`;
 
 const api = shop.httpUrl;
 console.log(`Ferry shop is running
@@ -77,10 +101,13 @@ console.log(`Ferry shop is running
   HTTP  ${api}
   events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}
   metrics ${observability.metricsUrl}${observability.tracing ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
-Try:
+${token === undefined ? "  auth    off (--insecure): every method is open to every caller" : `  auth    tokens from POST ${api}/v1/auth/token, keys at ${api}/.well-known/jwks.json${values["auth-jwks"] ? `; also trusted: ${values["auth-issuer"]}` : ""}`}
+Try:${token === undefined ? "" : `
+  curl -X POST ${api}/v1/auth/token -H 'content-type: application/json' -d '{"userId":"ann"}'`}
   curl ${api}/v1/products
-  curl -X POST ${api}/v1/carts/ann/items -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'
-  curl -X POST ${api}/v1/carts/ann/checkout
+  curl -X POST ${api}/v1/carts/ann/items${bearer} -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'
+  curl -X POST ${api}/v1/carts/ann/checkout${bearer}${token === undefined ? "" : `
+(the commands carry ann's token, valid 15 minutes; carts, checkout, orders and notifications need their user's token)`}
 Ctrl-C stops it.`);
 
 let stopping = false;
