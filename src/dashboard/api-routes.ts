@@ -39,7 +39,7 @@ export function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink): v
       limit: numberParam(q, "limit", 1, 1_000),
     }));
   }
-  if (path.startsWith("/api/traces/")) return sendJson(res, oneTrace(sink, decodeURIComponent(path.slice("/api/traces/".length))));
+  if (path.startsWith("/api/traces/")) return sendJson(res, oneTrace(sink, path.slice("/api/traces/".length)));
   if (path === "/api/metrics") return sendJson(res, sink.metrics.points({ service: optional(q, "service"), prefix: optional(q, "prefix") }));
   if (path === "/api/messaging") return sendJson(res, { topics: sink.messaging.topics(), deadLetters: sink.messaging.deadLetters() });
   if (path === "/api/resilience") return sendJson(res, resilience(sink));

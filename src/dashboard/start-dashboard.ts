@@ -82,7 +82,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     handle(req, res).catch((err: unknown) => sendError(res, err));
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://dashboard.invalid");
+    const url = requestUrl(req.url);
     access.check(req, url, res);
     const path = url.pathname;
     if (path === OTLP_TRACES_PATH || path === OTLP_METRICS_PATH) return receiveOtlp(req, res, path, sink, maxBodyBytes);
@@ -109,6 +109,15 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       await closed;
     },
   };
+}
+
+/** The request target as a URL (only its path and query are used); HTTP 400 when it does not parse. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://dashboard.invalid");
+  } catch {
+    throw new HttpError(400, "the request target is not a valid URL path");
+  }
 }
 
 function checkToken(host: string, token: string | undefined): void {
