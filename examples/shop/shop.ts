@@ -20,6 +20,7 @@ import { createInventoryService } from "./inventory-service.js";
 import { createMemoryInventoryStore } from "./inventory-store.js";
 import { createOrderService } from "./order-service.js";
 import { createPaymentService } from "./payment-service.js";
+import { createShopConsistency, type ShopConsistency } from "./shop-consistency.js";
 import { createShopAuth, ownOrdersOnly, type DevIdentityProvider, type ShopAuthOptions } from "./shop-auth.js";
 
 /** Every shop service, for gateways and tools. */
@@ -47,6 +48,14 @@ export interface ShopOptions {
    * `redis://127.0.0.1:6379`.
    */
   broker?: string;
+  /**
+   * Where checkouts keep their state: `pglite:` (in memory), `pglite://DIR`
+   * or `postgres://…`. With a store, checkout is a saga (checkout-saga.ts),
+   * orders and their events go through the transactional outbox, and a
+   * restarted shop resumes checkouts in flight; without one (default), orders
+   * live in memory and events are published directly.
+   */
+  store?: string;
   /** Random source for the payment failures, for tests. */
   random?: () => number;
   logger?: Logger;
@@ -77,6 +86,8 @@ export interface Shop {
   readonly nativeUrl: string | undefined;
   /** The events broker. */
   readonly broker: Broker;
+  /** The store, relay and saga runner when started with `store`. */
+  readonly consistency: ShopConsistency | undefined;
   /** With `auth`: the development identity provider (`issueToken(userId)`, its JWKS). */
   readonly identityProvider: DevIdentityProvider | undefined;
   /** Graceful stop: the HTTP API and the gRPC port stop accepting, in-flight calls finish (up to `graceMs`). */
@@ -109,10 +120,11 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const inventory = createClient(InventoryService, local);
   const cart = createClient(CartService, local);
   const payment = createClient(PaymentService, local);
+  const consistency = options.store === undefined ? undefined : await createShopConsistency(options.store, { cart, payment, broker, logger });
   const inventoryImpl = createInventoryService(createMemoryInventoryStore(seedCatalog));
   const paymentImpl = createPaymentService({ failureRate: options.paymentFailureRate, random: options.random });
   const cartImpl = createCartService(inventory, events);
-  const orderImpl = createOrderService({ cart, payment, events });
+  const orderImpl = consistency?.orders ?? createOrderService({ cart, payment, events });
   const analyticsImpl = (await startAnalytics(broker)).impl;
   const notificationImpl = (await startNotifications(broker, logger)).impl;
   for (const target of new Set([server, internal])) {
@@ -126,6 +138,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
       .service(NotificationService, notificationImpl);
   }
 
+  await consistency?.start();
   addReflectionService(server); // so grpcurl and other gRPC tools can list and describe the shop's services
   const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
   const gateway = createGateway({
@@ -144,6 +157,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   } catch (err) {
     await server.shutdown(0);
     await internal.shutdown(0);
+    await consistency?.close();
     await local.close();
     await broker.close();
     throw err;
@@ -155,11 +169,13 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     httpUrl,
     nativeUrl,
     broker,
+    consistency,
     identityProvider: auth?.idp,
     async close(graceMs = 5000) {
       await gateway.close();
       await server.shutdown(graceMs);
       await internal.shutdown(graceMs);
+      await consistency?.close();
       await local.close();
       await broker.close();
     },

@@ -1,0 +1,58 @@
+import { randomUUID } from "node:crypto";
+import type { SagaDefinition, SagaRunner, SqlStore } from "../../src/consistency/index.js";
+import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
+import { checkoutInput, readOrder, type CheckoutInput } from "./checkout-saga.js";
+import type { CartService } from "./gen/shop/v1/cart_pb.js";
+import type { OrderService } from "./gen/shop/v1/order_pb.js";
+
+/** What the saga-backed order service needs. */
+export interface SagaOrderDeps {
+  readonly store: SqlStore;
+  readonly cart: Client<typeof CartService>;
+  readonly runner: SagaRunner;
+  readonly saga: SagaDefinition<CheckoutInput>;
+}
+
+/**
+ * The order service when the shop has a store: Checkout runs the
+ * `shop.checkout` saga (checkout-saga.ts) with the order id as saga id and
+ * answers with the placed order, or with the failure's status code once the
+ * saga compensated ("payment failed: …; the reserved stock was released and
+ * the cart emptied"). Orders are read from the store. FAILED_PRECONDITION
+ * for an empty cart; NOT_FOUND from GetOrder for an unknown id.
+ */
+export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof OrderService> {
+  const busy = new Map<string, Promise<unknown>>();
+  const checkout = async (userId: string) => {
+    const cart = await deps.cart.getCart({ userId });
+    if (cart.lines.length === 0) throw new FerryError(Code.FAILED_PRECONDITION, `the cart of ${userId} is empty`);
+    const orderId = `ord_${randomUUID()}`;
+    const status = await deps.runner.run(deps.saga, checkoutInput(orderId, userId, cart.lines, cart.totalCents), { sagaId: orderId });
+    if (status.status === "committed") {
+      const order = await readOrder(deps.store, orderId);
+      if (order !== undefined) return order;
+    }
+    const [codeName, ...message] = (status.error ?? status.attentionReason ?? "INTERNAL: checkout did not complete").split(": ");
+    const code = Code[codeName as keyof typeof Code] ?? Code.INTERNAL;
+    const what = status.status === "needs_attention" ? "checkout failed and needs attention" : "payment failed";
+    throw new FerryError(code, `${what}: ${message.join(": ")}; the reserved stock was released and the cart emptied`);
+  };
+  return {
+    async checkout(req) {
+      if (req.userId === "") throw new FerryError(Code.INVALID_ARGUMENT, "user_id is required");
+      const previous = busy.get(req.userId) ?? Promise.resolve();
+      const run = previous.catch(() => undefined).then(() => checkout(req.userId));
+      busy.set(req.userId, run);
+      try {
+        return await run;
+      } finally {
+        if (busy.get(req.userId) === run) busy.delete(req.userId);
+      }
+    },
+    async getOrder(req) {
+      const order = await readOrder(deps.store, req.orderId);
+      if (order === undefined) throw new FerryError(Code.NOT_FOUND, `unknown order "${req.orderId}"`);
+      return order;
+    },
+  };
+}
