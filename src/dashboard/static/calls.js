@@ -40,14 +40,7 @@ export function createCallsView() {
     document.getElementById("chart-title").textContent = `${row.service} · ${row.side} · ${row.operation}`;
     const q = new URLSearchParams({ service: row.service, side: row.side, operation: row.operation });
     const { bucketMs, points } = await api(`/api/calls/series?${q}`);
-    const xs = points.map((p) => p.startMs / 1000);
-    const codes = [...new Set(points.flatMap((p) => Object.keys(p.codes)))].sort((a, b) => (a === "OK" ? -1 : b === "OK" ? 1 : a.localeCompare(b)));
-    const perSec = (n) => n / (bucketMs / 1000);
-    // Stacked bars: the series of code k holds the sum of codes 0..k, drawn from the top layer down.
-    const raw = codes.map((c) => points.map((p) => perSec(p.codes[c] ?? 0)));
-    const stacked = raw.map((_, k) => points.map((_p, i) => raw.slice(0, k + 1).reduce((sum, r) => sum + r[i], 0)));
-    const rateData = [xs, ...stacked.reverse()];
-    const latencyData = [xs, points.map((p) => p.p50Ms), points.map((p) => p.p90Ms), points.map((p) => p.p99Ms)];
+    const { codes, raw, rateData, latencyData } = chartData(points, bucketMs);
     const shape = `${selected}|${codes.join(",")}`;
     if (charts.rateShape !== shape) {
       charts.rate?.destroy();
@@ -73,6 +66,23 @@ export function createCallsView() {
       await renderCharts();
     },
   };
+}
+
+/**
+ * The two charts' data from the series points: status codes (OK first),
+ * each code's rate per bucket (`raw`), the stacked rate series (top layer
+ * first) and the latency percentiles.
+ */
+function chartData(points, bucketMs) {
+  const xs = points.map((p) => p.startMs / 1000);
+  const codes = [...new Set(points.flatMap((p) => Object.keys(p.codes)))].sort((a, b) => (a === "OK" ? -1 : b === "OK" ? 1 : a.localeCompare(b)));
+  const perSec = (n) => n / (bucketMs / 1000);
+  // Stacked bars: the series of code k holds the sum of codes 0..k, drawn from the top layer down.
+  const raw = codes.map((c) => points.map((p) => perSec(p.codes[c] ?? 0)));
+  const stacked = raw.map((_, k) => points.map((_p, i) => raw.slice(0, k + 1).reduce((sum, r) => sum + r[i], 0)));
+  const rateData = [xs, ...stacked.reverse()];
+  const latencyData = [xs, points.map((p) => p.p50Ms), points.map((p) => p.p90Ms), points.map((p) => p.p99Ms)];
+  return { codes, raw, rateData, latencyData };
 }
 
 /** uPlot's bar renderer, shared by the status series (one bar group per bucket). */
