@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
 import type { CartService } from "./gen/shop/v1/cart_pb.js";
+import { oneAtATime } from "./one-at-a-time.js";
 import { OrderStatus, type Order, type OrderService } from "./gen/shop/v1/order_pb.js";
 import type { PaymentService } from "./gen/shop/v1/payment_pb.js";
 import { orderPlaced, paymentFailed, publishEvent, type EventPublisher } from "./events.js";
@@ -22,7 +23,7 @@ export interface OrderDeps {
  */
 export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderService> {
   const orders = new Map<string, Order>();
-  const busy = new Map<string, Promise<unknown>>();
+  const serial = oneAtATime<Order>();
 
   const checkout = async (userId: string): Promise<Order> => {
     const cart = await deps.cart.getCart({ userId });
@@ -56,14 +57,7 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
   return {
     async checkout(req) {
       if (req.userId === "") throw new FerryError(Code.INVALID_ARGUMENT, "user_id is required");
-      const previous = busy.get(req.userId) ?? Promise.resolve();
-      const run = previous.catch(() => undefined).then(() => checkout(req.userId));
-      busy.set(req.userId, run);
-      try {
-        return await run;
-      } finally {
-        if (busy.get(req.userId) === run) busy.delete(req.userId);
-      }
+      return serial(req.userId, () => checkout(req.userId));
     },
     getOrder(req) {
       const order = orders.get(req.orderId);

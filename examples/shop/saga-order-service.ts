@@ -3,7 +3,8 @@ import type { SagaDefinition, SagaRunner, SqlStore } from "../../src/consistency
 import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
 import { checkoutInput, readOrder, type CheckoutInput } from "./checkout-saga.js";
 import type { CartService } from "./gen/shop/v1/cart_pb.js";
-import type { OrderService } from "./gen/shop/v1/order_pb.js";
+import { oneAtATime } from "./one-at-a-time.js";
+import type { Order, OrderService } from "./gen/shop/v1/order_pb.js";
 
 /** What the saga-backed order service needs. */
 export interface SagaOrderDeps {
@@ -22,8 +23,8 @@ export interface SagaOrderDeps {
  * for an empty cart; NOT_FOUND from GetOrder for an unknown id.
  */
 export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof OrderService> {
-  const busy = new Map<string, Promise<unknown>>();
-  const checkout = async (userId: string) => {
+  const serial = oneAtATime<Order>();
+  const checkout = async (userId: string): Promise<Order> => {
     const cart = await deps.cart.getCart({ userId });
     if (cart.lines.length === 0) throw new FerryError(Code.FAILED_PRECONDITION, `the cart of ${userId} is empty`);
     const orderId = `ord_${randomUUID()}`;
@@ -40,14 +41,7 @@ export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof 
   return {
     async checkout(req) {
       if (req.userId === "") throw new FerryError(Code.INVALID_ARGUMENT, "user_id is required");
-      const previous = busy.get(req.userId) ?? Promise.resolve();
-      const run = previous.catch(() => undefined).then(() => checkout(req.userId));
-      busy.set(req.userId, run);
-      try {
-        return await run;
-      } finally {
-        if (busy.get(req.userId) === run) busy.delete(req.userId);
-      }
+      return serial(req.userId, () => checkout(req.userId));
     },
     async getOrder(req) {
       const order = await readOrder(deps.store, req.orderId);
