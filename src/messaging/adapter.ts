@@ -111,6 +111,20 @@ export interface AdapterConsumer {
   stop(): Promise<void>;
   /** Releases the consumer (called after the core settled or abandoned every delivery). */
   close(): Promise<void>;
+  /**
+   * How far the group is behind, as the broker reports it (for the
+   * `ferry.messaging.consumer.*` gauges of docs/observability.md). Optional;
+   * rejects when the broker cannot be asked (the gauge then skips a scrape).
+   */
+  backlog?(): Promise<ConsumerBacklog>;
+}
+
+/** A consumer group's backlog; `undefined` where the broker does not count it. */
+export interface ConsumerBacklog {
+  /** Messages stored for the group and not delivered yet: JetStream `num_pending`, RabbitMQ `messages_ready`, Redis `XINFO GROUPS` `lag`. */
+  readonly pending: number | undefined;
+  /** Messages delivered and not acked yet: JetStream `num_ack_pending`, Redis `XPENDING` count. */
+  readonly unacked: number | undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import { backoffDelayMs } from "./backoff.js";
 import type { Delivery, MessageHandler } from "./delivery.js";
 import { FerryHeader } from "./headers.js";
 import { recordDeliveryError, recordDeliveryOutcome, traceDelivery } from "../observability/messaging-telemetry.js";
+import { observeConsumerBacklog } from "../observability/consumer-backlog-telemetry.js";
 import type { ResolvedSubscribeOptions } from "./subscribe-options.js";
 import { deadLetterTopicFor, type Topic } from "./topic.js";
 import { KeyedQueue } from "./keyed-queue.js";
@@ -66,6 +67,7 @@ export class SubscriptionRunner implements Subscription {
   readonly #abort = new AbortController();
   #consumer: AdapterConsumer | undefined;
   #stopping: Promise<void> | undefined;
+  #unobserve: () => void = () => {};
 
   constructor(init: SubscriptionRunnerInit) {
     this.#init = init;
@@ -100,6 +102,11 @@ export class SubscriptionRunner implements Subscription {
         error: (err) => this.#init.logger.error({ err, topic: topic.name, group: options.group }, "consumer failed"),
       },
     );
+    // Observability: the group's backlog as gauges, read from the broker on each metrics collection.
+    const consumer = this.#consumer;
+    if (consumer.backlog !== undefined) {
+      this.#unobserve = observeConsumerBacklog({ system: adapter.name, destination: topic.name, group: options.group, read: () => consumer.backlog!() });
+    }
   }
 
   stop(options: StopOptions = {}): Promise<void> {
@@ -107,6 +114,7 @@ export class SubscriptionRunner implements Subscription {
   }
 
   async #stop(timeoutMs: number): Promise<void> {
+    this.#unobserve();
     await this.#consumer?.stop().catch((err: unknown) => this.#log(err, "consumer stop failed"));
     for (const a of this.#queue.drain()) void this.#settle(() => a.raw.nack(0));
     for (const [a, r] of this.#retrying) {

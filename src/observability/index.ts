@@ -42,3 +42,4 @@ export { startObservability, type Observability, type ObservabilityOptions } fro
 export { readOtelEnv, type OtelEnvChoice, type OtlpProtocol } from "./otel-env.js";
 export { ferryLogOptions, traceLogFields, type TraceLogFields } from "./log-correlation.js";
 export { LOG_REDACT_PATHS, REDACTED, redactAttributeValues, redactSecrets } from "./redaction.js";
+export { BACKLOG_READ_TIMEOUT_MS, METRIC_FERRY_MESSAGING_CONSUMER_PENDING, METRIC_FERRY_MESSAGING_CONSUMER_UNACKED, observeConsumerBacklog, type BacklogSource } from "./consumer-backlog-telemetry.js";

@@ -5,7 +5,7 @@ import { createBroker, type Broker } from "../../src/messaging/index.js";
 import { conformanceAdapters, type ConformanceAdapter } from "../messaging/adapters.js";
 import { makeContext, runRoot, waitFor, type CaseContext } from "../messaging/conformance-helpers.js";
 import { checkService } from "../support/services.js";
-import { metricPoints, startOtelHarness, type OtelHarness } from "./otel-harness.js";
+import { eventually, metricPoints, startOtelHarness, type OtelHarness } from "./otel-harness.js";
 
 process.env.FERRY_LOG_LEVEL ??= "silent";
 const checks = new Map<string, boolean>();
@@ -64,6 +64,29 @@ describe.each(conformanceAdapters.map((a) => ({ name: a.name, adapter: a })))("m
       expect(span.attributes).toMatchObject({ "messaging.message.id": producer.attributes["messaging.message.id"], "ferry.messaging.delivery_attempt": 1, "messaging.operation.type": "process" });
       expect(span.events.map((e) => e.name)).toEqual(["ferry.message.ack"]);
     }
+  });
+
+  it.skipIf(skip || adapter.name === "memory")("reports the group's backlog as gauges read from the broker", async () => {
+    const topic = t.topic("backlog");
+    const group = t.group("slow");
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const sub = await consumer.subscribe(topic, { group, startAt: "beginning", prefetch: 1, concurrency: 1 }, async () => {
+      started++;
+      await gate;
+    });
+    try {
+      for (let i = 0; i < 3; i++) await broker.publish(topic, { text: `m${i}` });
+      await waitFor(() => started === 1, "the first message in the handler");
+      const read = async (name: string) => metricPoints(await otel.collect(), name).find((p) => p.attributes["messaging.consumer.group.name"] === group)?.value;
+      await eventually(async () => expect(await read("ferry.messaging.consumer.pending")).toBe(2), 5000);
+      if (adapter.name !== "amqp") expect(await read("ferry.messaging.consumer.unacked")).toBe(1);
+    } finally {
+      release();
+    }
+    await waitFor(() => started === 3, "all three messages handled");
+    await sub.stop();
   });
 
   it.skipIf(skip)("shows a redelivery as a second consumer span, and dead-lettering as a span event", async () => {

@@ -2,7 +2,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import type { Logger } from "../../util/logger.js";
-import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
+import type { AdapterConsumer, ConsumerBacklog, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
 import { topicMatches } from "../topic.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { classicAttemptHeader, classicTopicHeader, deliveryAttemptOf, ferryHeadersOf } from "./amqp-headers.js";
@@ -50,6 +50,14 @@ export class AmqpConsumer implements AdapterConsumer {
   async start(): Promise<void> {
     await this.#attach(this.#init.connection.require());
     this.#unlisten = this.#init.connection.onConnect((model) => void this.#reattach(model));
+  }
+
+  /** The group queue's ready count (RabbitMQ `messages_ready`, from `queue.declare` passive); unacked is not reported by AMQP. */
+  async backlog(): Promise<ConsumerBacklog> {
+    const channel = this.#channel;
+    if (channel === undefined) return { pending: undefined, unacked: undefined };
+    const { messageCount } = await channel.checkQueue(this.#queue);
+    return { pending: messageCount, unacked: undefined };
   }
 
   async stop(): Promise<void> {

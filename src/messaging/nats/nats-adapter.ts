@@ -146,6 +146,7 @@ export class NatsAdapter implements BrokerAdapter {
         await c.close();
         this.#consumers.delete(c);
       },
+      backlog: () => c.backlog(),
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { Code } from "../../rpc/code.js";
 import type { Logger } from "../../util/logger.js";
-import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
+import type { AdapterConsumer, ConsumerBacklog, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
 import { fromNatsHeaders } from "./nats-headers.js";
 import { chunksHeader, type NatsLargePayloads } from "./nats-large-payloads.js";
 
@@ -43,6 +43,12 @@ export class NatsConsumer implements AdapterConsumer {
   /** Starts the pull loop. */
   start(): void {
     this.#loop = this.#run();
+  }
+
+  /** JetStream's own counts for the durable consumer: `num_pending` and `num_ack_pending`. */
+  async backlog(): Promise<ConsumerBacklog> {
+    const info = await this.#consumer.info();
+    return { pending: info.num_pending, unacked: info.num_ack_pending };
   }
 
   async #run(): Promise<void> {

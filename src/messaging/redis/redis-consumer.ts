@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../util/logger.js";
-import type { AdapterConsumer, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
+import type { AdapterConsumer, ConsumerBacklog, ConsumerSpec, DeliverySink, RawDelivery } from "../adapter.js";
 import { decodeEntry, redisError, type RawEntry, type StreamEntry } from "./redis-headers.js";
 import { groupStartId, idTimeMs } from "./redis-topology.js";
 
@@ -57,6 +57,15 @@ export class RedisConsumer implements AdapterConsumer {
   /** Consumer name within the group. */
   get consumerName(): string {
     return this.#name;
+  }
+
+  /** The group's `lag` (`XINFO GROUPS`, Redis 7+) and its pending entries (`XPENDING` summary count). */
+  async backlog(): Promise<ConsumerBacklog> {
+    const { commands, key, spec } = this.#init;
+    const [groups, pending] = await Promise.all([commands.call("XINFO", "GROUPS", key), commands.call("XPENDING", key, spec.group)]);
+    const group = (groups as unknown[][]).map(pairs).find((g) => g.name === spec.group);
+    const lag = group?.lag;
+    return { pending: typeof lag === "number" ? lag : undefined, unacked: Number((pending as unknown[])[0] ?? 0) };
   }
 
   /** Creates or joins the group and starts reading. Raises UNAVAILABLE, or INVALID_ARGUMENT for a bad `startAt`. */
@@ -257,4 +266,11 @@ export class RedisConsumer implements AdapterConsumer {
       this.#deliver(entry, counts.get(entry.id) ?? 1);
     }
   }
+}
+
+/** A flat `[field, value, …]` reply (XINFO) as an object. */
+function pairs(reply: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
+  return out;
 }
