@@ -126,7 +126,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const cartImpl = createCartService(inventory, events);
   const orderImpl = consistency?.orders ?? createOrderService({ cart, payment, events });
   const analyticsImpl = (await startAnalytics(broker)).impl;
-  const notificationImpl = (await startNotifications(broker, logger)).impl;
+  const notificationImpl = (await startNotifications(broker, logger, consistency?.store)).impl;
   for (const target of new Set([server, internal])) {
     const guarded = target === server && auth !== undefined && orderImpl.getOrder !== undefined ? { ...orderImpl, getOrder: ownOrdersOnly(orderImpl.getOrder.bind(orderImpl)) } : orderImpl;
     target
