@@ -11,6 +11,8 @@ import { currentMeter, instrumentsPerMeter } from "./telemetry-providers.js";
 export const METRIC_FERRY_RESILIENCE_EVENTS = "ferry.resilience.events";
 /** Gauge per circuit breaker: 0 closed, 1 half-open, 2 open. */
 export const METRIC_FERRY_CIRCUIT_BREAKER_STATE = "ferry.resilience.circuit_breaker.state";
+/** Gauge per bulkhead: calls running (`ferry.bulkhead.state` = `active`) and waiting (`queued`). */
+export const METRIC_FERRY_BULKHEAD_CALLS = "ferry.resilience.bulkhead.calls";
 /** Counter of channel events by `ferry.event` (`endpoint.ejected`, `subchannel.state`, …) and target. */
 export const METRIC_FERRY_CHANNEL_EVENTS = "ferry.channel.events";
 /** Gauge of a channel's subchannels by `ferry.connectivity_state` (`READY`, `CONNECTING`, …) and whether ejected. */
@@ -47,9 +49,10 @@ export function eventAttributes(event: object): Attributes {
  *   rejections, fallback used) becomes a span event `ferry.resilience.<type>`
  *   on the active span — the call's CLIENT span, since the client's built-in
  *   telemetry interceptor runs outside the resilience interceptor;
- * - {@link METRIC_FERRY_RESILIENCE_EVENTS} counts them, and
- *   {@link METRIC_FERRY_CIRCUIT_BREAKER_STATE} reports every breaker's state
- *   through the global meter (read when metrics are collected).
+ * - {@link METRIC_FERRY_RESILIENCE_EVENTS} counts them;
+ *   {@link METRIC_FERRY_CIRCUIT_BREAKER_STATE} reports every breaker's state and
+ *   {@link METRIC_FERRY_BULKHEAD_CALLS} every bulkhead's occupancy through the
+ *   global meter (read when metrics are collected).
  *
  * Returns a function that stops observing. Listeners never throw into calls.
  */
@@ -59,12 +62,19 @@ export function observeResilience(resilience: Resilience): () => void {
     trace.getActiveSpan()?.addEvent(`ferry.resilience.${event.type}`, attributes);
     eventCounters()?.resilience.add(1, { "ferry.event": event.type, "ferry.policy": event.policy ?? "" });
   });
-  const unobserve = observeGauge(METRIC_FERRY_CIRCUIT_BREAKER_STATE, "Circuit breaker state: 0 closed, 1 half-open, 2 open", (result) => {
+  const unobserveBreakers = observeGauge(METRIC_FERRY_CIRCUIT_BREAKER_STATE, "Circuit breaker state: 0 closed, 1 half-open, 2 open", (result) => {
     for (const [name, state] of Object.entries(resilience.breakerStates())) result.observe(breakerLevel[state.state], { "ferry.policy": name });
+  });
+  const unobserveBulkheads = observeGauge(METRIC_FERRY_BULKHEAD_CALLS, "Bulkhead calls running and waiting", (result) => {
+    for (const [name, o] of Object.entries(resilience.bulkheadOccupancy())) {
+      result.observe(o.active, { "ferry.policy": name, "ferry.bulkhead.state": "active" });
+      result.observe(o.queued, { "ferry.policy": name, "ferry.bulkhead.state": "queued" });
+    }
   });
   return () => {
     stop();
-    unobserve();
+    unobserveBreakers();
+    unobserveBulkheads();
   };
 }
 

@@ -26,6 +26,7 @@ export interface ResilienceOptions extends ParseServiceConfigOptions {
 interface EntryPolicies {
   readonly name: string;
   readonly breaker: CircuitBreaker | undefined;
+  readonly bulkhead: Bulkhead | undefined;
   /** The chain for calls whose request is one message (retries and hedging apply). */
   readonly unary: Policy;
   /** The chain for calls with a request stream (no retry or hedging: the stream cannot be replayed). */
@@ -77,6 +78,13 @@ export class Resilience {
     return out;
   }
 
+  /** Every bulkhead's calls running and waiting, by its method config's name (for gauges and dashboards). */
+  bulkheadOccupancy(): Record<string, { readonly active: number; readonly queued: number }> {
+    const out: Record<string, { active: number; queued: number }> = {};
+    for (const e of this.#entries) if (e.bulkhead !== undefined) out[e.name] = { active: e.bulkhead.active, queued: e.bulkhead.queued };
+    return out;
+  }
+
   /** The client interceptor applying the config. Calls of methods no entry names pass through untouched. */
   interceptor(): Interceptor {
     return (next: CallHandler): CallHandler => {
@@ -119,10 +127,11 @@ export class Resilience {
     const breaker = mc.circuitBreaker === undefined ? undefined : new CircuitBreaker({ ...common, ...mc.circuitBreaker, clock });
     const inner: Policy[] = [];
     if (breaker !== undefined) inner.push(breaker);
-    if (mc.bulkhead !== undefined) inner.push(new Bulkhead({ ...common, ...mc.bulkhead }));
+    const bulkhead = mc.bulkhead === undefined ? undefined : new Bulkhead({ ...common, ...mc.bulkhead });
+    if (bulkhead !== undefined) inner.push(bulkhead);
     if (mc.rateLimit !== undefined) inner.push(new RateLimiter({ ...common, ...mc.rateLimit, clock }));
     const fallback = mc.fallback === undefined ? undefined : createFallbackInterceptor({ ...common, ...mc.fallback });
-    return { name, breaker, unary: wrap(...outer, ...attempts, ...inner), streaming: wrap(...outer, ...inner), fallback };
+    return { name, breaker, bulkhead, unary: wrap(...outer, ...attempts, ...inner), streaming: wrap(...outer, ...inner), fallback };
   }
 }
 

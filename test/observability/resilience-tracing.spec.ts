@@ -46,6 +46,24 @@ describe("observeResilience()", () => {
     stop();
   });
 
+  it("reports each bulkhead's calls running and waiting as a gauge", async () => {
+    const resilience = new Resilience({ methodConfig: [{ name: [{ service: "ferry.test.v1.EchoService" }], bulkhead: { maxConcurrent: 1, maxQueued: 2 } }] });
+    const stop = observeResilience(resilience);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = createServer({ logger: silent }).service(EchoService, { echo: async (req) => (await gate, { text: req.text }) });
+    const client = createClient(EchoService, createInProcessTransport(slow), { interceptors: [resilience.interceptor()] });
+    const calls = [client.echo({ text: "a" }), client.echo({ text: "b" })];
+    await eventually(async () => {
+      const points = metricPoints(await otel.collect(), "ferry.resilience.bulkhead.calls");
+      expect(Object.fromEntries(points.map((p) => [p.attributes["ferry.bulkhead.state"], p.value]))).toEqual({ active: 1, queued: 1 });
+    });
+    release();
+    await Promise.all(calls);
+    stop();
+    await slow.shutdown(0);
+  });
+
   it("reports each circuit breaker's state as a gauge", async () => {
     const resilience = new Resilience({
       methodConfig: [{ name: [{ service: "ferry.test.v1.EchoService" }], circuitBreaker: { consecutiveFailures: 1, openDurationMs: 60_000 } }],
