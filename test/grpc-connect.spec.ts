@@ -118,9 +118,9 @@ describe("Connect protocol on the gRPC port", () => {
     expect(await br.json()).toMatchObject({ code: "unimplemented" });
   });
 
-  it("a body over the receive limit is RESOURCE_EXHAUSTED", async () => {
+  it("a body over the receive limit is RESOURCE_EXHAUSTED with HTTP 413 (not 429, which invites a retry)", async () => {
     const res = await post("/ferry.test.v1.EchoService/Echo", JSON.stringify({ text: "x".repeat(100_000) }));
-    expect(res.status).toBe(429);
+    expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ code: "resource_exhausted" });
   });
 });

@@ -4,6 +4,7 @@
  * gateway; and one way to call it from each, reporting the outcome as a
  * status code.
  */
+import https from "node:https";
 import { createClient, createInProcessTransport, createServer, FerryError, type ClientTransport, type Server, type ServiceImpl } from "../../src/index.js";
 import { createAuthInterceptor, createJwtVerifier, principalOf, type AuthorizationPolicy, type JwtVerifier } from "../../src/auth/index.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway/index.js";
@@ -50,7 +51,7 @@ export interface Outcome {
   readonly body: unknown;
 }
 
-export type Channel = "grpc" | "connect" | "native" | "inproc" | "gateway" | "grpc-mtls" | "native-mtls";
+export type Channel = "grpc" | "connect" | "native" | "inproc" | "gateway" | "grpc-mtls" | "native-mtls" | "connect-mtls";
 export type Method = "getCart" | "addItem" | "removeItem" | "clearCart" | "listProducts";
 
 export interface AuthFixture {
@@ -148,6 +149,28 @@ export async function startAuthFixture(trusted: KeyPair, gatewayOptions: Partial
     }
   }
 
+  /** Connect over HTTP/1.1 on the TLS gRPC port (ALPN http/1.1), with the client certificate of `serviceId`. */
+  function viaConnectTls(method: Method, request: Record<string, unknown>, token: string | undefined, serviceId: string): Promise<Outcome> {
+    let cert = certs.get(serviceId);
+    if (cert === undefined) certs.set(serviceId, (cert = ca.issue({ commonName: "workload", altNames: [serviceId] })));
+    const path = `/shop.v1.CartService/${method[0].toUpperCase()}${method.slice(1)}`;
+    const headers: Record<string, string> = { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+    return new Promise((resolve, reject) => {
+      const req = https.request(`https://localhost:${new URL(grpcsUrl).port}${path}`, { method: "POST", headers, ca: ca.cert, cert: cert.cert, key: cert.key, ALPNProtocols: ["http/1.1"], agent: false } as https.RequestOptions, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => {
+          const body = JSON.parse(text) as { code?: string; message?: string };
+          const code = res.statusCode === 200 ? Code.OK : (codeFromString(String(body.code)) ?? Code.UNKNOWN);
+          resolve({ code, message: body.message ?? "", challenge: res.headers["www-authenticate"], body });
+        });
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify(request));
+    });
+  }
+
   function viaConnect(method: Method, request: Record<string, unknown>, token: string | undefined): Promise<Outcome> {
     const path = method === "listProducts" ? "/shop.v1.InventoryService/ListProducts" : `/shop.v1.CartService/${method[0].toUpperCase()}${method.slice(1)}`;
     const headers: Record<string, string> = { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
@@ -166,6 +189,8 @@ export async function startAuthFixture(trusted: KeyPair, gatewayOptions: Partial
           return viaGateway(method, request, token);
         case "connect":
           return viaConnect(method, request, token);
+        case "connect-mtls":
+          return viaConnectTls(method, request, token, serviceId ?? ORDER_ID);
         case "grpc-mtls":
           return viaClient(mtlsTransport("grpc", serviceId ?? ORDER_ID), method, request, token);
         case "native-mtls":

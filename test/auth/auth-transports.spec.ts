@@ -133,7 +133,7 @@ describe("authorization matrix", () => {
   });
 
   describe("mTLS service identities", () => {
-    for (const channel of ["grpc-mtls", "native-mtls"] as const) {
+    for (const channel of ["grpc-mtls", "native-mtls", "connect-mtls"] as const) {
       it(`${channel}: the order service may read any cart, another service may not, and identities are not users`, async () => {
         const order = await fx.call(channel, "getCart", { userId: "ann" }, undefined, ORDER_ID);
         expect(order.code, order.message).toBe(Code.OK);

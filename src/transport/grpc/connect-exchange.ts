@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
+import { readPeerCertificate, type PeerCertificateInfo } from "../peer-certificate.js";
 
 /** One HTTP request/response, over HTTP/2 or HTTP/1.1, as the Connect handler sees it. */
 export interface ConnectExchange {
@@ -9,6 +10,8 @@ export interface ConnectExchange {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly peer: string;
+  /** The client certificate on a TLS connection (mTLS), as the grpc and native transports give it; `undefined` in cleartext or without one. */
+  readonly peerCertificate: PeerCertificateInfo | undefined;
   /** The whole body; rejects with RESOURCE_EXHAUSTED past `maxBytes`, before buffering more. */
   readBody(maxBytes: number): Promise<Buffer>;
   /** Sends the response; ignored once the client has gone. */
@@ -50,6 +53,10 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
     path: String(headers[":path"] ?? ""),
     headers,
     peer,
+    get peerCertificate() {
+      const socket = stream.session?.socket;
+      return socket === undefined ? undefined : readPeerCertificate(socket);
+    },
     readBody: (max) => readLimited(stream, headers["content-length"], max),
     respond(status, out, body) {
       if (stream.destroyed || stream.closed) return;
@@ -71,6 +78,9 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): Connec
     path: req.url ?? "",
     headers: req.headers as IncomingHttpHeaders,
     peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    get peerCertificate() {
+      return readPeerCertificate(req.socket);
+    },
     readBody: (max) => readLimited(req, req.headers["content-length"], max),
     respond(status, out, body) {
       if (res.headersSent || res.destroyed) return;

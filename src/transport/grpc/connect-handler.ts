@@ -12,6 +12,7 @@ import { createServerRequest } from "../../rpc/server-request.js";
 import type { ConnectExchange } from "./connect-exchange.js";
 import { decompressMessage } from "./grpc-compression.js";
 import { readMetadata, writeMetadata } from "./grpc-headers.js";
+import { peerCertificate } from "../peer-certificate.js";
 
 /** Content types of Connect unary requests (connectrpc.com/docs/protocol). */
 export function isConnectContentType(contentType: string | undefined): boolean {
@@ -39,6 +40,8 @@ export async function serveConnectUnary(router: Router, ex: ConnectExchange): Pr
       return sendError(ex, new FerryError(Code.UNIMPLEMENTED, `${entry.info.path} is a streaming method; call it over gRPC (Connect streaming is not served)`), undefined, 415);
     }
     ctx = new CallContext({ method: entry.info, requestMetadata: readMetadata(customHeaders(ex)), deadline: deadlineOf(ex), peer: ex.peer, transport: "connect" });
+    const cert = ex.peerCertificate;
+    if (cert !== undefined) ctx.values.set(peerCertificate, cert);
     const message = await readMessage(router, entry, ex, json);
     const res = await dispatch(router, entry, ctx, message, ex);
     const body = json ? Buffer.from(JSON.stringify(encodeJson(entry.info.output, res.message))) : Buffer.from(encodeBinary(entry.info.output, res.message));
@@ -47,9 +50,12 @@ export async function serveConnectUnary(router: Router, ex: ConnectExchange): Pr
     writeTrailers(headers, res.trailers);
     ex.respond(200, headers, body);
   } catch (err) {
-    sendError(ex, router.toWireError(err, ctx), ctx);
+    sendError(ex, router.toWireError(err, ctx), ctx, tooLarge.has(err as object) ? 413 : undefined);
   }
 }
+
+/** Errors for a request body over the limit: answered 413 (Content Too Large) rather than RESOURCE_EXHAUSTED's 429, which would invite a retry of the same body. */
+const tooLarge = new WeakSet<object>();
 
 /** HTTP and Connect protocol headers are not metadata. */
 const protocolHeaders = new Set(["accept", "transfer-encoding", "expect", "keep-alive", "upgrade", "proxy-connection", "origin", "referer"]);
@@ -75,8 +81,14 @@ async function readMessage(router: Router, entry: MethodEntry, ex: ConnectExchan
   if (encoding !== "identity" && encoding !== "gzip") {
     throw new FerryError(Code.UNIMPLEMENTED, `unsupported content-encoding "${encoding}" (supported: gzip, identity)`);
   }
-  let body: Uint8Array = await ex.readBody(max);
-  if (encoding === "gzip") body = decompressMessage("gzip", body, max);
+  let body: Uint8Array;
+  try {
+    body = await ex.readBody(max);
+    if (encoding === "gzip") body = decompressMessage("gzip", body, max);
+  } catch (err) {
+    if (err instanceof FerryError && err.code === Code.RESOURCE_EXHAUSTED) tooLarge.add(err);
+    throw err;
+  }
   if (!json) return decodeBinary(entry.info.input, body);
   let parsed: JsonValue;
   try {

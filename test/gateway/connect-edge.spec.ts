@@ -1,0 +1,89 @@
+/**
+ * The Connect/HTTP/1.1 side of the gRPC port as an HTTP edge: unparsable
+ * requests and bodies over the limit get a JSON {code, message} answer with
+ * the right status, and the port keeps serving.
+ */
+import zlib from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "../../src/index.js";
+import { createGrpcServerTransport } from "../../src/transport/grpc/index.js";
+import { CartService } from "../../examples/shop/gen/shop/v1/cart_pb.js";
+import { expectJsonAnswer, rawRequest, streamBody, type BadInputCase } from "./edge-support.js";
+
+const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer({ logger: quiet, maxReceiveMessageBytes: 1024 }).service(CartService, { getCart: (req) => ({ userId: req.userId }) });
+  base = (await server.listen(createGrpcServerTransport({ port: 0 }))).url.replace("grpc://", "http://");
+});
+afterAll(() => server.shutdown(100));
+
+const PATH = "/shop.v1.CartService/GetCart";
+
+async function stillServing(): Promise<void> {
+  const res = await fetch(`${base}${PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"userId":"ann"}' });
+  expect(res.status).toBe(200);
+}
+
+
+describe("Connect over HTTP/1.1: bad input", () => {
+  const cases: BadInputCase[] = [
+    {
+      name: "headers over the limit: 431 with a JSON body",
+      send: () => rawRequest(base, `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-big: ${"b".repeat(20_000)}\r\ncontent-length: 2\r\n\r\n{}`),
+      status: 431,
+      code: "resource_exhausted",
+      message: /request headers exceed/,
+    },
+    {
+      name: "a byte outside ASCII in the request line: 400 with a JSON body",
+      send: () => rawRequest(base, Buffer.concat([Buffer.from("POST /shop.v1.CartService/Get"), Buffer.from([0xff]), Buffer.from(" HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n")])),
+      status: 400,
+      code: "invalid_argument",
+      message: /malformed request line/,
+    },
+    {
+      name: "a chunked body over the limit: 413",
+      send: () => streamBody(`${base}${PATH}`, 64 * 1024),
+      status: 413,
+      code: "resource_exhausted",
+      message: /^request body exceeds the limit of 1024 bytes$/,
+    },
+    {
+      name: "a declared Content-Length over the limit: 413 before reading",
+      send: () => rawRequest(base, `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10485760\r\n\r\n`),
+      status: 413,
+      code: "resource_exhausted",
+      message: /exceeds the limit of 1024 bytes/,
+    },
+    {
+      name: "a gzip body that inflates past the limit: 413",
+      send: async () => {
+        const res = await fetch(`${base}${PATH}`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: zlib.gzipSync(JSON.stringify({ userId: "x".repeat(100_000) })) });
+        return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+      },
+      status: 413,
+      code: "resource_exhausted",
+      message: /decompressed message exceeds the limit of 1024 bytes/,
+    },
+    {
+      name: "a body that is not JSON: 400",
+      send: async () => {
+        const res = await fetch(`${base}${PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{user" });
+        return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+      },
+      status: 400,
+      code: "invalid_argument",
+      message: /request body is not valid JSON/,
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      await expectJsonAnswer(c);
+      await stillServing();
+    });
+  }
+});
