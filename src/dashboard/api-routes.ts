@@ -13,7 +13,8 @@
  * | `/api/messaging` | `{ topics: TopicFlow[], deadLetters: DeadLetterRecord[] }` |
  * | `/api/resilience` | `{ breakers, counts: PolicyEventCount[], recent: PolicyEventRecord[] }` |
  *
- * Bad query values are 400 with `{ code, message }`.
+ * Bad query values are 400 with `{ code, message }`. The one write action,
+ * `POST /api/messaging/redrive`, is in redrive-action.ts.
  */
 import type { ServerResponse } from "node:http";
 import type { CallSide } from "./call-stats.js";

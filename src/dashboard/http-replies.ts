@@ -15,6 +15,8 @@ const GRPC_CODE_OF_HTTP: Record<number, number> = {
   405: 12, // UNIMPLEMENTED
   413: 8, // RESOURCE_EXHAUSTED
   415: 3, // INVALID_ARGUMENT
+  501: 12, // UNIMPLEMENTED
+  502: 14, // UNAVAILABLE
   503: 14, // UNAVAILABLE
 };
 
@@ -23,7 +25,7 @@ export class HttpError extends Error {
   override readonly name = "HttpError";
 
   /**
-   * @param status the HTTP status (400, 401, 403, 404, 405, 413, 415, 503).
+   * @param status the HTTP status (400, 401, 403, 404, 405, 413, 415, 501, 502, 503).
    * @param message what went wrong and how to fix it, for the body.
    * @param headers extra response headers (`Allow`, `WWW-Authenticate`).
    */

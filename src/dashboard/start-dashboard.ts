@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Broker } from "../messaging/broker.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { AccessControl, isLoopbackHost } from "./access-control.js";
@@ -12,6 +13,7 @@ import { answerApi } from "./api-routes.js";
 import { HttpError, sendError } from "./http-replies.js";
 import { LiveFeed, type LiveFeedOptions } from "./live-feed.js";
 import { OTLP_METRICS_PATH, OTLP_TRACES_PATH, receiveOtlp } from "./otlp-receiver.js";
+import { REDRIVE_PATH, redriveAction } from "./redrive-action.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 import { createDashboardSpanProcessor, type DashboardSpanProcessor } from "./span-processor.js";
 import { StaticAssets, type ResolveFile } from "./static-assets.js";
@@ -41,6 +43,12 @@ export interface DashboardOptions extends DashboardLimits, LiveFeedOptions {
   readonly token?: string;
   /** Largest OTLP request body, raw or inflated, in bytes; larger ones get 413. Default 4 MiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * A broker client for the Messaging view's action (re-drive a consumer
+   * group's dead letters, `POST /api/messaging/redrive`). Without it the
+   * action answers 501. The dashboard does not close it.
+   */
+  readonly broker?: Broker;
   /** Resolves the `uplot` and `cytoscape` files (default `createRequire(import.meta.url).resolve`); for tests. */
   readonly resolvePeer?: ResolveFile;
 }
@@ -86,6 +94,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     access.check(req, url, res);
     const path = url.pathname;
     if (path === OTLP_TRACES_PATH || path === OTLP_METRICS_PATH) return receiveOtlp(req, res, path, sink, maxBodyBytes);
+    if (path === REDRIVE_PATH) return redriveAction(req, res, options.broker);
     if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, `${path} accepts GET only`, { allow: "GET, HEAD" });
     if (path === "/api/events") return feed.open(req, res);
     if (path.startsWith("/api/")) return answerApi(res, url, sink);

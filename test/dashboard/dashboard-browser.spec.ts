@@ -5,7 +5,9 @@
  * dashboard on 127.0.0.1 port 0; the test checks that the topology shows
  * the services and edges (RPC and message flow), the Calls view charts a
  * method and the failed call's status code, the trace list and waterfall
- * show every span, the Messaging view shows a dead letter, the Resilience
+ * show every span, the Messaging view shows dead letters (one from Ferry's
+ * own messaging telemetry on a memory broker, fed in-process) and its
+ * re-drive button moves one back to its group, the Resilience
  * view a breaker state and retries, search narrows the list, a new trace
  * appears live, and no page logs a console error.
  *
@@ -19,13 +21,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { context, propagation, trace } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { startDashboard, type Dashboard } from "../../src/dashboard/index.js";
+import { createBroker, defineTopic, type Broker } from "../../src/messaging/index.js";
+import { Code } from "../../src/rpc/code.js";
+import { FerryError } from "../../src/rpc/ferry-error.js";
+import { EchoRequestSchema } from "../gen/ferry/test/v1/echo_pb.js";
 import { createShopTelemetry, ORDERS_TOPIC, SHOP_SERVICES, type ShopTelemetry } from "./shop-telemetry.js";
 
 /** What the tests read of the page's globals (this project type-checks without the DOM library). */
 interface PageGlobals {
   ferryDashboard?: { refreshes: number; cy: { nodes(): CyCollection; edges(): CyCollection } };
-  document: { querySelectorAll(selector: string): { length: number } };
+  document: { querySelectorAll(selector: string): { length: number }; getElementById(id: string): { textContent: string } };
 }
 interface CyCollection {
   map<T>(f: (element: { id(): string }) => T): T[];
@@ -42,12 +51,18 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
   let shop: ShopTelemetry;
   let browser: Browser;
   let page: Page;
+  let broker: Broker;
+  let provider: NodeTracerProvider;
   let okTrace: string;
   let failedTrace: string;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dashboard = await startDashboard({ port: 0, liveIntervalMs: 200 });
+    broker = await createBroker("memory:dashboard-browser");
+    dashboard = await startDashboard({ port: 0, liveIntervalMs: 200, broker });
+    // In-process feed too: Ferry's own messaging telemetry (the audit service below) through the span processor.
+    provider = new NodeTracerProvider({ resource: resourceFromAttributes({ "service.name": "audit" }), spanProcessors: [dashboard.spanProcessor] });
+    provider.register();
     shop = createShopTelemetry({ url: dashboard.url });
     // Ten minutes of traffic, one checkout every 5 s, every seventh one failing at payment, latency varying.
     const now = Date.now();
@@ -69,6 +84,11 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await browser?.close();
     await shop?.shutdown();
     await dashboard?.close();
+    await broker?.close();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+    await provider?.shutdown();
     if (!toDocs) rmSync(shotDir, { recursive: true, force: true });
   });
 
@@ -140,7 +160,10 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await open("#traces");
     await page.selectOption("#trace-search select[name=status]", "error");
     await page.click("#trace-search button");
-    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll("#trace-table tbody tr").length === 19);
+    // 18 failed checkouts and 2 dead-lettered messages (one of them re-driven): every row listed has failed.
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll("#trace-table tbody tr").length >= 19);
+    const rows = await page.locator("#trace-table tbody tr").count();
+    expect(await page.locator("#trace-table tbody tr", { has: page.locator(".code.err") }).count()).toBe(rows);
     expect(await page.locator("#trace-table tbody tr .code.ok").count()).toBe(0);
     await page.fill("#trace-search input[name=minDurationMs]", "100000");
     await page.click("#trace-search button");
@@ -154,8 +177,28 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     const cells = await notification.locator("td").allTextContents();
     // topic, system, published, group, services, deliveries, failed, redelivered, nacked, dead-lettered, p99
     expect(cells.slice(6, 10)).toEqual(["3", "2", "2", "1"]);
-    const letter = page.locator("#dead-letter-table tbody tr").first();
-    await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["poison-1", "3", "INVALID_ARGUMENT: order total is not a number", `${ORDERS_TOPIC}.dlq`]));
+    const letter = page.locator("#dead-letter-table tbody tr", { hasText: "poison-1" });
+    await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["3", "INVALID_ARGUMENT: order total is not a number", `${ORDERS_TOPIC}.dlq`]));
+  });
+
+  it("re-drives a real dead letter back to its consumer group from the Messaging view", async () => {
+    const topic = defineTopic("audit.requested", EchoRequestSchema);
+    const seen: string[] = [];
+    let cured = false;
+    await broker.subscribe(topic, { group: "audit", maxDeliveries: 1 }, (message) => {
+      seen.push(message.text);
+      if (!cured) throw new FerryError(Code.INVALID_ARGUMENT, "audit record has no order id");
+    });
+    await broker.publish(topic, { text: "poison" });
+    await open("#messaging");
+    const letter = page.locator("#dead-letter-table tbody tr", { hasText: "audit.requested" });
+    await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["audit", "1", "audit record has no order id", "dead-letter.audit.requested"]));
+    cured = true;
+    page.once("dialog", (dialog) => void dialog.accept());
+    await letter.locator("button.redrive").click();
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById("redrive-status").textContent.startsWith("Moved"));
+    await expect(page.locator("#redrive-status").textContent()).resolves.toBe("Moved 1 dead letter of group audit back to audit.requested.");
+    await expect.poll(() => seen).toEqual(["poison", "poison"]);
     await page.screenshot({ path: join(shotDir, "dashboard-messaging.png"), fullPage: true });
   });
 

@@ -1,4 +1,4 @@
-/* global document */
+/* global document, window, fetch */
 // Messaging: per topic and consumer group, publishes, deliveries, failed
 // attempts, redeliveries, nacks and dead letters over the window, and the
 // most recent dead letters with their reason and trace.
@@ -17,8 +17,9 @@ export function createMessagingView() {
 
   function deadLetterRows(letters) {
     return letters.map((d) => el("tr", {},
-      td(fmtTime(d.atMs)), td(d.topic), td(d.group), td(d.service), td(d.messageId ?? "—"), td(d.attempt === undefined ? "—" : String(d.attempt), true),
-      td(d.reason || "—"), td(d.deadLetterTopic ?? "—"), td(el("a", { href: `#traces/${d.traceId}` }, "trace →"))));
+      td(fmtTime(d.atMs)), td(d.topic), td(d.group), td(d.service), el("td", { class: "wrap" }, d.messageId ?? "—"), td(d.attempt === undefined ? "—" : String(d.attempt), true),
+      td(d.reason || "—"), td(d.deadLetterTopic ?? "—"), td(el("a", { href: `#traces/${d.traceId}` }, "trace →")),
+      td(el("button", { type: "button", class: "redrive", onclick: () => redrive(d) }, "Re-drive group"))));
   }
 
   return {
@@ -31,6 +32,23 @@ export function createMessagingView() {
       document.getElementById("messaging-empty").hidden = topics.length > 0;
     },
   };
+}
+
+/** Asks for confirmation, then moves the group's dead letters back to the topic (POST /api/messaging/redrive). */
+async function redrive(letter) {
+  const status = document.getElementById("redrive-status");
+  if (!window.confirm(`Re-drive every dead letter of group "${letter.group}" back to ${letter.topic}? The group will handle them again.`)) return;
+  status.textContent = "Re-driving…";
+  const res = await fetch("/api/messaging/redrive", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ topic: letter.topic, group: letter.group, deadLetterTopic: letter.deadLetterTopic }),
+  });
+  const body = await res.json().catch(() => ({}));
+  status.textContent = res.ok
+    ? `Moved ${body.moved} dead letter${body.moved === 1 ? "" : "s"} of group ${letter.group} back to ${letter.topic}.`
+    : `Re-drive failed: ${body.message ?? res.status}`;
+  status.className = res.ok ? "notice ok" : "notice err";
 }
 
 function count(n) {
