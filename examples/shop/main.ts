@@ -6,6 +6,9 @@
  *   --payment-failure-rate R  share of payments that fail, 0–1 (default 0)
  *   --broker URL              events broker: memory: (default), nats://127.0.0.1:4222,
  *                             amqp://guest:guest@127.0.0.1:5672 or redis://127.0.0.1:6379
+ *   --store URL               checkout as a saga with orders and events through the
+ *                             transactional outbox: pglite: (in memory), pglite://DIR,
+ *                             postgres://user@127.0.0.1:5432/db (default: none, in-memory orders)
  *   --transport T             how services call each other: inproc (default) or native
  *                             (Ferry's native protocol on a loopback port)
  *   --metrics-port N          Prometheus /metrics port (default 9464, 0 picks a free one)
@@ -46,6 +49,7 @@ const { values } = (() => {
         "payment-failure-rate": { type: "string" },
         transport: { type: "string" },
         broker: { type: "string" },
+        store: { type: "string" },
         "metrics-port": { type: "string" },
         insecure: { type: "boolean" },
         "auth-jwks": { type: "string" },
@@ -56,7 +60,7 @@ const { values } = (() => {
       },
     });
   } catch (err) {
-    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--metrics-port N] [--insecure] [--auth-jwks URL --auth-issuer ISS --auth-audience AUD] [--cors-origin ORIGIN]... [--rate-limit N]`);
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--store URL] [--metrics-port N] [--insecure] [--auth-jwks URL --auth-issuer ISS --auth-audience AUD] [--cors-origin ORIGIN]... [--rate-limit N]`);
   }
 })();
 
@@ -83,7 +87,7 @@ const observability = await startObservability({ serviceName: "shop", metricsPor
   return fail(`cannot start observability: ${err.message}`);
 });
 
-const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker, auth, corsOrigins: values["cors-origin"], rateLimitPerSecond: rateLimit }).catch((err: NodeJS.ErrnoException) => {
+const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker, store: values.store, auth, corsOrigins: values["cors-origin"], rateLimitPerSecond: rateLimit }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") {
     const port = (err as { port?: number }).port;
     const flag = port === grpcPort ? "--grpc-port" : "--http-port";
@@ -99,7 +103,7 @@ const api = shop.httpUrl;
 console.log(`Ferry shop is running
   gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
   HTTP  ${api}
-  events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}
+  events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}${values.store ? `\n  checkout is a saga; orders and events in ${redactSecrets(values.store)} (transactional outbox)` : ""}
   metrics ${observability.metricsUrl}${observability.tracing ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 ${token === undefined ? "  auth    off (--insecure): every method is open to every caller" : `  auth    tokens from POST ${api}/v1/auth/token, keys at ${api}/.well-known/jwks.json${values["auth-jwks"] ? `; also trusted: ${values["auth-issuer"]}` : ""}`}
 Try:${token === undefined ? "" : `
