@@ -14,6 +14,7 @@ import { PickQueue } from "./pick-queue.js";
 import { dropPicker, failingPicker, queuePicker, type PickResult, type Picker } from "./picker.js";
 import type { Endpoint, Resolver } from "./resolver.js";
 import { Subchannel, type TransportFor } from "./subchannel.js";
+import { recordEndpointPicked } from "../observability/policy-events-telemetry.js";
 
 /** Options of {@link createChannel}. */
 export interface ChannelOptions {
@@ -145,6 +146,7 @@ export class Channel implements ClientTransport {
   async call(request: AnyRequest): Promise<AnyResponse> {
     for (let attempt = 1; ; attempt++) {
       const subchannel = this.#pickNow(request) ?? (await this.#queue.wait(request));
+      recordEndpointPicked(subchannel.endpoint.url, attempt); // Observability: a span event on the call's span
       try {
         return await subchannel.call(request);
       } catch (err) {

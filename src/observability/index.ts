@@ -37,6 +37,7 @@ export {
   METRIC_FERRY_RESILIENCE_EVENTS,
   observeChannel,
   observeResilience,
+  recordEndpointPicked,
 } from "./policy-events-telemetry.js";
 export { INSTRUMENTATION_SCOPE } from "./telemetry-providers.js";
 export { startObservability, type Observability, type ObservabilityOptions } from "./start-observability.js";

@@ -117,3 +117,15 @@ function observeGauge(name: string, description: string, callback: (result: Obse
   gauge.addCallback(callback);
   return () => gauge.removeCallback(callback);
 }
+
+/**
+ * Adds a `ferry.channel.pick` event to the active span (the call's client
+ * span) naming the endpoint the channel picked (`ferry.endpoint`) and the
+ * pick attempt (`ferry.pick_attempt`, above 1 after a transparent retry on
+ * another subchannel). Nothing when no span is recording.
+ */
+export function recordEndpointPicked(endpointUrl: string, attempt: number): void {
+  const span = trace.getActiveSpan();
+  if (span === undefined || !span.isRecording()) return;
+  span.addEvent("ferry.channel.pick", { "ferry.endpoint": endpointUrl, "ferry.pick_attempt": attempt });
+}

@@ -2,7 +2,9 @@ import { SpanKind } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createInProcessTransport, createServer, FerryError, type Server } from "../../src/index.js";
 import { Resilience } from "../../src/resilience/index.js";
-import { observeResilience } from "../../src/observability/index.js";
+import { createChannel } from "../../src/channel/index.js";
+import { observeChannel, observeResilience } from "../../src/observability/index.js";
+import { FakeResolver, fakeTransports } from "../support/channel-fakes.js";
 import { EchoService } from "../gen/ferry/test/v1/echo_pb.js";
 import { eventually, metricPoints, startOtelHarness, type OtelHarness } from "./otel-harness.js";
 
@@ -75,5 +77,23 @@ describe("observeResilience()", () => {
     const states = metricPoints(await otel.collect(), "ferry.resilience.circuit_breaker.state");
     expect(states).toEqual([{ attributes: { "ferry.policy": "ferry.test.v1.EchoService" }, value: 2 }]);
     stop();
+  });
+});
+
+describe("channel events on the call's span", () => {
+  it("names the endpoint a channel picked for the call", async () => {
+    const otel = startOtelHarness();
+    const resolver = new FakeResolver();
+    const fakes = fakeTransports();
+    const channel = createChannel({ resolver, transportFor: fakes.transportFor, target: "test:///echo" });
+    const stop = observeChannel(channel);
+    resolver.update("fake://a:1");
+    const client = createClient(EchoService, channel);
+    expect((await client.echo({ text: "x" })).text).toBe("fake://a:1");
+    const [span] = otel.spansNamed(ECHO);
+    expect(span.events.find((e) => e.name === "ferry.channel.pick")?.attributes).toEqual({ "ferry.endpoint": "fake://a:1", "ferry.pick_attempt": 1 });
+    stop();
+    await channel.close();
+    await otel.shutdown();
   });
 });
