@@ -196,7 +196,10 @@ async function verifyWithCandidates(token: string, err: errors.JWKSMultipleMatch
 /** Maps jose's errors to UNAUTHENTICATED naming the check; never includes the token or its payload. */
 function verificationError(err: unknown, clockSkewMs: number): FerryError {
   if (err instanceof FerryError) return err;
-  if (err instanceof errors.JWTExpired) return invalidToken("exp", `token expired (clock skew allowed: ${clockSkewMs / 1000} s)`);
+  if (err instanceof errors.JWTExpired) {
+    if (err.claim === "iat") return invalidToken("iat", "token is older than the maximum token age");
+    return invalidToken("exp", `token expired (clock skew allowed: ${clockSkewMs / 1000} s)`);
+  }
   if (err instanceof errors.JWTClaimValidationFailed) {
     const claim = err.claim;
     if (err.reason === "missing") return invalidToken(claim, `required claim "${claim}" is missing`);

@@ -75,6 +75,16 @@ describe("createJwtVerifier", () => {
     await expect(v.verify(await signToken(trusted))).resolves.toBeDefined();
   });
 
+  it("checks typ and the token age when configured", async () => {
+    const jwks = { keys: [await publicJwk(trusted)] };
+    const v = createJwtVerifier({ jwks, typ: "at+jwt", maxTokenAgeMs: 60_000 });
+    expect((await v.verify(await signToken(trusted, {}, { typ: "at+jwt" }))).claims.sub).toBe("ann");
+    expect((await rejection(v.verify(await signToken(trusted)))).rawMessage).toBe("invalid token: typ: unexpected token type");
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    expect((await rejection(v.verify(await signToken(trusted, { iat: old }, { typ: "at+jwt" })))).rawMessage).toMatch(/^invalid token: iat: /);
+    expect((await rejection(v.verify(await signToken(trusted, { iat: undefined }, { typ: "at+jwt" })))).rawMessage).toBe('invalid token: iat: required claim "iat" is missing');
+  });
+
   it("HS256 works only with a secret, and then refuses asymmetric tokens", async () => {
     const secret = new Uint8Array(32).fill(7);
     const v = createJwtVerifier({ secret });
