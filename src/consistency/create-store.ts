@@ -17,6 +17,8 @@ export interface StoreOptions {
   migrate?: boolean;
   /** Most pooled connections on PostgreSQL. Default 10. */
   maxConnections?: number;
+  /** Delay before a lost LISTEN connection reconnects on PostgreSQL, in ms. Default 1000. */
+  listenReconnectMs?: number;
   /** Logger. Default: Ferry's pino logger. */
   logger?: Logger;
 }

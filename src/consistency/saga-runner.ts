@@ -18,7 +18,8 @@ export interface SagaRunnerOptions {
   /**
    * This runner's identity, the owner of its leases. Give each service
    * instance a stable id (e.g. its host name) so that after a restart it
-   * resumes its in-flight sagas at once instead of after `leaseMs`. Default: a random UUID.
+   * resumes its in-flight sagas at once instead of after `leaseMs`. Two live
+   * runners must never share an id (both would execute the same sagas). Default: a random UUID.
    */
   runnerId?: string;
   /** How long a saga stays leased to a runner without a persisted step or renewal, in ms. Default 30 000. */

@@ -91,3 +91,28 @@ describe("createStore()", () => {
     await expect(createStore("postgres://postgres@127.0.0.1:1/test")).rejects.toMatchObject({ code: Code.UNAVAILABLE });
   });
 });
+
+describe.skipIf(kinds[1].skip)("PostgreSQL LISTEN connection", () => {
+  it("reconnects after the server ends it, calls onNotify once reconnected, and receives later notifications", async () => {
+    const schema = testSchema();
+    const store = await createStore(postgresUrl, { schema, maxConnections: 2 });
+    const { createPgStore } = await import("./pg-store.js");
+    const listening = await createPgStore(postgresUrl, { schema, listenReconnectMs: 50, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+    let notified = 0;
+    const channel = outboxChannel(schema);
+    const stop = await listening.listen(channel, () => notified++);
+    const waitUntil = async (n: number) => {
+      const end = Date.now() + 5000;
+      while (notified < n && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      return notified;
+    };
+    await store.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN ${channel}`]);
+    expect(await waitUntil(1)).toBe(1); // the "you may have missed something" call after reconnecting
+    await store.query("SELECT pg_notify($1, '')", [channel]);
+    expect(await waitUntil(2)).toBe(2);
+    await stop();
+    await listening.close();
+    await store.query(`DROP SCHEMA ${schema} CASCADE`);
+    await store.close();
+  });
+});
