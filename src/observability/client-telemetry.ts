@@ -15,6 +15,8 @@ export interface ClientTelemetryOptions {
    * spans. Default: unknown (`rpc.system = "ferry"`, no address).
    */
   readonly target?: string;
+  /** The transport's name when the client was given a transport object (`ClientTransport.transportName`); the target's scheme wins. */
+  readonly transportName?: string;
 }
 
 /**
@@ -34,7 +36,8 @@ export interface ClientTelemetryOptions {
  * Without an OpenTelemetry SDK this is one provider check per call.
  */
 export function createClientTelemetryInterceptor(options: ClientTelemetryOptions = {}): Interceptor {
-  const peer = peerFromTarget(options.target);
+  const fromTarget = peerFromTarget(options.target);
+  const peer = { ...fromTarget, transport: fromTarget.transport ?? options.transportName };
   return (next) => (req) => {
     const tracer = currentTracer();
     const instruments = clientRpcInstruments();

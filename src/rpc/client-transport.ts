@@ -13,6 +13,12 @@ import type { AnyRequest, AnyResponse } from "./call.js";
  * remaining time of `request.deadline` to the server.
  */
 export interface ClientTransport {
+  /**
+   * The transport's name (`"grpc"`, `"native"`, `"inproc"`, `"nats"`), for
+   * telemetry: the `ferry.transport` and `rpc.system` of client spans and
+   * metrics. Optional; `undefined` reports the transport as unknown.
+   */
+  readonly transportName?: string;
   /** Carries one call. */
   call(request: AnyRequest): Promise<AnyResponse>;
   /**

@@ -69,7 +69,8 @@ export function createClient<S extends DescService>(service: S, transport: Clien
   const owned = lazyTransport(transport);
   const client: Record<string | symbol, unknown> = {};
   // Observability: the built-in telemetry interceptor goes outermost (src/observability).
-  const interceptors = options.telemetry === false ? options.interceptors ?? [] : [createClientTelemetryInterceptor({ target: typeof transport === "string" ? transport : undefined }), ...(options.interceptors ?? [])];
+  const target = typeof transport === "string" ? { target: transport } : { transportName: transport.transportName };
+  const interceptors = options.telemetry === false ? options.interceptors ?? [] : [createClientTelemetryInterceptor(target), ...(options.interceptors ?? [])];
   for (const method of service.methods) {
     const info = methodInfo(method);
     const chain = applyInterceptors(owned.send, interceptors);

@@ -83,6 +83,7 @@ describe.each(cases)("a shop checkout on $transport with the $name broker", (c) 
       const [server] = named(call, SpanKind.SERVER);
       expect(server.parentSpanContext?.spanId).toBe(client.spanContext().spanId);
       expect(server.attributes["ferry.transport"]).toBe(c.transport);
+      expect(client.attributes["ferry.transport"]).toBe(c.transport); // from ClientTransport.transportName
     }
     const [producer] = named("send shop.order.placed", SpanKind.PRODUCER);
     expect(parentName(producer)).toBe("shop.v1.OrderService/Checkout");

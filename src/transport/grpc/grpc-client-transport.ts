@@ -123,6 +123,7 @@ export function createGrpcTransport(options: GrpcClientOptions): GrpcTransport {
 
 function transportView(connection: GrpcConnection, env: GrpcCallEnv): GrpcTransport {
   return {
+    transportName: "grpc",
     get keepaliveTimeMs() {
       return connection.keepaliveTimeMs;
     },

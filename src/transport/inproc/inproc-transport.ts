@@ -25,6 +25,7 @@ export function createInProcessTransport(server: Server | Router): ClientTranspo
 }
 
 class InProcessTransport implements ClientTransport {
+  readonly transportName = "inproc";
   #closed = false;
 
   constructor(

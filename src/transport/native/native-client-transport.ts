@@ -64,6 +64,7 @@ export function createNativeTransport(options: NativeClientOptions = {}): Client
 }
 
 class NativeClientTransport implements ClientTransport {
+  readonly transportName = "native";
   readonly #pool: (NativeClientConnection | undefined)[];
   readonly #maxReceive: number;
   #closed = false;

@@ -35,6 +35,7 @@ export async function createNatsClientTransport(url: URL, options: NatsClientTra
 }
 
 class NatsClientTransport implements ClientTransport {
+  readonly transportName = "nats";
   #closed = false;
 
   constructor(
