@@ -113,14 +113,28 @@ export function checkoutInput(orderId: string, userId: string, lines: CartLine[]
   return { orderId, userId, lines: lines.map((l) => toJson(CartLineSchema, l)), totalCents: String(totalCents) };
 }
 
+interface OrderRow extends Record<string, unknown> {
+  order_id: string;
+  user_id: string;
+  lines: JsonValue[];
+  total_cents: string | number;
+  payment_id: string;
+  placed_at_ms: string | number;
+}
+
 /** Reads an order placed by the saga. */
 export async function readOrder(store: SqlStore, orderId: string): Promise<Order | undefined> {
-  const rows = await store.query<{ order_id: string; user_id: string; lines: JsonValue[]; total_cents: string | number; payment_id: string; placed_at_ms: string | number }>(
-    `SELECT * FROM ${store.schema}.shop_orders WHERE order_id = $1`,
-    [orderId],
-  );
-  const r = rows[0];
-  if (r === undefined) return undefined;
+  const rows = await store.query<OrderRow>(`SELECT * FROM ${store.schema}.shop_orders WHERE order_id = $1`, [orderId]);
+  return rows[0] === undefined ? undefined : toOrder(rows[0]);
+}
+
+/** A user's orders, newest first. */
+export async function readOrders(store: SqlStore, userId: string): Promise<Order[]> {
+  const rows = await store.query<OrderRow>(`SELECT * FROM ${store.schema}.shop_orders WHERE user_id = $1 ORDER BY placed_at_ms DESC, order_id`, [userId]);
+  return rows.map(toOrder);
+}
+
+function toOrder(r: OrderRow): Order {
   return create(OrderSchema, {
     orderId: r.order_id,
     userId: r.user_id,

@@ -36,10 +36,10 @@ export async function startNotifications(
       : (e: M, d: Delivery) => store.transaction((tx) => inbox.handle(tx, d, async () => fn(e))).then(() => undefined);
   const subscriptions = [
     await broker.subscribe(orderPlaced, { group: "notification" }, once((e) => {
-      add({ userId: e.userId, kind: "order_placed", text: `Order ${e.orderId} placed: ${formatCents(e.totalCents)} charged.`, createdAtMs: BigInt(Date.now()) });
+      add({ userId: e.userId, kind: "order_placed", orderId: e.orderId, text: `Order ${e.orderId} placed: ${formatCents(e.totalCents)} charged.`, createdAtMs: BigInt(Date.now()) });
     })),
     await broker.subscribe(paymentFailed, { group: "notification" }, once((e) => {
-      add({ userId: e.userId, kind: "payment_failed", text: `Your payment of ${formatCents(e.amountCents)} failed: ${e.reason}`, createdAtMs: BigInt(Date.now()) });
+      add({ userId: e.userId, kind: "payment_failed", orderId: "", text: `Your payment of ${formatCents(e.amountCents)} failed: ${e.reason}`, createdAtMs: BigInt(Date.now()) });
     })),
   ];
   return {

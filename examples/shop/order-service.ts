@@ -59,6 +59,10 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
       if (req.userId === "") throw new FerryError(Code.INVALID_ARGUMENT, "user_id is required");
       return serial(req.userId, () => checkout(req.userId));
     },
+    listOrders(req) {
+      const mine = [...orders.values()].filter((o) => o.userId === req.userId);
+      return { orders: mine.sort((a, b) => Number(b.placedAtMs - a.placedAtMs)) };
+    },
     getOrder(req) {
       const order = orders.get(req.orderId);
       if (order === undefined) throw new FerryError(Code.NOT_FOUND, `unknown order "${req.orderId}"`);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SagaDefinition, SagaRunner, SqlStore } from "../../src/consistency/index.js";
 import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
-import { checkoutInput, readOrder, type CheckoutInput } from "./checkout-saga.js";
+import { checkoutInput, readOrder, readOrders, type CheckoutInput } from "./checkout-saga.js";
 import type { CartService } from "./gen/shop/v1/cart_pb.js";
 import { oneAtATime } from "./one-at-a-time.js";
 import type { Order, OrderService } from "./gen/shop/v1/order_pb.js";
@@ -19,7 +19,7 @@ export interface SagaOrderDeps {
  * `shop.checkout` saga (checkout-saga.ts) with the order id as saga id and
  * answers with the placed order, or with the failure's status code once the
  * saga compensated ("payment failed: …; the reserved stock was released and
- * the cart emptied"). Orders are read from the store. FAILED_PRECONDITION
+ * the cart emptied"). Orders are read from the store (ListOrders: newest first). FAILED_PRECONDITION
  * for an empty cart; NOT_FOUND from GetOrder for an unknown id.
  */
 export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof OrderService> {
@@ -42,6 +42,9 @@ export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof 
     async checkout(req) {
       if (req.userId === "") throw new FerryError(Code.INVALID_ARGUMENT, "user_id is required");
       return serial(req.userId, () => checkout(req.userId));
+    },
+    async listOrders(req) {
+      return { orders: await readOrders(deps.store, req.userId) };
     },
     async getOrder(req) {
       const order = await readOrder(deps.store, req.orderId);

@@ -82,7 +82,7 @@ export const shopPolicy: AuthorizationPolicy = {
   rules: [
     { name: [{ service: "shop.v1.InventoryService", method: "ListProducts" }, { service: "shop.v1.InventoryService", method: "GetProduct" }], public: true },
     { name: [{ service: "shop.v1.CartService" }], fieldMatches: own },
-    { name: [{ service: "shop.v1.OrderService", method: "Checkout" }], fieldMatches: own },
+    { name: [{ service: "shop.v1.OrderService", method: "Checkout" }, { service: "shop.v1.OrderService", method: "ListOrders" }], fieldMatches: own },
     { name: [{ service: "shop.v1.OrderService", method: "GetOrder" }], authenticated: true },
     { name: [{ service: "shop.v1.NotificationService" }], fieldMatches: own },
     { name: [{ service: "shop.v1.AnalyticsService" }], authenticated: true },

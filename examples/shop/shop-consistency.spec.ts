@@ -51,7 +51,10 @@ describe("shop checkout as a saga with the outbox (PGlite)", () => {
       () => notifications.listNotifications({ userId: "saga-ann" }),
       (r) => r.notifications.length > 0,
     );
-    expect(list.notifications.map((n) => n.text)).toEqual([expect.stringContaining(order.orderId)]);
+    expect(list.notifications.map((n) => [n.orderId, n.text])).toEqual([[order.orderId, expect.stringContaining(order.orderId)]]);
+    expect((await orders.listOrders({ userId: "saga-ann" })).orders.map((o) => o.orderId)).toEqual([order.orderId]);
+    const viaHttp = (await (await fetch(`${shop.httpUrl}/v1/users/saga-ann/orders`)).json()) as { orders: { orderId: string }[] };
+    expect(viaHttp.orders.map((o) => o.orderId)).toEqual([order.orderId]);
     expect((await cart.getCart({ userId: "saga-ann" })).lines).toEqual([]);
   });
 
@@ -75,5 +78,27 @@ describe("shop checkout as a saga with the outbox (PGlite)", () => {
       (r) => r.notifications.length > 0,
     );
     expect(list.notifications.map((n) => n.kind)).toEqual(["payment_failed"]);
+  });
+});
+
+describe("shop ListOrders without a store", () => {
+  it("lists a user's orders from memory, newest first, over HTTP", async () => {
+    const shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+    try {
+      const transport = createInProcessTransport(shop.server);
+      const cart = createClient(CartService, transport);
+      const orders = createClient(OrderService, transport);
+      const placed: string[] = [];
+      for (const sku of ["KB-001", "KB-001"]) {
+        await cart.addItem({ userId: "mem-cy", sku, quantity: 1 });
+        placed.push((await orders.checkout({ userId: "mem-cy" })).orderId);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const body = (await (await fetch(`${shop.httpUrl}/v1/users/mem-cy/orders`)).json()) as { orders: { orderId: string }[] };
+      expect(body.orders.map((o) => o.orderId)).toEqual([...placed].reverse());
+      await transport.close();
+    } finally {
+      await shop.close(0);
+    }
   });
 });

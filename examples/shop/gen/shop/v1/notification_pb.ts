@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shop/v1/notification.proto.
  */
 export const file_shop_v1_notification: GenFile = /*@__PURE__*/
-  fileDesc("ChpzaG9wL3YxL25vdGlmaWNhdGlvbi5wcm90bxIHc2hvcC52MSJSCgxOb3RpZmljYXRpb24SDwoHdXNlcl9pZBgBIAEoCRIMCgRraW5kGAIgASgJEgwKBHRleHQYAyABKAkSFQoNY3JlYXRlZF9hdF9tcxgEIAEoAyIrChhMaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJJChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEiwKDW5vdGlmaWNhdGlvbnMYASADKAsyFS5zaG9wLnYxLk5vdGlmaWNhdGlvbjKdAQoTTm90aWZpY2F0aW9uU2VydmljZRKFAQoRTGlzdE5vdGlmaWNhdGlvbnMSIS5zaG9wLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBoiLnNob3AudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZSIpgtPkkwIjEiEvdjEvdXNlcnMve3VzZXJfaWR9L25vdGlmaWNhdGlvbnNiBnByb3RvMw", [file_google_api_annotations]);
+  fileDesc("ChpzaG9wL3YxL25vdGlmaWNhdGlvbi5wcm90bxIHc2hvcC52MSJkCgxOb3RpZmljYXRpb24SDwoHdXNlcl9pZBgBIAEoCRIMCgRraW5kGAIgASgJEgwKBHRleHQYAyABKAkSFQoNY3JlYXRlZF9hdF9tcxgEIAEoAxIQCghvcmRlcl9pZBgFIAEoCSIrChhMaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJJChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEiwKDW5vdGlmaWNhdGlvbnMYASADKAsyFS5zaG9wLnYxLk5vdGlmaWNhdGlvbjKdAQoTTm90aWZpY2F0aW9uU2VydmljZRKFAQoRTGlzdE5vdGlmaWNhdGlvbnMSIS5zaG9wLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBoiLnNob3AudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZSIpgtPkkwIjEiEvdjEvdXNlcnMve3VzZXJfaWR9L25vdGlmaWNhdGlvbnNiBnByb3RvMw", [file_google_api_annotations]);
 
 /**
  * @generated from message shop.v1.Notification
@@ -40,6 +40,13 @@ export type Notification = Message<"shop.v1.Notification"> & {
    * @generated from field: int64 created_at_ms = 4;
    */
   createdAtMs: bigint;
+
+  /**
+   * The order the notification is about ("order_placed"); empty otherwise.
+   *
+   * @generated from field: string order_id = 5;
+   */
+  orderId: string;
 };
 
 /**

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shop/v1/order.proto.
  */
 export const file_shop_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("ChNzaG9wL3YxL29yZGVyLnByb3RvEgdzaG9wLnYxIrEBCgVPcmRlchIQCghvcmRlcl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEiAKBWxpbmVzGAMgAygLMhEuc2hvcC52MS5DYXJ0TGluZRITCgt0b3RhbF9jZW50cxgEIAEoAxISCgpwYXltZW50X2lkGAUgASgJEiQKBnN0YXR1cxgGIAEoDjIULnNob3AudjEuT3JkZXJTdGF0dXMSFAoMcGxhY2VkX2F0X21zGAcgASgDIiIKD0NoZWNrb3V0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIiMKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSpECgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNPUkRFUl9TVEFUVVNfUExBQ0VEEAEyvwEKDE9yZGVyU2VydmljZRJaCghDaGVja291dBIYLnNob3AudjEuQ2hlY2tvdXRSZXF1ZXN0Gg4uc2hvcC52MS5PcmRlciIkgtPkkwIeIhwvdjEvY2FydHMve3VzZXJfaWR9L2NoZWNrb3V0ElMKCEdldE9yZGVyEhguc2hvcC52MS5HZXRPcmRlclJlcXVlc3QaDi5zaG9wLnYxLk9yZGVyIh2C0+STAhcSFS92MS9vcmRlcnMve29yZGVyX2lkfWIGcHJvdG8z", [file_google_api_annotations, file_shop_v1_cart]);
+  fileDesc("ChNzaG9wL3YxL29yZGVyLnByb3RvEgdzaG9wLnYxIrEBCgVPcmRlchIQCghvcmRlcl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEiAKBWxpbmVzGAMgAygLMhEuc2hvcC52MS5DYXJ0TGluZRITCgt0b3RhbF9jZW50cxgEIAEoAxISCgpwYXltZW50X2lkGAUgASgJEiQKBnN0YXR1cxgGIAEoDjIULnNob3AudjEuT3JkZXJTdGF0dXMSFAoMcGxhY2VkX2F0X21zGAcgASgDIiIKD0NoZWNrb3V0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIiMKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSIkChFMaXN0T3JkZXJzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjQKEkxpc3RPcmRlcnNSZXNwb25zZRIeCgZvcmRlcnMYASADKAsyDi5zaG9wLnYxLk9yZGVyKkQKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE09SREVSX1NUQVRVU19QTEFDRUQQATKqAgoMT3JkZXJTZXJ2aWNlEloKCENoZWNrb3V0Ehguc2hvcC52MS5DaGVja291dFJlcXVlc3QaDi5zaG9wLnYxLk9yZGVyIiSC0+STAh4iHC92MS9jYXJ0cy97dXNlcl9pZH0vY2hlY2tvdXQSUwoIR2V0T3JkZXISGC5zaG9wLnYxLkdldE9yZGVyUmVxdWVzdBoOLnNob3AudjEuT3JkZXIiHYLT5JMCFxIVL3YxL29yZGVycy97b3JkZXJfaWR9EmkKCkxpc3RPcmRlcnMSGi5zaG9wLnYxLkxpc3RPcmRlcnNSZXF1ZXN0Ghsuc2hvcC52MS5MaXN0T3JkZXJzUmVzcG9uc2UiIoLT5JMCHBIaL3YxL3VzZXJzL3t1c2VyX2lkfS9vcmRlcnNiBnByb3RvMw", [file_google_api_annotations, file_shop_v1_cart]);
 
 /**
  * @generated from message shop.v1.Order
@@ -101,6 +101,42 @@ export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
   messageDesc(file_shop_v1_order, 2);
 
 /**
+ * @generated from message shop.v1.ListOrdersRequest
+ */
+export type ListOrdersRequest = Message<"shop.v1.ListOrdersRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message shop.v1.ListOrdersRequest.
+ * Use `create(ListOrdersRequestSchema)` to create a new message.
+ */
+export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_shop_v1_order, 3);
+
+/**
+ * @generated from message shop.v1.ListOrdersResponse
+ */
+export type ListOrdersResponse = Message<"shop.v1.ListOrdersResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated shop.v1.Order orders = 1;
+   */
+  orders: Order[];
+};
+
+/**
+ * Describes the message shop.v1.ListOrdersResponse.
+ * Use `create(ListOrdersResponseSchema)` to create a new message.
+ */
+export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
+  messageDesc(file_shop_v1_order, 4);
+
+/**
  * @generated from enum shop.v1.OrderStatus
  */
 export enum OrderStatus {
@@ -143,6 +179,16 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof GetOrderRequestSchema;
     output: typeof OrderSchema;
+  },
+  /**
+   * The user's placed orders.
+   *
+   * @generated from rpc shop.v1.OrderService.ListOrders
+   */
+  listOrders: {
+    methodKind: "unary";
+    input: typeof ListOrdersRequestSchema;
+    output: typeof ListOrdersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shop_v1_order, 0);
