@@ -1,5 +1,7 @@
 import { openBroker, parseBrokerUrl, type BrokerConnection } from "./broker-connection.js";
 import { CliUsageError } from "./cli-error.js";
+import { createRegistry } from "../registry/create-registry.js";
+import type { ServiceRegistry } from "../registry/service-registry.js";
 import type { CliIo, CommandInstaller } from "./program.js";
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from "../dashboard/index.js";
 
@@ -8,14 +10,15 @@ Examples:
   $ ferry dashboard
   $ ferry dashboard --port 9500
   $ FERRY_DASHBOARD_TOKEN=$(openssl rand -hex 16) ferry dashboard --host 0.0.0.0
-  $ ferry dashboard --broker nats://127.0.0.1:4222
+  $ ferry dashboard --broker nats://127.0.0.1:4222 --registry nats://127.0.0.1:4222
 
 Serves the dashboard page (topology, calls, traces) and an OTLP/HTTP receiver in the
 JSON encoding: point OpenTelemetry exporters at http://HOST:PORT/v1/traces and /v1/metrics
 (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9400 OTEL_EXPORTER_OTLP_PROTOCOL=http/json).
 Bound to anything but loopback it requires a token (at least 16 characters), sent as
 Authorization: Bearer T by exporters and as ?token=T in the browser. With --broker, the
-Messaging view can re-drive a consumer group's dead letters. Runs until Ctrl-C.
+Messaging view can re-drive a consumer group's dead letters; with --registry, the Topology
+view lists each service's registered instances. Runs until Ctrl-C.
 Exit status: 0 after Ctrl-C or SIGTERM; 3 INVALID_ARGUMENT (no or short token off loopback);
 9 FAILED_PRECONDITION (uplot or cytoscape not installed); 14 UNAVAILABLE (port in use); 2 bad usage.`;
 
@@ -26,9 +29,10 @@ interface DashboardFlags {
   readonly token?: string;
   readonly maxTraces?: string;
   readonly broker?: string;
+  readonly registry?: string;
 }
 
-/** Installs `ferry dashboard [--port 9400] [--host H] [--token T] [--broker URL]`: the dashboard, until Ctrl-C. */
+/** Installs `ferry dashboard [--port 9400] [--host H] [--token T] [--broker URL] [--registry URL]`: the dashboard, until Ctrl-C. */
 export const installDashboardCommand: CommandInstaller = (program, io) => {
   program
     .command("dashboard")
@@ -38,6 +42,7 @@ export const installDashboardCommand: CommandInstaller = (program, io) => {
     .option("--token <token>", "required of every request (default: $FERRY_DASHBOARD_TOKEN)")
     .option("--max-traces <n>", "traces kept (default 2000)")
     .option("--broker <url>", "broker for the Messaging view's re-drive action (nats://, amqp://, redis://)")
+    .option("--registry <url>", "service registry whose instances the Topology view lists (nats://, etcd://, static:, dns:)")
     .addHelpText("after", EXAMPLES)
     .action((flags: DashboardFlags) => runDashboard(io, flags));
 };
@@ -46,15 +51,19 @@ async function runDashboard(io: CliIo, flags: DashboardFlags): Promise<void> {
   const port = integerFlag("--port", flags.port, 0, 65_535);
   const maxTraces = flags.maxTraces === undefined ? undefined : integerFlag("--max-traces", flags.maxTraces, 1, 10_000_000);
   const token = flags.token ?? process.env.FERRY_DASHBOARD_TOKEN;
-  const connection: BrokerConnection | undefined = flags.broker === undefined ? undefined : await openBroker(parseBrokerUrl(flags.broker));
+  let connection: BrokerConnection | undefined;
+  let registry: ServiceRegistry | undefined;
   try {
-    const dashboard = await startDashboard({ port, host: flags.host, token, maxTraces, broker: connection?.broker });
+    if (flags.broker !== undefined) connection = await openBroker(parseBrokerUrl(flags.broker));
+    if (flags.registry !== undefined) registry = await createRegistry(flags.registry);
+    const dashboard = await startDashboard({ port, host: flags.host, token, maxTraces, broker: connection?.broker, registry });
     const base = dashboard.url.replace(/\?.*$/, "");
     io.stdout.write(`Ferry dashboard: ${dashboard.url}\nOTLP/HTTP (JSON): ${base}v1/traces  ${base}v1/metrics\n`);
     await untilSignalled();
     await dashboard.close();
   } finally {
     await connection?.close();
+    await registry?.close();
   }
 }
 

@@ -4,7 +4,7 @@
  * | path | answer |
  * |---|---|
  * | `/api/overview` | `{ version, usage, limits, services }` |
- * | `/api/topology` | {@link TopologyGraph}: nodes and edges over the window |
+ * | `/api/topology` | {@link TopologyGraph}: nodes and edges over the window; with a registry, service nodes carry `registered` instances and the graph `registry: { kind, error }` |
  * | `/api/calls?service=` | {@link CallRow}[]: per service, side and operation, busiest first |
  * | `/api/calls/series?service=&side=&operation=` | `{ bucketMs, points: SeriesPoint[] }`, oldest first; 404 when not kept |
  * | `/api/traces?service=&method=&status=&minDurationMs=&limit=` | {@link TraceSummary}[], newest first |
@@ -19,16 +19,17 @@
 import type { ServerResponse } from "node:http";
 import type { CallSide } from "./call-stats.js";
 import { HttpError, sendJson } from "./http-replies.js";
+import type { RegistryView } from "./registry-view.js";
 import type { TelemetrySink } from "./telemetry-sink.js";
 
 const SIDES: readonly CallSide[] = ["server", "client", "consumer"];
 
 /** Answers `GET {path}` under `/api/`; throws {@link HttpError} 404 for an unknown path, 400 for bad parameters. */
-export function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink): void {
+export async function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink, registry?: RegistryView): Promise<void> {
   const path = url.pathname;
   const q = url.searchParams;
   if (path === "/api/overview") return sendJson(res, overview(sink));
-  if (path === "/api/topology") return sendJson(res, sink.topology.graph());
+  if (path === "/api/topology") return sendJson(res, await topology(sink, registry));
   if (path === "/api/calls") return sendJson(res, sink.calls.rows({ service: optional(q, "service") }));
   if (path === "/api/calls/series") return sendJson(res, callSeries(sink, q));
   if (path === "/api/traces") {
@@ -45,6 +46,20 @@ export function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink): v
   if (path === "/api/messaging") return sendJson(res, { topics: sink.messaging.topics(), deadLetters: sink.messaging.deadLetters() });
   if (path === "/api/resilience") return sendJson(res, resilience(sink));
   throw new HttpError(404, `no API at ${path}; see docs/dashboard.md`);
+}
+
+/** The map, with each service node's registered instances when a registry is given. */
+async function topology(sink: TelemetrySink, registry: RegistryView | undefined): Promise<unknown> {
+  const graph = sink.topology.graph();
+  if (registry === undefined) return graph;
+  let error: string | undefined;
+  const nodes = await Promise.all(graph.nodes.map(async (node) => {
+    if (node.kind !== "service" || node.rpcServices.length === 0) return node;
+    const found = await registry.instancesOf(node.rpcServices);
+    error ??= found.error;
+    return { ...node, registered: found.instances };
+  }));
+  return { ...graph, nodes, registry: { kind: registry.kind, error } };
 }
 
 function overview(sink: TelemetrySink): unknown {

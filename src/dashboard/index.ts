@@ -18,6 +18,7 @@ export { OtlpDecodeError } from "./otlp-common.js";
 export { OTLP_METRICS_PATH, OTLP_TRACES_PATH } from "./otlp-receiver.js";
 export { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 export { REDRIVE_PATH } from "./redrive-action.js";
+export type { RegisteredInstance } from "./registry-view.js";
 export type { LiveFeedOptions } from "./live-feed.js";
 export type { DashboardSpan, DashboardSpanEvent, DashboardSpanKind, DashboardAttributeValue, SpanLimits } from "./dashboard-span.js";
 export type { CallKey, CallRow, CallSide } from "./call-stats.js";

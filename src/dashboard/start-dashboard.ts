@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Broker } from "../messaging/broker.js";
+import type { ServiceRegistry } from "../registry/service-registry.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { AccessControl, isLoopbackHost } from "./access-control.js";
@@ -14,6 +15,7 @@ import { HttpError, sendError } from "./http-replies.js";
 import { LiveFeed, type LiveFeedOptions } from "./live-feed.js";
 import { OTLP_METRICS_PATH, OTLP_TRACES_PATH, receiveOtlp } from "./otlp-receiver.js";
 import { REDRIVE_PATH, redriveAction } from "./redrive-action.js";
+import { RegistryView } from "./registry-view.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 import { createDashboardSpanProcessor, type DashboardSpanProcessor } from "./span-processor.js";
 import { StaticAssets, type ResolveFile } from "./static-assets.js";
@@ -49,6 +51,12 @@ export interface DashboardOptions extends DashboardLimits, LiveFeedOptions {
    * action answers 501. The dashboard does not close it.
    */
   readonly broker?: Broker;
+  /**
+   * A service registry: the Topology view then lists, for each service, the
+   * instances registered under the RPC services it handles (looked up at
+   * most every 5 s). The dashboard does not close it.
+   */
+  readonly registry?: ServiceRegistry;
   /** Resolves the `uplot` and `cytoscape` files (default `createRequire(import.meta.url).resolve`); for tests. */
   readonly resolvePeer?: ResolveFile;
 }
@@ -86,6 +94,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const feed = new LiveFeed(sink, options);
   const access = new AccessControl({ loopbackOnly: isLoopbackHost(host) && token === undefined, token });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const registryView = options.registry === undefined ? undefined : new RegistryView(options.registry);
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => sendError(res, err));
   });
@@ -97,7 +106,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     if (path === REDRIVE_PATH) return redriveAction(req, res, options.broker);
     if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, `${path} accepts GET only`, { allow: "GET, HEAD" });
     if (path === "/api/events") return feed.open(req, res);
-    if (path.startsWith("/api/")) return answerApi(res, url, sink);
+    if (path.startsWith("/api/")) return answerApi(res, url, sink, registryView);
     assets.serve(res, path, req.method === "HEAD");
   }
   server.on("clientError", (_err, socket) => socket.destroy());

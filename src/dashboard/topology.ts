@@ -29,6 +29,8 @@ export interface TopologyNode {
   readonly instances: readonly string[];
   /** Transports seen on its spans (`ferry.transport`, else `rpc.system`, else `messaging.system`), at most 8. Services only. */
   readonly transports: readonly string[];
+  /** RPC services its SERVER spans handled (`rpc.service`), at most 16: what the registry knows it by. Services only. */
+  readonly rpcServices: readonly string[];
   /** Inbound calls and deliveries it handled in the window, their error rate and p99 (ms). */
   readonly count: number;
   readonly errorRate: number;
@@ -69,6 +71,7 @@ interface NodeState {
   readonly label: string;
   readonly instances: Set<string>;
   readonly transports: Set<string>;
+  readonly rpcServices: Set<string>;
   readonly inbound: WindowedStats;
   lastSeenMs: number;
 }
@@ -111,6 +114,8 @@ export class Topology {
     if (span.instance !== undefined && service.instances.size < 32) service.instances.add(span.instance);
     const transport = span.attributes["ferry.transport"] ?? span.attributes["rpc.system"] ?? span.attributes["messaging.system"];
     if (transport !== undefined && service.transports.size < 8) service.transports.add(String(transport));
+    const rpcService = span.kind === "server" ? span.attributes["rpc.service"] : undefined;
+    if (rpcService !== undefined && service.rpcServices.size < 16) service.rpcServices.add(String(rpcService));
     if (span.kind === "server" || span.kind === "consumer") {
       service.inbound.record(span.startMs + span.durationMs, span.durationMs, span.code, isErrorOutcome(span.code));
     }
@@ -128,7 +133,7 @@ export class Topology {
       if (n.lastSeenMs <= oldest) continue;
       const s = n.inbound.summary(nowMs);
       const health = s.count === 0 ? "idle" : s.errors === 0 ? "ok" : s.errorRate < 0.5 ? "degraded" : "failing";
-      nodes.push({ id: n.id, kind: n.kind, label: n.label, instances: [...n.instances], transports: [...n.transports], count: s.count, errorRate: s.errorRate, p99Ms: s.p99Ms, health, lastSeenMs: n.lastSeenMs });
+      nodes.push({ id: n.id, kind: n.kind, label: n.label, instances: [...n.instances], transports: [...n.transports], rpcServices: [...n.rpcServices], count: s.count, errorRate: s.errorRate, p99Ms: s.p99Ms, health, lastSeenMs: n.lastSeenMs });
     }
     const present = new Set(nodes.map((n) => n.id));
     const edges: TopologyEdge[] = [];
@@ -193,7 +198,7 @@ export class Topology {
     let node = this.#nodes.get(id);
     if (node === undefined) {
       if (this.#nodes.size >= this.#maxNodes) this.#nodes.delete(this.#nodes.keys().next().value as string);
-      node = { id, kind, label, instances: new Set(), transports: new Set(), inbound: new WindowedStats(this.#window), lastSeenMs: atMs };
+      node = { id, kind, label, instances: new Set(), transports: new Set(), rpcServices: new Set(), inbound: new WindowedStats(this.#window), lastSeenMs: atMs };
     } else this.#nodes.delete(id);
     this.#nodes.set(id, node);
     node.lastSeenMs = Math.max(node.lastSeenMs, atMs);

@@ -8,12 +8,12 @@ import { describe, expect, it } from "vitest";
 import { runFerry } from "../cli/run-ferry.js";
 
 describe("ferry dashboard", () => {
-  it("prints its address, answers on it (re-drive through --broker too), and exits 0 on SIGINT", async () => {
+  it("prints its address, answers on it (with --broker and --registry), and exits 0 on SIGINT", async () => {
     let child: ChildProcess | undefined;
     let printed = "";
     let resolveUrl: (url: string) => void = () => {};
     const address = new Promise<string>((resolve) => (resolveUrl = resolve));
-    const run = runFerry(["dashboard", "--port", "0", "--broker", "memory:"], {
+    const run = runFerry(["dashboard", "--port", "0", "--broker", "memory:", "--registry", "memory:"], {
       onSpawn: (c) => {
         child = c;
         c.stdout?.on("data", (d: Buffer | string) => {
@@ -32,6 +32,7 @@ describe("ferry dashboard", () => {
     expect(posted.status).toBe(200);
     const redrive = await fetch(`${url}api/messaging/redrive`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"topic":"shop.orders.placed","group":"billing"}' });
     expect(await redrive.json()).toEqual({ moved: 0, skipped: 0 });
+    expect(((await (await fetch(`${url}api/topology`)).json()) as { registry: unknown }).registry).toEqual({ kind: "memory" });
     child?.kill("SIGINT");
     const result = await run;
     expect(result.code).toBe(0);

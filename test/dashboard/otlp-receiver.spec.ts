@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { createMemoryRegistry } from "../../src/registry/index.js";
 import { Code } from "../../src/rpc/code.js";
 import { FerryError } from "../../src/rpc/ferry-error.js";
 import { startDashboard, type Dashboard, type DashboardOptions } from "../../src/dashboard/index.js";
@@ -192,6 +193,26 @@ describe("startDashboard()", () => {
       expect((await fetch(new URL("/api/nothing", d.url))).status).toBe(404);
       expect((await fetch(new URL("/../../etc/passwd", d.url))).status).toBe(404);
       expect((await fetch(new URL("/api/calls/series?service=x", d.url))).status).toBe(400);
+    });
+
+    it("lists a service's registered instances on the topology, matched by the RPC services it handles", async () => {
+      const registry = createMemoryRegistry();
+      try {
+        await registry.register({ service: "shop.v1.PaymentService", instanceId: "payment-a", endpoints: [{ transport: "grpc", url: "grpc://10.0.0.5:50051" }] });
+        const d = await start({ registry });
+        const shop = createShopTelemetry({ url: d.url });
+        shop.checkout();
+        await shop.flush();
+        await shop.shutdown();
+        const graph = (await (await fetch(new URL("/api/topology", d.url))).json()) as { registry: { kind: string }; nodes: { id: string; rpcServices: string[]; registered?: unknown[] }[] };
+        expect(graph.registry).toEqual({ kind: "memory" });
+        const payment = graph.nodes.find((n) => n.id === "service:payment");
+        expect(payment?.rpcServices).toEqual(["shop.v1.PaymentService"]);
+        expect(payment?.registered).toEqual([{ service: "shop.v1.PaymentService", instanceId: "payment-a", endpoints: ["grpc://10.0.0.5:50051"] }]);
+        expect(graph.nodes.find((n) => n.id === "service:inventory")?.registered).toEqual([]);
+      } finally {
+        await registry.close();
+      }
     });
 
     it("sends an update event when spans arrive", async () => {

@@ -94,7 +94,8 @@ export function createTopologyView() {
 
 function nodeLabel(n) {
   if (n.kind !== "service") return n.label;
-  const instances = n.instances.length > 1 ? ` ×${n.instances.length}` : "";
+  const count = Math.max(n.instances.length, n.registered?.length ?? 0);
+  const instances = count > 1 ? ` ×${count}` : "";
   return `${n.label}${instances}\n${n.transports.join(" · ") || "—"}`;
 }
 
@@ -115,7 +116,9 @@ function nodeDetails(n) {
       ["error rate", fmtPct(n.errorRate)],
       ["p99", fmtMs(n.p99Ms)],
       ["transports", n.transports.join(", ") || "—"],
-      ["instances", n.instances.join(", ") || "—"],
+      ["instances (telemetry)", n.instances.join(", ") || "—"],
+      ...(n.registered === undefined ? [] : [["instances (registry)", n.registered.map((i) => `${i.instanceId} ${i.endpoints.join(" ")}`).join(", ") || "none registered"]]),
+      ["RPC services", n.rpcServices.join(", ") || "—"],
       ["last seen", new Date(n.lastSeenMs).toLocaleTimeString()],
     ]),
     n.kind === "service" ? el("a", { href: `#traces?service=${encodeURIComponent(n.label)}` }, "traces of this service →") : "",
