@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, createServer, FerryError, type Server } from "../../src/index.js";
@@ -79,6 +79,23 @@ describe.each(cases)("RPC tracing on $transport", (c) => {
     const innerClient = childOf(outerServer);
     const innerServer = childOf(innerClient);
     expect([outerClient?.kind, outerServer?.kind, innerClient?.kind, innerServer?.kind]).toEqual([SpanKind.CLIENT, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.SERVER]);
+  });
+
+  it.skipIf(c.skip === true)("carries W3C baggage from the caller's context to the handler's", async () => {
+    let seen: string | undefined;
+    const baggageServer = createServer({ logger: { error() {}, warn() {}, info() {}, debug() {} } }).service(EchoService, {
+      echo: (req) => {
+        seen = propagation.getBaggage(context.active())?.getEntry("tenant")?.value;
+        return { text: req.text };
+      },
+    });
+    const url = (await baggageServer.listen(c.listen.replace(/otel-/, "otel-bag-").replace("prefix=t", "prefix=bag"))).url;
+    const caller = createClient(EchoService, url);
+    const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: "acme" } }));
+    await context.with(withBaggage, () => caller.echo({ text: "b" }));
+    expect(seen).toBe("acme");
+    await caller[Symbol.asyncDispose]();
+    await baggageServer.shutdown(100);
   });
 
   it.skipIf(c.skip === true)("marks a failed call as an error with its code, and logs one line with the span's ids", async () => {
