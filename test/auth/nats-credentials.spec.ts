@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
@@ -17,6 +16,7 @@ import { Code } from "../../src/index.js";
 import { createThrowawayCa } from "../../src/transport/grpc/index.js";
 import { rejection } from "../support/rejection.js";
 import { isReachable } from "../support/services.js";
+import { freePort } from "../cli/run-ferry.js";
 
 const NATS = "/usr/sbin/nats-server";
 const missing = !existsSync(NATS);
@@ -26,14 +26,6 @@ if (missing) console.log(`skipping the NATS credentials spec: ${NATS} is not ins
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };
 const children: ChildProcess[] = [];
 let dir: string;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Starts nats-server with `config` on a free port; resolves once it accepts connections. */
 async function startNats(config: string, jetstream = false): Promise<number> {
