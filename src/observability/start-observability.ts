@@ -4,11 +4,14 @@ import type { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import type { Sampler, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
 import { importPeer } from "../util/import-peer.js";
 import { readOtelEnv, type OtelEnvChoice } from "./otel-env.js";
 import { otlpMetricExporter, otlpSpanExporter } from "./otlp-exporters.js";
 import { startPrometheusEndpoint, type PrometheusEndpoint } from "./prometheus-endpoint.js";
 import { redactAttributeValues } from "./redaction.js";
+import { currentMeter, currentTracer } from "./telemetry-providers.js";
 
 /** Options of {@link startObservability}. */
 export interface ObservabilityOptions {
@@ -78,10 +81,14 @@ export interface Observability {
  * `sdk-metrics`, `resources`, `exporter-prometheus`, and the OTLP exporter of
  * the protocol in use.
  *
- * @throws FerryError FAILED_PRECONDITION naming a missing SDK package; the
- *   endpoint's listen error (`EADDRINUSE`) when the metrics port is taken.
+ * @throws FerryError FAILED_PRECONDITION naming a missing SDK package, or
+ *   when an SDK (this one or another) is already registered; the endpoint's
+ *   listen error (`EADDRINUSE`) when the metrics port is taken.
  */
 export async function startObservability(options: ObservabilityOptions = {}): Promise<Observability> {
+  if (currentTracer() !== undefined || currentMeter() !== undefined) {
+    throw new FerryError(Code.FAILED_PRECONDITION, "an OpenTelemetry SDK is already registered in this process: startObservability() runs once, and not next to another SDK (shut the first one down)");
+  }
   const env = readOtelEnv(options.env ?? process.env);
   const resource = await buildResource(env, options.serviceName);
   const port = options.metricsPort ?? env.prometheusPort ?? 9464;

@@ -1,7 +1,7 @@
 import { trace } from "@opentelemetry/api";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient, createInProcessTransport, createServer } from "../../src/index.js";
+import { Code, createClient, createInProcessTransport, createServer } from "../../src/index.js";
 import { startObservability, type Observability } from "../../src/observability/index.js";
 import { EchoService } from "../gen/ferry/test/v1/echo_pb.js";
 import { decodeJsonTraceRequest, decodeTraceRequest, startOtlpReceiver } from "./otlp-receiver.js";
@@ -89,6 +89,15 @@ describe("startObservability()", () => {
     expect(new Set(spans.map((s) => s.serviceName))).toEqual(new Set(["otlp-env-name"]));
     await server.shutdown(0);
     await receiver.close();
+  });
+
+  it("refuses to start twice (FAILED_PRECONDITION) and starts again after shutdown", async () => {
+    setEnv({ OTEL_METRICS_EXPORTER: "prometheus" });
+    obs = await startObservability({ metricsPort: 0 });
+    await expect(startObservability({ metricsPort: 0 })).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION });
+    await obs.shutdown();
+    obs = await startObservability({ metricsPort: 0 });
+    expect(obs.metricsUrl).toBeDefined();
   });
 
   it("honours OTEL_TRACES_SAMPLER=always_off: nothing exported, calls still work", async () => {
