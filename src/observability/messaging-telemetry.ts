@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE } from "@opentelemetry/semantic-conventions";
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
@@ -106,7 +106,8 @@ export function tracePublish<R extends { messageId: string }>(target: MessagingT
 export function traceDelivery<T>(info: DeliveryInfo, run: () => Promise<T>): Promise<T> {
   const tracer = currentTracer();
   const instruments = messagingInstruments();
-  const producer = propagation.extract(context.active(), info.headers);
+  // From the headers only: a delivery must not inherit whatever context the broker client delivered it in.
+  const producer = propagation.extract(ROOT_CONTEXT, info.headers);
   if (tracer === undefined && instruments === undefined) return context.with(producer, run);
   const attributes = { ...baseAttributes(info), [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.group };
   instruments?.consumed.add(1, attributes);
