@@ -142,8 +142,8 @@ class Runner implements SagaRunner {
     if (existing !== undefined && existing !== saga.name) throw new FerryError(Code.ALREADY_EXISTS, `saga id "${id}" belongs to a "${existing}" saga`);
     if (existing === undefined) {
       this.#emit(id, saga.name, "started", null, "running");
-      const state = await this.#sql.get(this.#store, id);
-      if (state !== undefined) this.#launch(state);
+      const input = JSON.parse(json) as unknown; // as a resumed saga reads it
+      this.#launch({ id, name: saga.name, status: "running", input, results: {}, step: 0, failedStep: null, error: null, attentionReason: null });
     }
     return id;
   }
@@ -231,10 +231,17 @@ class Runner implements SagaRunner {
     await this.#fault?.(FaultPoint.sagaAfterAction, step.name);
     const results = { ...state.results, [step.name]: result };
     const last = state.step === def.steps.length - 1;
-    const next = await this.#persist(def, state, { status: "running", step: state.step + 1, results, kind: "step_completed", stepName: step.name });
+    // The last step's result and the commit are one transaction (two log entries).
+    const next = await this.#persist(def, state, {
+      status: last ? "committed" : "running",
+      step: state.step + 1,
+      results,
+      kind: "step_completed",
+      stepName: step.name,
+      then: last ? "committed" : undefined,
+    });
     await this.#fault?.(FaultPoint.sagaAfterPersist, step.name);
-    if (next === undefined || !last) return next;
-    return this.#persist(def, next, { status: "committed", step: next.step, kind: "committed", stepName: null });
+    return next;
   }
 
   /** Runs the next compensation; resolves with the next state, or undefined to stop here. */
@@ -261,7 +268,8 @@ class Runner implements SagaRunner {
       this.#logger.warn({ sagaId: state.id }, "saga lease lost to another runner; leaving it to that runner");
       return undefined;
     }
-    this.#emit(state.id, def.name, u.kind, u.stepName, u.status);
+    this.#emit(state.id, def.name, u.kind, u.stepName, u.then === undefined ? u.status : "running");
+    if (u.then !== undefined) this.#emit(state.id, def.name, u.then, null, u.status);
     return {
       ...state,
       status: u.status,

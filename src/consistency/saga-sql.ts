@@ -52,6 +52,8 @@ export interface SagaUpdate {
   readonly kind: SagaTransitionKind;
   readonly stepName: string | null;
   readonly detail?: string;
+  /** A second transition logged in the same transaction (a last step's `committed`). */
+  readonly then?: SagaTransitionKind;
 }
 
 const columns = "id, name, status, input, results, step, failed_step, error, attention_reason";
@@ -99,7 +101,11 @@ export class SagaSql {
         [id, owner, u.status, u.step, u.results === undefined ? null : JSON.stringify(u.results), u.failedStep ?? null, u.error ?? null, u.attentionReason ?? null, final, leaseMs],
       );
       if (rows.length === 0) return false;
-      await this.#append(tx, id, u.kind, u.stepName, u.status, u.detail ?? null);
+      if (u.then === undefined) await this.#append(tx, id, u.kind, u.stepName, u.status, u.detail ?? null);
+      else {
+        await this.#append(tx, id, u.kind, u.stepName, "running", u.detail ?? null);
+        await this.#append(tx, id, u.then, null, u.status, null);
+      }
       return true;
     });
   }
