@@ -19,6 +19,8 @@ export { OTLP_METRICS_PATH, OTLP_TRACES_PATH } from "./otlp-receiver.js";
 export { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 export { REDRIVE_PATH } from "./redrive-action.js";
 export type { RegisteredInstance } from "./registry-view.js";
+export type { ExplorerCallResult, ExplorerMethod, ExplorerService } from "./api-explorer.js";
+export { EXPLORER_CALL_PATH, EXPLORER_PATH } from "./explorer-routes.js";
 export type { LiveFeedOptions } from "./live-feed.js";
 export type { DashboardSpan, DashboardSpanEvent, DashboardSpanKind, DashboardAttributeValue, SpanLimits } from "./dashboard-span.js";
 export type { CallKey, CallRow, CallSide } from "./call-stats.js";

@@ -21,7 +21,7 @@ import { defineTopic } from "../messaging/topic.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { HttpError, sendJson } from "./http-replies.js";
-import { readJsonBody } from "./request-body.js";
+import { readActionBody } from "./action-guard.js";
 
 /** The action's path. */
 export const REDRIVE_PATH = "/api/messaging/redrive";
@@ -31,12 +31,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /** Handles `POST /api/messaging/redrive`; throws {@link HttpError} for the answers above. */
 export async function redriveAction(req: IncomingMessage, res: ServerResponse, broker: Broker | undefined): Promise<void> {
-  if (req.method !== "POST") throw new HttpError(405, `${REDRIVE_PATH} accepts POST only`, { allow: "POST" });
-  checkSameOrigin(req);
-  if ((req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase() !== "application/json") {
-    throw new HttpError(415, "send the re-drive request as application/json");
-  }
-  const { topic, group, deadLetterTopic } = parseRequest(await readJsonBody(req, MAX_BODY_BYTES));
+  const { topic, group, deadLetterTopic } = parseRequest(await readActionBody(req, REDRIVE_PATH, MAX_BODY_BYTES));
   if (broker === undefined) throw new HttpError(501, "this dashboard has no broker client: start it with startDashboard({ broker }) to re-drive dead letters, or use ferry dlq redrive");
   try {
     const target = defineTopic(topic, EmptySchema, deadLetterTopic === undefined ? {} : { deadLetterTopic });
@@ -48,15 +43,7 @@ export async function redriveAction(req: IncomingMessage, res: ServerResponse, b
   }
 }
 
-function checkSameOrigin(req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${req.headers.host ?? ""}`) {
-    throw new HttpError(403, `cross-origin request from ${origin} refused`);
-  }
-}
-
-function parseRequest(body: unknown): { topic: string; group: string; deadLetterTopic: string | undefined } {
-  const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+function parseRequest(b: Record<string, unknown>): { topic: string; group: string; deadLetterTopic: string | undefined } {
   const text = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 256;
   if (!text(b.topic)) throw new HttpError(400, "topic must be a topic name (1–256 characters)");
   if (!text(b.group)) throw new HttpError(400, "group must be the consumer group whose dead letters to re-drive (1–256 characters)");

@@ -3,18 +3,17 @@
  * page, its JSON API and live events, and an OTLP/HTTP receiver — in any
  * process, or standalone through `ferry dashboard`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Broker } from "../messaging/broker.js";
 import type { ServiceRegistry } from "../registry/service-registry.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { AccessControl, isLoopbackHost } from "./access-control.js";
-import { answerApi } from "./api-routes.js";
-import { HttpError, sendError } from "./http-replies.js";
+import { ApiExplorer } from "./api-explorer.js";
+import { createRouter } from "./dashboard-router.js";
+import { sendError } from "./http-replies.js";
 import { LiveFeed, type LiveFeedOptions } from "./live-feed.js";
-import { OTLP_METRICS_PATH, OTLP_TRACES_PATH, receiveOtlp } from "./otlp-receiver.js";
-import { REDRIVE_PATH, redriveAction } from "./redrive-action.js";
 import { RegistryView } from "./registry-view.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 import { createDashboardSpanProcessor, type DashboardSpanProcessor } from "./span-processor.js";
@@ -57,6 +56,13 @@ export interface DashboardOptions extends DashboardLimits, LiveFeedOptions {
    * most every 5 s). The dashboard does not close it.
    */
   readonly registry?: ServiceRegistry;
+  /**
+   * The API explorer's target: its services are listed by gRPC server
+   * reflection and can be called from the page (`host:port` for gRPC over
+   * h2c, or a Ferry URL). `timeoutMs`: deadline of every reflection request
+   * and call, default 10 000. Without it the explorer answers 501.
+   */
+  readonly explorer?: { readonly target: string; readonly timeoutMs?: number };
   /** Resolves the `uplot` and `cytoscape` files (default `createRequire(import.meta.url).resolve`); for tests. */
   readonly resolvePeer?: ResolveFile;
 }
@@ -92,29 +98,28 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const assets = new StaticAssets(options.resolvePeer);
   const sink = new TelemetrySink(options);
   const feed = new LiveFeed(sink, options);
-  const access = new AccessControl({ loopbackOnly: isLoopbackHost(host) && token === undefined, token });
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const registryView = options.registry === undefined ? undefined : new RegistryView(options.registry);
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => sendError(res, err));
+  const explorer = options.explorer === undefined ? undefined : await ApiExplorer.open(options.explorer.target, options.explorer.timeoutMs);
+  const route = createRouter({
+    access: new AccessControl({ loopbackOnly: isLoopbackHost(host) && token === undefined, token }),
+    sink,
+    feed,
+    assets,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    broker: options.broker,
+    registry: options.registry === undefined ? undefined : new RegistryView(options.registry),
+    explorer,
   });
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = requestUrl(req.url);
-    access.check(req, url, res);
-    const path = url.pathname;
-    if (path === OTLP_TRACES_PATH || path === OTLP_METRICS_PATH) return receiveOtlp(req, res, path, sink, maxBodyBytes);
-    if (path === REDRIVE_PATH) return redriveAction(req, res, options.broker);
-    if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, `${path} accepts GET only`, { allow: "GET, HEAD" });
-    if (path === "/api/events") return feed.open(req, res);
-    if (path.startsWith("/api/")) return answerApi(res, url, sink, registryView);
-    assets.serve(res, path, req.method === "HEAD");
-  }
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => sendError(res, err));
+  });
   server.on("clientError", (_err, socket) => socket.destroy());
-  const port = await listen(server, host, options.port ?? DEFAULT_DASHBOARD_PORT);
+  const port = await listen(server, host, options.port ?? DEFAULT_DASHBOARD_PORT).catch(async (err: unknown) => {
+    await explorer?.close();
+    throw err;
+  });
   const spanProcessor = createDashboardSpanProcessor(sink);
-  const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `http://${shownHost === "0.0.0.0" || shownHost === "[::]" ? "127.0.0.1" : shownHost}:${port}/${token === undefined ? "" : `?token=${encodeURIComponent(token)}`}`,
+    url: pageUrl(host, port, token),
     port,
     host,
     sink,
@@ -122,6 +127,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     close: async () => {
       await spanProcessor.shutdown();
       feed.close();
+      await explorer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
@@ -129,13 +135,10 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   };
 }
 
-/** The request target as a URL (only its path and query are used); HTTP 400 when it does not parse. */
-function requestUrl(target: string | undefined): URL {
-  try {
-    return new URL(target ?? "/", "http://dashboard.invalid");
-  } catch {
-    throw new HttpError(400, "the request target is not a valid URL path");
-  }
+/** The page's address: a wildcard bind is shown as 127.0.0.1, IPv6 in brackets, the token in the query. */
+function pageUrl(host: string, port: number, token: string | undefined): string {
+  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return `http://${shown}:${port}/${token === undefined ? "" : `?token=${encodeURIComponent(token)}`}`;
 }
 
 function checkToken(host: string, token: string | undefined): void {
