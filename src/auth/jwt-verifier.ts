@@ -27,6 +27,7 @@ export const DEFAULT_JWT_ALGORITHMS: readonly string[] = ["ES256", "ES384", "ES5
 const HMAC = /^HS(256|384|512)$/;
 /** Header parameters that name or carry a key: RFC 8725 §3.10 — a verifier never takes its key from the token. */
 const KEY_SOURCE_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /** A public key given to {@link createJwtVerifier}: PEM text (SPKI public key or X.509 certificate), a public JWK, or a `KeyObject`. */
@@ -54,6 +55,8 @@ export interface JwtVerifierOptions {
    * token's `jku`, `x5u` or embedded `jwk`.
    */
   jwksUrl?: string | URL;
+  /** Accept an `http:` `jwksUrl` on a host other than loopback (a trusted private network). Default false: https only, http for 127.0.0.1, localhost and [::1]. */
+  allowHttpJwksUrl?: boolean;
   /** How long a fetched JWKS is used before it is fetched again, in ms: a key removed from the JWKS stops working within this time. Default 300 000 (5 min). */
   jwksCacheMs?: number;
   /** Smallest interval between fetches caused by unknown `kid`s, in ms (rate-limits refetching). Default 30 000. */
@@ -238,6 +241,9 @@ function keyResolver(options: JwtVerifierOptions): KeyResolver {
   if (options.jwksUrl !== undefined) {
     const url = new URL(options.jwksUrl);
     if (url.protocol !== "https:" && url.protocol !== "http:") throw config(`jwksUrl must be an http(s) URL, got ${url.protocol}`);
+    if (url.protocol === "http:" && !LOOPBACK.has(url.hostname) && options.allowHttpJwksUrl !== true) {
+      throw config("jwksUrl must use https: keys fetched in cleartext can be replaced on the way (http is accepted for loopback hosts, or with allowHttpJwksUrl)");
+    }
     remote = guardRemote(createRemoteJWKSet(url, {
       cacheMaxAge: limit(options.jwksCacheMs, 300_000, "jwksCacheMs", 0),
       cooldownDuration: limit(options.jwksCooldownMs, 30_000, "jwksCooldownMs", 0),

@@ -103,5 +103,8 @@ describe("createJwtVerifier", () => {
     expect(() => createJwtVerifier({ jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } })).toThrow(/symmetric key/);
     expect(() => createJwtVerifier({ jwks, clockSkewMs: -1 })).toThrow(/clockSkewMs/);
     expect(() => createJwtVerifier({ jwksUrl: "file:///etc/passwd" })).toThrow(/http\(s\) URL/);
+    expect(() => createJwtVerifier({ jwksUrl: "http://idp.example.com/jwks.json" })).toThrow(/jwksUrl must use https/);
+    expect(() => createJwtVerifier({ jwksUrl: "http://idp.internal/jwks.json", allowHttpJwksUrl: true })).not.toThrow();
+    expect(() => createJwtVerifier({ jwksUrl: "http://127.0.0.1:8080/jwks.json" })).not.toThrow();
   });
 });
