@@ -11,6 +11,7 @@ Examples:
   $ ferry dashboard --port 9500
   $ FERRY_DASHBOARD_TOKEN=$(openssl rand -hex 16) ferry dashboard --host 0.0.0.0
   $ ferry dashboard --broker nats://127.0.0.1:4222 --registry nats://127.0.0.1:4222
+  $ ferry dashboard --explore 127.0.0.1:50051
 
 Serves the dashboard page (topology, calls, traces) and an OTLP/HTTP receiver in the
 JSON encoding: point OpenTelemetry exporters at http://HOST:PORT/v1/traces and /v1/metrics
@@ -18,7 +19,8 @@ JSON encoding: point OpenTelemetry exporters at http://HOST:PORT/v1/traces and /
 Bound to anything but loopback it requires a token (at least 16 characters), sent as
 Authorization: Bearer T by exporters and as ?token=T in the browser. With --broker, the
 Messaging view can re-drive a consumer group's dead letters; with --registry, the Topology
-view lists each service's registered instances. Runs until Ctrl-C.
+view lists each service's registered instances; with --explore, the API explorer calls that
+server's methods. Runs until Ctrl-C.
 Exit status: 0 after Ctrl-C or SIGTERM; 3 INVALID_ARGUMENT (no or short token off loopback);
 9 FAILED_PRECONDITION (uplot or cytoscape not installed); 14 UNAVAILABLE (port in use); 2 bad usage.`;
 
@@ -30,9 +32,10 @@ interface DashboardFlags {
   readonly maxTraces?: string;
   readonly broker?: string;
   readonly registry?: string;
+  readonly explore?: string;
 }
 
-/** Installs `ferry dashboard [--port 9400] [--host H] [--token T] [--broker URL] [--registry URL]`: the dashboard, until Ctrl-C. */
+/** Installs `ferry dashboard [--port 9400] [--host H] [--token T] [--broker URL] [--registry URL] [--explore TARGET]`: the dashboard, until Ctrl-C. */
 export const installDashboardCommand: CommandInstaller = (program, io) => {
   program
     .command("dashboard")
@@ -43,6 +46,7 @@ export const installDashboardCommand: CommandInstaller = (program, io) => {
     .option("--max-traces <n>", "traces kept (default 2000)")
     .option("--broker <url>", "broker for the Messaging view's re-drive action (nats://, amqp://, redis://)")
     .option("--registry <url>", "service registry whose instances the Topology view lists (nats://, etcd://, static:, dns:)")
+    .option("--explore <target>", "server whose methods the API explorer lists (by gRPC reflection) and calls: host:port or a Ferry URL")
     .addHelpText("after", EXAMPLES)
     .action((flags: DashboardFlags) => runDashboard(io, flags));
 };
@@ -56,7 +60,8 @@ async function runDashboard(io: CliIo, flags: DashboardFlags): Promise<void> {
   try {
     if (flags.broker !== undefined) connection = await openBroker(parseBrokerUrl(flags.broker));
     if (flags.registry !== undefined) registry = await createRegistry(flags.registry);
-    const dashboard = await startDashboard({ port, host: flags.host, token, maxTraces, broker: connection?.broker, registry });
+    const explorer = flags.explore === undefined ? undefined : { target: flags.explore };
+    const dashboard = await startDashboard({ port, host: flags.host, token, maxTraces, broker: connection?.broker, registry, explorer });
     const base = dashboard.url.replace(/\?.*$/, "");
     io.stdout.write(`Ferry dashboard: ${dashboard.url}\nOTLP/HTTP (JSON): ${base}v1/traces  ${base}v1/metrics\n`);
     await untilSignalled();

@@ -29,6 +29,11 @@ import { createBroker, defineTopic, type Broker } from "../../src/messaging/inde
 import { Code } from "../../src/rpc/code.js";
 import { FerryError } from "../../src/rpc/ferry-error.js";
 import { EchoRequestSchema } from "../gen/ferry/test/v1/echo_pb.js";
+import { createServer, type Server } from "../../src/index.js";
+import { addReflectionService } from "../../src/transport/grpc/index.js";
+import { EchoService, echoImpl } from "../support/echo-service.js";
+
+const quiet = { error() {}, warn() {}, info() {}, debug() {} };
 import { createShopTelemetry, ORDERS_TOPIC, SHOP_SERVICES, type ShopTelemetry } from "./shop-telemetry.js";
 
 /** What the tests read of the page's globals (this project type-checks without the DOM library). */
@@ -53,13 +58,17 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
   let page: Page;
   let broker: Broker;
   let provider: NodeTracerProvider;
+  let echoServer: Server;
   let okTrace: string;
   let failedTrace: string;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     broker = await createBroker("memory:dashboard-browser");
-    dashboard = await startDashboard({ port: 0, liveIntervalMs: 200, broker });
+    echoServer = createServer({ logger: quiet }).service(EchoService, echoImpl);
+    addReflectionService(echoServer);
+    const echoTarget = new URL((await echoServer.listen("grpc://127.0.0.1:0")).url).host;
+    dashboard = await startDashboard({ port: 0, liveIntervalMs: 200, broker, explorer: { target: echoTarget } });
     // In-process feed too: Ferry's own messaging telemetry (the audit service below) through the span processor.
     provider = new NodeTracerProvider({ resource: resourceFromAttributes({ "service.name": "audit" }), spanProcessors: [dashboard.spanProcessor] });
     provider.register();
@@ -85,6 +94,7 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await shop?.shutdown();
     await dashboard?.close();
     await broker?.close();
+    await echoServer?.shutdown(100);
     trace.disable();
     context.disable();
     propagation.disable();
@@ -210,6 +220,20 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     const retries = page.locator("#policy-count-table tbody tr", { hasText: "ferry.resilience.retry.attempt" });
     await expect(retries.locator("td").nth(3).textContent()).resolves.toBe("18");
     await page.screenshot({ path: join(shotDir, "dashboard-resilience.png"), fullPage: true });
+  });
+
+  it("lists the target's methods in the API explorer, runs one and links its trace", async () => {
+    await open("#explorer");
+    await page.click('#explorer-methods button[data-method="ferry.test.v1.EchoService/Echo"]');
+    await expect(page.locator("#explorer-types").textContent()).resolves.toBe("unary · ferry.test.v1.EchoRequest → ferry.test.v1.EchoResponse");
+    expect(JSON.parse(await page.inputValue("#explorer-request"))).toMatchObject({ text: "", count: 0 });
+    await page.fill("#explorer-request", '{ "text": "from the page" }');
+    await page.click("#explorer-form button[type=submit]");
+    await page.locator("#explorer-result .explorer-status .code.ok").waitFor();
+    await expect(page.locator("#explorer-result pre.json").textContent()).resolves.toContain('"text": "from the page"');
+    await page.screenshot({ path: join(shotDir, "dashboard-explorer.png"), fullPage: true });
+    await page.click("#explorer-result a");
+    await page.locator("#waterfall .span-row", { hasText: "ferry.test.v1.EchoService/Echo" }).first().waitFor();
   });
 
   it("adds a new trace to the open page without a reload", async () => {

@@ -1,8 +1,9 @@
 /* global window, document, location, URLSearchParams, EventSource */
-// The page: five views behind hash routes (#topology, #calls,
-// #traces[/traceId], #messaging, #resilience), refreshed by the server's
-// live events.
+// The page: six views behind hash routes (#topology, #calls,
+// #traces[/traceId], #messaging, #resilience, #explorer), refreshed by the
+// server's live events.
 import { createCallsView } from "./calls.js";
+import { createExplorerView } from "./explorer.js";
 import { createMessagingView } from "./messaging.js";
 import { createResilienceView } from "./resilience.js";
 import { createTopologyView } from "./topology.js";
@@ -15,6 +16,7 @@ const views = {
   traces: createTracesView(),
   messaging: createMessagingView(),
   resilience: createResilienceView(),
+  explorer: createExplorerView(),
 };
 const state = { current: undefined, refreshing: false, again: false };
 /** For tests and the console: the views and the last refresh. */
