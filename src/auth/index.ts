@@ -14,7 +14,7 @@ export {
   type FieldMatch,
   type PolicyDecision,
 } from "./authorization-policy.js";
-export { createForwardAuthorizationInterceptor } from "./forward-identity.js";
+export { createForwardAuthorizationInterceptor, createSignedIdentityInterceptor, type SignedIdentityOptions } from "./forward-identity.js";
 export { createJwtVerifier, DEFAULT_JWT_ALGORITHMS, type JwtVerifier, type JwtVerifierOptions, type VerificationKey, type VerifiedJwt } from "./jwt-verifier.js";
 export { principalKey, principalOf, scopesOf, type Principal, type ServiceIdentity } from "./principal.js";
 export { serviceIdentityOf } from "./service-identity.js";
