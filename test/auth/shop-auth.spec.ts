@@ -127,7 +127,7 @@ describe("the shop with auth", () => {
   });
 
   it("rate-limits per principal with rateLimitPerSecond", async () => {
-    const limited = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, auth: true, rateLimitPerSecond: 1 });
+    const limited = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, auth: true, rateLimitPerSecond: 0.2 });
     try {
       const res = await fetch(`${limited.httpUrl}/v1/auth/token`, { method: "POST", body: JSON.stringify({ userId: "dan" }) });
       const { accessToken } = (await res.json()) as { accessToken: string };
@@ -135,7 +135,7 @@ describe("the shop with auth", () => {
       expect((await get()).status).toBe(200);
       const second = await get();
       expect(second.status).toBe(429);
-      expect(second.headers.get("retry-after")).toBe("1");
+      expect(Number(second.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     } finally {
       await limited.close(100);
     }
