@@ -6,6 +6,7 @@
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "../../src/index.js";
+import { createRateLimitServerInterceptor } from "../../src/resilience/index.js";
 import { createGrpcServerTransport } from "../../src/transport/grpc/index.js";
 import { CartService } from "../../examples/shop/gen/shop/v1/cart_pb.js";
 import { expectJsonAnswer, rawRequest, streamBody, type BadInputCase } from "./edge-support.js";
@@ -86,4 +87,21 @@ describe("Connect over HTTP/1.1: bad input", () => {
       await stillServing();
     });
   }
+});
+
+describe("Connect over HTTP/1.1: rate limit", () => {
+  it("a server rate limit answers 429 with Retry-After from its pushback", async () => {
+    const limited = createServer({ logger: quiet, interceptors: [createRateLimitServerInterceptor({ ratePerSecond: 0.1, burst: 1 })] }).service(CartService, { getCart: (req) => ({ userId: req.userId }) });
+    const url = (await limited.listen(createGrpcServerTransport({ port: 0 }))).url.replace("grpc://", "http://");
+    try {
+      const call = () => fetch(`${url}${PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"userId":"ann"}' });
+      expect((await call()).status).toBe(200);
+      const res = await call();
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(9);
+      expect(((await res.json()) as { code: string }).code).toBe("resource_exhausted");
+    } finally {
+      await limited.shutdown(100);
+    }
+  });
 });

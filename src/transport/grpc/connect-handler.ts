@@ -124,6 +124,9 @@ function sendError(ex: ConnectExchange, error: FerryError, ctx: CallContext | un
   if (ctx) writeMetadata(headers, ctx.responseHeaders);
   writeMetadata(headers, error.metadata);
   if (ctx) writeTrailers(headers, ctx.responseTrailers);
+  // A server rate limit's pushback (gRFC A6) as HTTP's Retry-After, in whole seconds (RFC 6585 §4, RFC 9110 §10.2.3).
+  const pushback = error.code === Code.RESOURCE_EXHAUSTED ? error.metadata.getText("grpc-retry-pushback-ms") : undefined;
+  if (pushback !== undefined && /^[0-9]{1,10}$/.test(pushback)) headers["retry-after"] = String(Math.max(1, Math.ceil(Number(pushback) / 1000)));
   const body: Record<string, unknown> = { code: connectCode(error.code) };
   if (error.rawMessage !== "") body.message = error.rawMessage;
   if (error.details.length > 0) {
