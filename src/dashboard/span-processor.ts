@@ -5,8 +5,9 @@
  * (`new NodeTracerProvider({ spanProcessors: [dashboard.spanProcessor] })`).
  *
  * `onEnd` only queues the span (bounded by `maxQueuedSpans`; beyond it
- * spans are dropped and counted), and the queue is converted and stored in
- * batches off the call path, so the services watched are not slowed.
+ * spans are dropped and counted), and the queue is converted and stored
+ * off the call path, at most 500 spans per turn of the event loop, so the
+ * services watched are not slowed.
  * Typed structurally, so the SDK stays the application's dependency.
  */
 import { collectAttributes, outcomeLabel, SPAN_OVERHEAD_BYTES, type DashboardAttributeValue, type DashboardSpan, type DashboardSpanKind } from "./dashboard-span.js";
@@ -44,6 +45,8 @@ export interface DashboardSpanProcessor {
 }
 
 const KINDS: readonly DashboardSpanKind[] = ["internal", "server", "client", "producer", "consumer"];
+/** Spans converted and stored per turn of the event loop. */
+const SLICE = 500;
 const STATUS = ["unset", "ok", "error"] as const;
 
 /**
@@ -55,16 +58,19 @@ const STATUS = ["unset", "ok", "error"] as const;
 export function createDashboardSpanProcessor(sink: TelemetrySink, options: { maxQueuedSpans?: number; flushDelayMs?: number } = {}): DashboardSpanProcessor {
   const maxQueued = options.maxQueuedSpans ?? 10_000;
   const delayMs = options.flushDelayMs ?? 200;
-  let queue: FeedSpan[] = [];
+  const queue: FeedSpan[] = [];
   let timer: NodeJS.Timeout | undefined;
   let dropped = 0;
   let closed = false;
-  const flush = (): void => {
+  // Stores at most SLICE spans per turn of the event loop, so a burst never blocks the services for long.
+  const flush = (all: boolean): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    const batch = queue;
-    queue = [];
-    sink.addSpans(batch.map((s) => fromFeedSpan(s, sink)));
+    do {
+      const batch = queue.splice(0, SLICE);
+      sink.addSpans(batch.map((s) => fromFeedSpan(s, sink)));
+    } while (all && queue.length > 0);
+    if (queue.length > 0) timer = setTimeout(() => flush(false), 0).unref();
   };
   return {
     onStart() {},
@@ -75,11 +81,11 @@ export function createDashboardSpanProcessor(sink: TelemetrySink, options: { max
         return;
       }
       queue.push(span);
-      timer ??= setTimeout(flush, delayMs).unref();
+      timer ??= setTimeout(() => flush(false), delayMs).unref();
     },
-    forceFlush: async () => flush(),
+    forceFlush: async () => flush(true),
     shutdown: async () => {
-      flush();
+      flush(true);
       closed = true;
     },
     get droppedSpans() {

@@ -64,6 +64,16 @@ describe("TelemetrySink", () => {
       expect(sink.policyEvents.recent()[0].attributes).toMatchObject({ "ferry.policy": "payment", "ferry.attempt": 2 });
     });
 
+    it("stores a burst in slices, without being flushed", async () => {
+      const sink = new TelemetrySink();
+      const processor = createDashboardSpanProcessor(sink, { flushDelayMs: 1 });
+      const shop = createShopTelemetry({ processor });
+      for (let i = 0; i < 120; i++) shop.checkout();
+      await expect.poll(() => sink.usage.spans, { timeout: 5_000 }).toBe(1_200);
+      expect(processor.droppedSpans).toBe(0);
+      await shop.shutdown();
+    });
+
     it("drops spans beyond maxQueuedSpans and counts them", async () => {
       const sink = new TelemetrySink();
       const processor = createDashboardSpanProcessor(sink, { maxQueuedSpans: 3, flushDelayMs: 60_000 });
