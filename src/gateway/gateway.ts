@@ -182,9 +182,12 @@ class HttpGateway implements Gateway {
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? "/";
-    if (this.#cors !== undefined && CorsPolicy.isPreflight(req)) return this.#cors.preflight(req, res);
+    if (this.#cors !== undefined && CorsPolicy.isPreflight(req.method, req.headers)) {
+      res.writeHead(204, { ...this.#cors.preflightHeaders(req.headers), "content-length": 0 });
+      return void res.end();
+    }
     // Before anything can fail: browsers read error answers only with the CORS headers.
-    this.#cors?.decorate(req, res);
+    if (this.#cors !== undefined) for (const [k, v] of Object.entries(this.#cors.responseHeaders(req.headers))) res.setHeader(k, v);
     checkRequestTarget(rawUrl, this.#maxUrlBytes);
     const subject = await this.#edgeAuthenticate(req);
     await this.#admit(req, subject);
