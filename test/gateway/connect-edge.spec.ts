@@ -3,6 +3,7 @@
  * requests and bodies over the limit get a JSON {code, message} answer with
  * the right status, and the port keeps serving.
  */
+import http2 from "node:http2";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "../../src/index.js";
@@ -103,5 +104,56 @@ describe("Connect over HTTP/1.1: rate limit", () => {
     } finally {
       await limited.shutdown(100);
     }
+  });
+});
+
+describe("Connect: CORS", () => {
+  let corsServer: Server;
+  let url: string;
+  beforeAll(async () => {
+    corsServer = createServer({ logger: quiet }).service(CartService, { getCart: (req) => ({ userId: req.userId }) });
+    url = (await corsServer.listen(createGrpcServerTransport({ port: 0, cors: { origins: ["http://app.test"] } }))).url.replace("grpc://", "http://");
+  });
+  afterAll(() => corsServer.shutdown(100));
+
+  const preflight = (origin: string) =>
+    fetch(`${url}${PATH}`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type, authorization" } });
+
+  it("answers preflights over HTTP/1.1: 204 for an allowed origin, 403 without CORS headers otherwise", async () => {
+    const ok = await preflight("http://app.test");
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("http://app.test");
+    expect(ok.headers.get("access-control-allow-headers")).toContain("content-type");
+    const evil = await preflight("http://evil.test");
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    expect(await evil.json()).toEqual({ code: "permission_denied", message: "CORS: this origin is not allowed" });
+  });
+
+  it("answers preflights over HTTP/2 too", async () => {
+    const session = http2.connect(url);
+    try {
+      const status = await new Promise<{ status: number; origin: unknown }>((resolve, reject) => {
+        const req = session.request({ ":method": "OPTIONS", ":path": PATH, origin: "http://app.test", "access-control-request-method": "POST" });
+        req.on("response", (h) => resolve({ status: Number(h[":status"]), origin: h["access-control-allow-origin"] }));
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toEqual({ status: 204, origin: "http://app.test" });
+    } finally {
+      session.close();
+    }
+  });
+
+  it("actual responses carry the CORS headers for allowed origins, errors included", async () => {
+    const post = (path: string, origin: string) => fetch(`${url}${path}`, { method: "POST", headers: { origin, "content-type": "application/json" }, body: '{"userId":"ann"}' });
+    const ok = await post(PATH, "http://app.test");
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("http://app.test");
+    expect(ok.headers.get("vary")).toBe("Origin");
+    const missing = await post("/shop.v1.CartService/Nope", "http://app.test");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("access-control-allow-origin")).toBe("http://app.test");
+    expect((await post(PATH, "http://evil.test")).headers.get("access-control-allow-origin")).toBeNull();
   });
 });

@@ -13,6 +13,7 @@ import type { ConnectExchange } from "./connect-exchange.js";
 import { decompressMessage } from "./grpc-compression.js";
 import { readMetadata, writeMetadata } from "./grpc-headers.js";
 import { peerCertificate } from "../peer-certificate.js";
+import { CorsPolicy } from "../../util/cors.js";
 
 /** Content types of Connect unary requests (connectrpc.com/docs/protocol). */
 export function isConnectContentType(contentType: string | undefined): boolean {
@@ -28,8 +29,22 @@ export function isConnectContentType(contentType: string | undefined): boolean {
  * headers as metadata. Success: 200 with the message; trailers as
  * `trailer-` headers. Errors: the code's HTTP status and the Connect JSON
  * error body `{"code": "not_found", "message": "…", "details": […]}`.
+ *
+ * With `cors`, preflights (`OPTIONS`) are answered (204, or 403 naming what
+ * is not allowed) and every answer carries the CORS headers (Fetch standard).
  */
-export async function serveConnectUnary(router: Router, ex: ConnectExchange): Promise<void> {
+export async function serveConnectUnary(router: Router, exchange: ConnectExchange, cors?: CorsPolicy): Promise<void> {
+  let ex = exchange;
+  if (cors !== undefined) {
+    if (CorsPolicy.isPreflight(ex.method, ex.headers)) {
+      try {
+        return ex.respond(204, cors.preflightHeaders(ex.headers), Buffer.alloc(0));
+      } catch (err) {
+        return sendError(ex, router.toWireError(err, undefined), undefined); // 403, without CORS headers
+      }
+    }
+    ex = withHeaders(ex, cors.responseHeaders(ex.headers));
+  }
   const json = ex.headers["content-type"]?.toLowerCase().startsWith("application/json") === true;
   let ctx: CallContext | undefined;
   try {
@@ -56,6 +71,13 @@ export async function serveConnectUnary(router: Router, ex: ConnectExchange): Pr
 
 /** Errors for a request body over the limit: answered 413 (Content Too Large) rather than RESOURCE_EXHAUSTED's 429, which would invite a retry of the same body. */
 const tooLarge = new WeakSet<object>();
+
+/** `ex` answering with `extra` headers too (the CORS headers of an actual response, errors included). */
+function withHeaders(ex: ConnectExchange, extra: OutgoingHttpHeaders): ConnectExchange {
+  const wrapped = Object.create(ex) as ConnectExchange & { respond: ConnectExchange["respond"] };
+  wrapped.respond = (status, headers, body) => ex.respond(status, { ...extra, ...headers }, body);
+  return wrapped;
+}
 
 /** HTTP and Connect protocol headers are not metadata. */
 const protocolHeaders = new Set(["accept", "transfer-encoding", "expect", "keep-alive", "upgrade", "proxy-connection", "origin", "referer"]);

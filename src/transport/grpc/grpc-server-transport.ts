@@ -13,6 +13,7 @@ import type { ListeningAddress, ServerTransport } from "../../rpc/server-transpo
 import { checkCompression, isGrpcCompression, parseAcceptEncoding, SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
 import { http1Exchange, http2Exchange } from "./connect-exchange.js";
 import { isConnectContentType, serveConnectUnary } from "./connect-handler.js";
+import { CorsPolicy, type CorsOptions } from "../../util/cors.js";
 import { readMetadata } from "./grpc-headers.js";
 import { grpcPeerCertificate } from "./peer-certificate.js";
 import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, sessionMemoryMegabytes } from "./flow-control-window.js";
@@ -50,6 +51,12 @@ export interface GrpcServerOptions {
    * (`application/json`, `application/proto`). Default true.
    */
   connect?: boolean;
+  /**
+   * CORS for browsers calling the Connect protocol on this port (Fetch
+   * standard): preflights answered, allowed origins get the CORS headers.
+   * See `CorsOptions` and docs/security.md. Default none (preflights get 405).
+   */
+  cors?: CorsOptions;
   /**
    * Encoding of response messages (gRPC doc/compression.md): `"identity"`,
    * `"gzip"` or `"deflate"`. Used only when the client lists it in
@@ -148,7 +155,10 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   readonly #streamWindowBytes: number;
   readonly #connectionWindowBytes: number;
 
+  readonly #cors: CorsPolicy | undefined;
+
   constructor(private readonly options: GrpcServerOptions) {
+    this.#cors = options.cors === undefined ? undefined : new CorsPolicy(options.cors);
     this.#sendCompression = checkCompression(options.sendCompression ?? "identity", "sendCompression");
     this.#maxHeaderListBytes = options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
     this.#streamWindowBytes = checkWindowBytes(options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW_BYTES, "streamWindowBytes");
@@ -168,7 +178,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       this.options.connect === false
         ? undefined
         : http.createServer({ maxHeaderSize: maxHeaderListBytes, requestTimeout: 300_000 }, (req, res) => {
-            void serveConnectUnary(router, http1Exchange(req, res));
+            void serveConnectUnary(router, http1Exchange(req, res), this.#cors);
           });
     this.#h1 = h1;
     const server = createProtocolFront({ h2, h1, tls: this.options.tls, firstBytesTimeoutMs: 10_000 });
@@ -228,10 +238,10 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       if (headers["content-type"]?.startsWith("application/grpc")) return void sendTrailersOnly(stream, error);
       return void respondHttp(stream, 431);
     }
-    if (this.options.connect !== false && isConnectContentType(headers["content-type"])) {
+    if (this.options.connect !== false && (isConnectContentType(headers["content-type"]) || (this.#cors !== undefined && headers[":method"] === "OPTIONS"))) {
       handlers.inFlight++;
       const exchange = http2Exchange(stream, headers, this.#peers.get(session) ?? "unknown");
-      void serveConnectUnary(router, exchange).finally(() => handlers.inFlight--);
+      void serveConnectUnary(router, exchange, this.#cors).finally(() => handlers.inFlight--);
       return;
     }
     call = this.#route(router, stream, headers);
