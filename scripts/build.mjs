@@ -19,9 +19,13 @@ writeFileSync(join(root, "dist/cjs/package.json"), JSON.stringify({ type: "commo
 // CommonJS because dist/cjs/package.json says so.
 cpSync(join(root, "dist/esm"), join(root, "dist/cjs"), {
   recursive: true,
-  filter: (src) => !src.includes(`${join("dist", "esm", "cli")}`) && (!/\.[cm]?js(\.map)?$/.test(src)),
+  filter: (src) => !/dist[\\/]esm[\\/](cli|dashboard)\b/.test(src) && !/\.[cm]?js(\.map)?$/.test(src),
 });
 chmodSync(join(root, "dist/esm/cli/main.js"), 0o755);
+// The dashboard's page (HTML, JS, CSS) is served from beside its compiled
+// module; the dashboard and the CLI are ES modules only (CommonJS callers
+// load them through Node's require(esm), Node 20.19+).
+cpSync(join(root, "src/dashboard/static"), join(root, "dist/esm/dashboard/static"), { recursive: true });
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const targets = [...Object.values(pkg.bin ?? {})];

@@ -2,9 +2,11 @@ import { installBenchCommand } from "./bench-command.js";
 import { installCallCommand } from "./call-command.js";
 import { installDashboardCommand } from "./dashboard-command.js";
 import { installDescribeCommand } from "./describe-command.js";
+import { installDlqCommand } from "./dlq-command.js";
 import { installHealthCommand } from "./health-command.js";
 import { installListCommand } from "./list-command.js";
 import type { CommandInstaller } from "./program.js";
+import { installTopicsCommand } from "./topics-command.js";
 
 /**
  * Every command of the `ferry` tool, in the order `ferry --help` lists them.
@@ -16,5 +18,7 @@ export const commands: readonly CommandInstaller[] = [
   installCallCommand,
   installHealthCommand,
   installBenchCommand,
+  installTopicsCommand,
+  installDlqCommand,
   installDashboardCommand,
 ];

@@ -5,6 +5,7 @@
  * Node (20) and on a current Node from the npm registry's `node` package.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackedPackage, run } from "./packed-package.js";
@@ -57,6 +58,32 @@ describe("the packed package", () => {
     const r = await run(process.execPath, ["cjs-app.cjs"], cjsApp);
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual(expected("inproc"));
+  });
+
+  it("loads every entry point from ES modules and from CommonJS", async () => {
+    const exportsMap = JSON.parse(readFileSync(`${jsApp}/node_modules/ferry/package.json`, "utf8")).exports as Record<string, unknown>;
+    const specifiers = Object.keys(exportsMap).filter((k) => k !== "./package.json").map((k) => (k === "." ? "ferry" : `ferry/${k.slice(2)}`));
+    const script = `
+      const specs = ${JSON.stringify(specifiers)};
+      const out = {};
+      for (const s of specs) {
+        let esm, cjs;
+        try { esm = Object.keys(await import(s)).length; } catch (e) { esm = e.code ?? e.message; }
+        try { cjs = Object.keys(require(s)).length; } catch (e) { cjs = e.code ?? e.message; }
+        out[s] = [esm, cjs];
+      }
+      console.log(JSON.stringify(out));`;
+    const r = await run(process.execPath, ["--input-type=commonjs", "-e", `(async () => { ${script} })()`], jsApp);
+    const loaded = JSON.parse(r.stdout) as Record<string, [number | string, number | string]>;
+    for (const [specifier, [esm, cjs]] of Object.entries(loaded)) {
+      if (specifier === "ferry/registry/nats" || specifier === "ferry/registry/etcd") {
+        // The backend modules import their client (an optional peer) directly; createRegistry() is the lazy way in.
+        expect([esm, cjs], specifier).toEqual(["ERR_MODULE_NOT_FOUND", "MODULE_NOT_FOUND"]);
+        continue;
+      }
+      expect(typeof esm === "number" && esm > 0, `${specifier} as ESM: ${esm}`).toBe(true);
+      expect(typeof cjs === "number" && cjs > 0, `${specifier} as CommonJS: ${cjs}`).toBe(true);
+    }
   });
 
   it("fails with FAILED_PRECONDITION naming the package when an optional peer is not installed", async () => {
