@@ -81,8 +81,10 @@ describe("the packed package", () => {
         expect([esm, cjs], specifier).toEqual(["ERR_MODULE_NOT_FOUND", "MODULE_NOT_FOUND"]);
         continue;
       }
-      expect(typeof esm === "number" && esm > 0, `${specifier} as ESM: ${esm}`).toBe(true);
-      expect(typeof cjs === "number" && cjs > 0, `${specifier} as CommonJS: ${cjs}`).toBe(true);
+      // ferry/transport/nats only registers the nats:// scheme; every other entry exports symbols.
+      const least = specifier === "ferry/transport/nats" ? 0 : 1;
+      expect(typeof esm === "number" && esm >= least, `${specifier} as ESM: ${esm}`).toBe(true);
+      expect(typeof cjs === "number" && cjs >= least, `${specifier} as CommonJS: ${cjs}`).toBe(true);
     }
   });
 
@@ -101,7 +103,7 @@ describe("the packed package", () => {
     const wrong = await run(process.execPath, [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--lib", "es2023,esnext.disposable", "ts-app-bad.ts"], tsApp);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stdout).toMatch(/ts-app-bad\.ts\(5,\d+\): error TS2322/);
-    expect(wrong.stdout).toMatch(/ts-app-bad\.ts\(7,\d+\): error TS2353/);
+    expect(wrong.stdout).toMatch(/ts-app-bad\.ts\(7,\d+\): error TS(2353|2561)/);
   }, 120_000);
 
   it(`runs from JavaScript on a current Node (${CURRENT_NODE_MAJOR}, from the npm registry)`, async () => {
