@@ -188,6 +188,7 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     // topic, system, published, group, services, deliveries, failed, redelivered, nacked, dead-lettered, p99
     expect(cells.slice(6, 10)).toEqual(["3", "2", "2", "1"]);
     const letter = page.locator("#dead-letter-table tbody tr", { hasText: "poison-1" });
+    await letter.waitFor();
     await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["3", "INVALID_ARGUMENT: order total is not a number", `${ORDERS_TOPIC}.dlq`]));
   });
 
@@ -202,6 +203,8 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await broker.publish(topic, { text: "poison" });
     await open("#messaging");
     const letter = page.locator("#dead-letter-table tbody tr", { hasText: "audit.requested" });
+    // The dead letter reaches the page through the live feed: wait for its row before reading it.
+    await letter.waitFor();
     await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["audit", "1", "audit record has no order id", "dead-letter.audit.requested"]));
     cured = true;
     page.once("dialog", (dialog) => void dialog.accept());
