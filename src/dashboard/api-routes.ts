@@ -8,7 +8,7 @@
  * | `/api/calls?service=` | {@link CallRow}[]: per service, side and operation, busiest first |
  * | `/api/calls/series?service=&side=&operation=` | `{ bucketMs, points: SeriesPoint[] }`, oldest first; 404 when not kept |
  * | `/api/traces?service=&method=&status=&minDurationMs=&limit=` | {@link TraceSummary}[], newest first |
- * | `/api/traces/{traceId}` | `{ summary, spans }` (spans by start time); 404 when not retained |
+ * | `/api/traces/{traceId}?waitMs=` | `{ summary, spans }` (spans by start time); 404 when not retained, after waiting up to `waitMs` (0–5000, default 0) for a trace still on its way (a link to a call that just ended) |
  * | `/api/metrics?service=&prefix=` | latest {@link MetricPoint}s |
  * | `/api/messaging` | `{ topics: TopicFlow[], deadLetters: DeadLetterRecord[] }` |
  * | `/api/resilience` | `{ breakers, counts: PolicyEventCount[], recent: PolicyEventRecord[] }` |
@@ -41,7 +41,10 @@ export async function answerApi(res: ServerResponse, url: URL, sink: TelemetrySi
       limit: numberParam(q, "limit", 1, 1_000),
     }));
   }
-  if (path.startsWith("/api/traces/")) return sendJson(res, oneTrace(sink, path.slice("/api/traces/".length)));
+  if (path.startsWith("/api/traces/")) {
+    const waitMs = numberParam(q, "waitMs", 0, MAX_TRACE_WAIT_MS) ?? 0;
+    return sendJson(res, await oneTrace(sink, path.slice("/api/traces/".length), waitMs));
+  }
   if (path === "/api/metrics") return sendJson(res, sink.metrics.points({ service: optional(q, "service"), prefix: optional(q, "prefix") }));
   if (path === "/api/messaging") return sendJson(res, { topics: sink.messaging.topics(), deadLetters: sink.messaging.deadLetters() });
   if (path === "/api/resilience") return sendJson(res, resilience(sink));
@@ -90,9 +93,25 @@ function callSeries(sink: TelemetrySink, q: URLSearchParams): unknown {
   return { bucketMs: sink.limits.bucketMs, points };
 }
 
-function oneTrace(sink: TelemetrySink, traceId: string): unknown {
+/** Longest wait `GET /api/traces/{id}?waitMs=` accepts, in ms. */
+const MAX_TRACE_WAIT_MS = 5_000;
+/** How often a waiting trace request looks again, in ms. */
+const TRACE_POLL_MS = 50;
+
+/**
+ * One trace. Spans reach the store in batches (the in-process feed every
+ * 200 ms, OTLP exporters every few seconds), so a link to a call that has
+ * just ended may arrive first: with `waitMs` the request looks again every
+ * 50 ms until the trace is there or the wait is over.
+ */
+async function oneTrace(sink: TelemetrySink, traceId: string, waitMs: number): Promise<unknown> {
   if (!/^[0-9a-fA-F]{32}$/.test(traceId)) throw new HttpError(400, "a trace id is 32 hex digits");
-  const trace = sink.traces.trace(traceId);
+  const deadline = Date.now() + waitMs;
+  let trace = sink.traces.trace(traceId);
+  while (trace === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, TRACE_POLL_MS));
+    trace = sink.traces.trace(traceId);
+  }
   if (trace === undefined) throw new HttpError(404, `trace ${traceId} is not retained (never received, or evicted by the retention limits)`);
   return trace;
 }

@@ -84,7 +84,7 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-background-networking"] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
+      if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
     });
     page.on("pageerror", (error) => consoleErrors.push(String(error)));
   }, 60_000);

@@ -195,6 +195,19 @@ describe("startDashboard()", () => {
       expect((await fetch(new URL("/api/calls/series?service=x", d.url))).status).toBe(400);
     });
 
+    it("waits up to waitMs for a trace still on its way, then answers it (or 404 when it never comes)", async () => {
+      const d = await start();
+      const traceId = "0af7651916cd43dd8448eb211c80319c";
+      const pending = fetch(new URL(`/api/traces/${traceId}?waitMs=3000`, d.url));
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await post(d, "/v1/traces", JSON.stringify(oneSpan("b7ad6b7169203332")))).status).toBe(200);
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { spans: unknown[] }).spans).toHaveLength(1);
+      expect((await fetch(new URL(`/api/traces/${"b".repeat(32)}?waitMs=100`, d.url))).status).toBe(404);
+      expect((await fetch(new URL(`/api/traces/${traceId}?waitMs=60000`, d.url))).status).toBe(400);
+    });
+
     it("lists a service's registered instances on the topology, matched by the RPC services it handles", async () => {
       const registry = createMemoryRegistry();
       try {

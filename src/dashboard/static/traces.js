@@ -44,7 +44,8 @@ export function createTracesView() {
       document.getElementById("span-detail").hidden = true;
       return;
     }
-    trace = await api(`/api/traces/${openTraceId}`);
+    // A trace opened from a link (the explorer's "trace →") may still be on its way: the server waits for it a little.
+    trace = await api(`/api/traces/${openTraceId}?waitMs=3000`);
     draw();
   }
 
