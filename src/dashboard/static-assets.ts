@@ -12,8 +12,7 @@ import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Code } from "../rpc/code.js";
-import { FerryError } from "../rpc/ferry-error.js";
+import { missingPeerError } from "../util/import-peer.js";
 import { HttpError } from "./http-replies.js";
 
 /** Library files served under `/vendor/`: URL name → package and file. */
@@ -87,8 +86,6 @@ export function resolvePeerFile(packageName: string, file: string, resolve: Reso
   try {
     return resolve(file);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== "MODULE_NOT_FOUND" && code !== "ERR_MODULE_NOT_FOUND" && code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw err;
-    throw new FerryError(Code.FAILED_PRECONDITION, `the Ferry dashboard needs the package "${packageName}": npm install ${packageName}`, { cause: err });
+    throw missingPeerError(err, packageName, "the Ferry dashboard") ?? err;
   }
 }

@@ -15,6 +15,11 @@ describe("importPeer()", () => {
     await expect(importPeer("outer", load)).rejects.toMatchObject({ rawMessage: 'this feature needs the package "@scope/dep": npm install @scope/dep' });
   });
 
+  it("treats an installed version whose exports hide the file as missing (ERR_PACKAGE_PATH_NOT_EXPORTED)", async () => {
+    const hidden = () => Promise.reject(Object.assign(new Error("Package subpath './dist/x.js' is not defined by \"exports\""), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" }));
+    await expect(importPeer("uplot", hidden, "the dashboard")).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION, rawMessage: 'the dashboard needs the package "uplot": npm install uplot' });
+  });
+
   it("rethrows other failures unchanged, and a missing relative file as it is", async () => {
     const boom = new Error("boom");
     await expect(importPeer("x", () => Promise.reject(boom))).rejects.toBe(boom);
