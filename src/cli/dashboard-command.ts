@@ -13,9 +13,9 @@ Examples:
   $ ferry dashboard --broker nats://127.0.0.1:4222 --registry nats://127.0.0.1:4222
   $ ferry dashboard --explore 127.0.0.1:50051
 
-Serves the dashboard page (topology, calls, traces) and an OTLP/HTTP receiver in the
-JSON encoding: point OpenTelemetry exporters at http://HOST:PORT/v1/traces and /v1/metrics
-(OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9400 OTEL_EXPORTER_OTLP_PROTOCOL=http/json).
+Serves the dashboard page (topology, calls, traces) and an OTLP/HTTP receiver (protobuf or
+JSON): point OpenTelemetry exporters at http://HOST:PORT/v1/traces and /v1/metrics
+(OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9400, http/protobuf or http/json).
 Bound to anything but loopback it requires a token (at least 16 characters), sent as
 Authorization: Bearer T by exporters and as ?token=T in the browser. With --broker, the
 Messaging view can re-drive a consumer group's dead letters; with --registry, the Topology
@@ -63,7 +63,7 @@ async function runDashboard(io: CliIo, flags: DashboardFlags): Promise<void> {
     const explorer = flags.explore === undefined ? undefined : { target: flags.explore };
     const dashboard = await startDashboard({ port, host: flags.host, token, maxTraces, broker: connection?.broker, registry, explorer });
     const base = dashboard.url.replace(/\?.*$/, "");
-    io.stdout.write(`Ferry dashboard: ${dashboard.url}\nOTLP/HTTP (JSON): ${base}v1/traces  ${base}v1/metrics\n`);
+    io.stdout.write(`Ferry dashboard: ${dashboard.url}\nOTLP/HTTP: ${base}v1/traces  ${base}v1/metrics\n`);
     await untilSignalled();
     await dashboard.close();
   } finally {

@@ -20,6 +20,11 @@ const GRPC_CODE_OF_HTTP: Record<number, number> = {
   503: 14, // UNAVAILABLE
 };
 
+/** The gRPC status number an error answer with HTTP `status` carries (13 INTERNAL for others). */
+export function grpcCodeOfHttp(status: number): number {
+  return GRPC_CODE_OF_HTTP[status] ?? 13;
+}
+
 /** An error the request handler answers with `status` and a JSON body, instead of crashing. */
 export class HttpError extends Error {
   override readonly name = "HttpError";
@@ -59,5 +64,5 @@ export function sendError(res: ServerResponse, error: unknown): void {
   const status = error instanceof HttpError ? error.status : 500;
   const message = error instanceof HttpError ? error.message : "internal error in the Ferry dashboard";
   const headers = error instanceof HttpError ? error.headers : {};
-  sendJson(res, { code: GRPC_CODE_OF_HTTP[status] ?? 13, message }, status, { ...headers, connection: status === 413 ? "close" : "keep-alive" });
+  sendJson(res, { code: grpcCodeOfHttp(status), message }, status, { ...headers, connection: status === 413 ? "close" : "keep-alive" });
 }

@@ -24,7 +24,7 @@ describe("ferry dashboard", () => {
       },
     });
     const url = await address;
-    expect(printed).toContain(`OTLP/HTTP (JSON): ${url}v1/traces  ${url}v1/metrics`);
+    expect(printed).toContain(`OTLP/HTTP: ${url}v1/traces  ${url}v1/metrics`);
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<title>Ferry dashboard</title>");

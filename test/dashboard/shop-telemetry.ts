@@ -11,6 +11,7 @@
  */
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { ATTR_ERROR_TYPE, ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
@@ -31,8 +32,11 @@ export const SHOP_SERVICES = ["gateway", "order", "inventory", "payment", "notif
 export type ShopService = (typeof SHOP_SERVICES)[number];
 export const ORDERS_TOPIC = "shop.orders.placed";
 
-/** Where the spans go: a dashboard's OTLP/HTTP receiver, or a span processor in this process. */
-export type ShopSink = { readonly url: string; readonly headers?: Record<string, string> } | { readonly processor: SpanProcessor };
+/**
+ * Where the spans go: a dashboard's OTLP/HTTP receiver (JSON, or binary
+ * protobuf with `protobuf: true`), or a span processor in this process.
+ */
+export type ShopSink = { readonly url: string; readonly headers?: Record<string, string>; readonly protobuf?: boolean } | { readonly processor: SpanProcessor };
 
 /** Tracers of the shop's services and a way to flush them. */
 export interface ShopTelemetry {
@@ -61,7 +65,7 @@ export interface CheckoutOptions {
 /** Creates the shop's tracer providers, all sending to `sink`. */
 export function createShopTelemetry(sink: ShopSink): ShopTelemetry {
   const providers = SHOP_SERVICES.map((service) => {
-    const processor = "processor" in sink ? sink.processor : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${sink.url}v1/traces`, headers: sink.headers }), { maxQueueSize: 10_000, maxExportBatchSize: 512, scheduledDelayMillis: 100 });
+    const processor = "processor" in sink ? sink.processor : new BatchSpanProcessor(otlpExporter(sink), { maxQueueSize: 10_000, maxExportBatchSize: 512, scheduledDelayMillis: 100 });
     return new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service, [ATTR_SERVICE_INSTANCE_ID]: `${service}-1` }),
       spanProcessors: [processor],
@@ -78,6 +82,11 @@ export function createShopTelemetry(sink: ShopSink): ShopTelemetry {
       await Promise.all(providers.map((p) => p.shutdown()));
     },
   };
+}
+
+function otlpExporter(sink: { readonly url: string; readonly headers?: Record<string, string>; readonly protobuf?: boolean }): OTLPTraceExporter | OTLPProtoTraceExporter {
+  const config = { url: `${sink.url}v1/traces`, headers: sink.headers };
+  return sink.protobuf === true ? new OTLPProtoTraceExporter(config) : new OTLPTraceExporter(config);
 }
 
 /** A span with explicit times (ms since epoch) under `parent`. */
