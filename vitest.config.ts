@@ -1,17 +1,15 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The main suite. Tests that restart a shared broker service
- * (test/messaging/broker-restart.spec.ts) would disturb files running in
- * parallel on the same broker, so they run afterwards, alone, with
- * vitest.restart.config.ts (`npm test` runs both).
+ * The whole suite. No test stops or restarts a service of the machine: a
+ * test that restarts a broker starts its own process on free ports with its
+ * own data directory (test/messaging/private-brokers.ts), so every file runs
+ * in this one phase.
  */
-export const restartSpecs = ["test/messaging/broker-restart.spec.ts"];
-
 export default defineConfig({
   test: {
     include: ["src/**/*.spec.ts", "test/**/*.spec.ts", "examples/**/*.spec.ts"],
-    exclude: ["**/node_modules/**", ...restartSpecs],
+    exclude: ["**/node_modules/**"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",

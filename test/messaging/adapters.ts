@@ -11,6 +11,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { natsStreamName } from "../../src/messaging/nats/nats-topology.js";
 import { chunkStreamName, chunkSubject } from "../../src/messaging/nats/nats-large-payloads.js";
 import { randomBytes } from "node:crypto";
+import { brokerBinaries, startPrivateNats, startPrivateRabbitmq, startPrivateRedis, type PrivateBroker } from "./private-brokers.js";
 
 /** Every case of the suite; `skips` keys name them. */
 export type ConformanceCase =
@@ -49,20 +50,20 @@ export interface ConformanceAdapter {
   /** Cases skipped on this adapter, each with the reason (a broker limitation, never "not done yet" without saying so). */
   readonly skips: Partial<Record<ConformanceCase, string>>;
   /**
-   * Restarts the broker service (for "broker-restart"), resolving once it
-   * answers again; undefined when the suite must not restart it.
+   * Starts a broker process of the test's own (for "broker-restart"): its URL
+   * (with this adapter's URL options), a restart and a stop that signal only
+   * that process. Undefined when the adapter has no broker process to restart.
    */
-  readonly restart?: () => Promise<void>;
-  /**
-   * Starts a broker of the test's own (for "broker-restart"), preferred over
-   * `restart`: restarting it disturbs no other test running in parallel.
-   */
-  readonly isolatedBroker?: () => Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }>;
+  readonly isolatedBroker?: () => Promise<PrivateBroker>;
+  /** The broker binary `isolatedBroker` starts (checked before running). */
+  readonly brokerBinary?: string;
   /** Removes what the tests created under topic root `root` (streams, queues, keys); also for `dead-letter.<root>`. */
   cleanup(root: string): Promise<void>;
 }
 
 const natsUrl = "nats://127.0.0.1:4222";
+/** `broker` with `query` appended to its URL (the adapter's URL options). */
+const withQuery = (broker: PrivateBroker, query: string): PrivateBroker => ({ ...broker, url: `${broker.url}?${query}` });
 /** A unique exchange per test process, deleted by the amqp cleanup. */
 const amqpExchange = `ferry-conf-${randomBytes(3).toString("hex")}`;
 
@@ -82,10 +83,8 @@ export const conformanceAdapters: ConformanceAdapter[] = [
     url: natsUrl,
     service: { name: "NATS", host: "127.0.0.1", port: 4222 },
     skips: {},
-    // The shared server restarted with the brief's command: only with FERRY_RESTART_SHARED_NATS=1 (it disturbs parallel tests).
-    restart: async () => (await import("./nats-service.js")).restartNats(),
-    isolatedBroker:
-      process.env.FERRY_RESTART_SHARED_NATS === "1" ? undefined : async () => (await import("./nats-service.js")).startPrivateNats(),
+    isolatedBroker: startPrivateNats,
+    brokerBinary: brokerBinaries.nats,
     cleanup: async (root) => {
       const nc = await connect({ servers: "127.0.0.1:4222" });
       try {
@@ -109,7 +108,8 @@ export const conformanceAdapters: ConformanceAdapter[] = [
       "replay-time": "RabbitMQ queues cannot start from a time (see replay-beginning)",
       deduplication: "RabbitMQ has no broker-side de-duplication (only a third-party plugin)",
     },
-    restart: async () => (await import("./amqp-service.js")).restartRabbitmq(),
+    isolatedBroker: async () => withQuery(await startPrivateRabbitmq(), `exchange=${amqpExchange}`),
+    brokerBinary: brokerBinaries.rabbitmq,
     cleanup: async (root) => (await import("./amqp-service.js")).cleanupAmqp(amqpExchange, root, true),
   },
   {
@@ -119,8 +119,10 @@ export const conformanceAdapters: ConformanceAdapter[] = [
     skips: {
       wildcard: "Redis Streams read named streams only: one stream per topic, no pattern subscriptions",
       deduplication: "XADD has no idempotency key (before Redis 8.2's IDMP)",
-      "broker-restart": "Redis here runs without persistence (--save \"\" --appendonly no): a restart empties it by configuration",
     },
+    // The restart case runs on a redis-server of its own with an append-only file (the machine's runs without persistence).
+    isolatedBroker: async () => withQuery(await startPrivateRedis(), "keyPrefix=ferry-conf:"),
+    brokerBinary: brokerBinaries.redis,
     cleanup: async (root) => (await import("./redis-service.js")).cleanupRedis("ferry-conf:", root),
   },
 ];

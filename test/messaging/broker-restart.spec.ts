@@ -1,35 +1,35 @@
 /**
- * Restarting the broker service while a publisher and a consumer run (the
+ * Restarting the broker while a publisher and a consumer run (the
  * conformance case "broker-restart"): every confirmed message must be
  * handled (0 lost); duplicates are counted and printed (at-least-once allows
- * them). Runs for each adapter of adapters.ts that has a `restart` hook; an
- * adapter with `isolatedBroker` (NATS) restarts a server of the test's own, so
- * that tests running in parallel on the shared server are not disturbed
- * (FERRY_RESTART_SHARED_NATS=1 restarts the shared one with the brief's command).
+ * them). Runs for each adapter of adapters.ts with an `isolatedBroker`: the
+ * broker restarted is a process this test started (private-brokers.ts: its
+ * own port and data directory, signalled by pid), never the machine's
+ * service, so this file runs in the main suite beside the others.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createBroker, type Broker } from "../../src/messaging/index.js";
 import { FerryError } from "../../src/rpc/ferry-error.js";
-import { checkService } from "../support/services.js";
 import { conformanceAdapters } from "./adapters.js";
 import { runRoot, Schema, sleep, waitFor } from "./conformance-helpers.js";
 import { defineTopic } from "../../src/messaging/topic.js";
+import { missingBinary, type PrivateBroker } from "./private-brokers.js";
 
 const only = process.env.FERRY_CONFORMANCE?.split(",").filter((s) => s !== "");
 const total = 300;
 
 for (const adapter of conformanceAdapters.filter((a) => only === undefined || only.includes(a.name))) {
-  const reason = adapter.skips["broker-restart"] ?? (adapter.restart === undefined ? "no restart hook" : undefined);
-  const check = adapter.service === undefined || reason !== undefined ? { skip: false } : await checkService(adapter.service.name, adapter.service.host, adapter.service.port);
+  let reason = adapter.skips["broker-restart"] ?? (adapter.isolatedBroker === undefined ? "no broker process of its own to restart" : undefined);
+  const missing = reason === undefined && adapter.brokerBinary !== undefined ? missingBinary(adapter.brokerBinary) : undefined;
+  if (missing !== undefined && process.env.FERRY_REQUIRE_SERVICES === "1") throw new Error(`${missing} and FERRY_REQUIRE_SERVICES=1`);
+  reason ??= missing;
 
-  describe.skipIf(check.skip)(`messaging broker restart (${adapter.name})`, () => {
-    const root = runRoot();
+  describe(`messaging broker restart (${adapter.name})`, () => {
     const clients: Broker[] = [];
-    let isolated: { url: string; restart(): Promise<void>; stop(): Promise<void> } | undefined;
+    let isolated: PrivateBroker | undefined;
     afterAll(async () => {
       await Promise.all(clients.map((c) => c.close()));
-      if (isolated !== undefined) await isolated.stop();
-      else await adapter.cleanup(root);
+      await isolated?.stop();
     });
 
     if (reason !== undefined) {
@@ -40,9 +40,10 @@ for (const adapter of conformanceAdapters.filter((a) => only === undefined || on
     it("loses no confirmed message while the broker restarts during publishing and consuming", async () => {
       // A short publish timeout (NATS adapter option; others ignore it) makes publishes fail during the outage, so retries
       // with the same message id happen and broker-side de-duplication is exercised.
-      isolated = await adapter.isolatedBroker?.();
-      const url = isolated?.url ?? adapter.url;
-      const restartBroker = isolated !== undefined ? () => isolated!.restart() : adapter.restart!;
+      const broker = (isolated = await adapter.isolatedBroker!());
+      const url = broker.url;
+      const restartBroker = (): Promise<void> => broker.restart();
+      const root = runRoot();
       const publisher = await createBroker(url, { adapterOptions: { ...adapter.adapterOptions, publishTimeoutMs: 1000 } });
       const consumer = await createBroker(url, { adapterOptions: adapter.adapterOptions });
       clients.push(publisher, consumer);
@@ -80,7 +81,7 @@ for (const adapter of conformanceAdapters.filter((a) => only === undefined || on
       const lost = confirmed.filter((c) => !received.has(c)).length;
       const duplicates = [...received.values()].reduce((n, k) => n + k - 1, 0);
       console.log(
-        `[broker-restart ${adapter.name}${isolated !== undefined ? " (own server)" : ""}] published ${total}, confirmed ${confirmed.length}, lost ${lost}, duplicates ${duplicates}, publish retries ${retries}`,
+        `[broker-restart ${adapter.name} (own server)] published ${total}, confirmed ${confirmed.length}, lost ${lost}, duplicates ${duplicates}, publish retries ${retries}`,
       );
       expect(confirmed.length).toBe(total);
       expect(lost).toBe(0);
