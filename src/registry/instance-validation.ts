@@ -43,6 +43,10 @@ function checkEndpoint(endpoint: unknown, index: number): InstanceEndpoint {
   if (typeof e.url !== "string" || !URL.canParse(e.url)) {
     throw invalid(`endpoints[${index}].url ${JSON.stringify(e.url)} is not a URL (e.g. grpc://10.0.0.5:50051)`);
   }
+  const host = new URL(e.url).hostname.replace(/^\[|\]$/g, "");
+  if (host === "0.0.0.0" || host === "::") {
+    throw invalid(`endpoints[${index}].url ${JSON.stringify(e.url)} is a listen address (every interface), not one clients can reach: register the advertised address (ListeningAddress.url, advertiseHost)`);
+  }
   return { transport: e.transport, url: e.url };
 }
 

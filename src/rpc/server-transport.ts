@@ -2,8 +2,15 @@ import type { Router } from "./router.js";
 
 /** The address a server transport listens on, for logs and clients. */
 export interface ListeningAddress {
-  /** A target a client can pass to `createClient` (e.g. `grpc://127.0.0.1:50051`). */
+  /**
+   * A target a client can pass to `createClient` (e.g. `grpc://127.0.0.1:50051`):
+   * the advertised address, which registrations carry. It differs from
+   * {@link listenUrl} when the server binds every interface or advertises
+   * another host or port (`advertiseHost`, `advertisePort`).
+   */
   readonly url: string;
+  /** The bound address (`grpc://0.0.0.0:50051`), when the transport knows it. Default: the same as {@link url}. */
+  readonly listenUrl?: string;
   /** The transport's name (`"grpc"`, `"native"`, `"inproc"`). */
   readonly transport: string;
 }

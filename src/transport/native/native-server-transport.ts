@@ -10,10 +10,11 @@ import type { ConnectionOptions } from "./native-connection.js";
 import type { FlushMode } from "./native-frame-writer.js";
 import { Defaults } from "./native-protocol.js";
 import { NativeServerConnection } from "./native-server-connection.js";
+import { checkAdvertise, listeningAddress, type AdvertiseOptions } from "../advertised-url.js";
 
 /** Options of {@link createNativeServerTransport}. Give `path` for a Unix socket, else `host`/`port` for TCP. */
-export interface NativeServerOptions {
-  /** Interface to bind. Default `"127.0.0.1"`. */
+export interface NativeServerOptions extends AdvertiseOptions {
+  /** Interface to bind (`"0.0.0.0"` or `"::"` for every one; then set `advertiseHost`). Default `"127.0.0.1"`, reachable from this machine only. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 50052. */
   port?: number;
@@ -81,7 +82,9 @@ class NativeServer implements NativeServerTransport {
   readonly #connections = new Set<NativeServerConnection>();
   #draining = false;
 
-  constructor(private readonly options: NativeServerOptions) {}
+  constructor(private readonly options: NativeServerOptions) {
+    checkAdvertise(options);
+  }
 
   async start(router: Router): Promise<ListeningAddress> {
     const o = this.options;
@@ -104,9 +107,7 @@ class NativeServer implements NativeServerTransport {
     await (o.path !== undefined ? listenUnix(server, o.path) : listenTcp(server, o.host ?? "127.0.0.1", o.port ?? DEFAULT_NATIVE_PORT));
     server.on("error", (err) => router.logger.error({ err }, "native server error"));
     if (o.path !== undefined) return { url: `native+unix://${o.path.split("/").map(encodeURIComponent).join("/")}`, transport: "native" };
-    const host = o.host ?? "127.0.0.1";
-    const h = host.includes(":") ? `[${host}]` : host;
-    return { url: `${o.tls ? "natives" : "native"}://${h}:${(server.address() as AddressInfo).port}`, transport: "native" };
+    return listeningAddress(o.tls ? "natives" : "native", "native", o.host ?? "127.0.0.1", (server.address() as AddressInfo).port, o);
   }
 
   #accept(socket: Socket, router: Router, base: Omit<ConnectionOptions, "peer">): void {
