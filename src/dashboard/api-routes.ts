@@ -10,22 +10,25 @@
  * | `/api/traces?service=&method=&status=&minDurationMs=&limit=` | {@link TraceSummary}[], newest first |
  * | `/api/traces/{traceId}?waitMs=` | `{ summary, spans }` (spans by start time); 404 when not retained, after waiting up to `waitMs` (0–5000, default 0) for a trace still on its way (a link to a call that just ended) |
  * | `/api/metrics?service=&prefix=` | latest {@link MetricPoint}s |
- * | `/api/messaging` | `{ topics: TopicFlow[], deadLetters: DeadLetterRecord[] }` |
+ * | `/api/messaging` | `{ topics: TopicFlow[] (groups with pending/unacked from the backlog gauges), deadLetters: DeadLetterRecord[], broker: { kind, replayByTime } \| null }` |
  * | `/api/resilience` | `{ breakers, counts: PolicyEventCount[], recent: PolicyEventRecord[] }` |
  *
- * Bad query values are 400 with `{ code, message }`. The one write action,
- * `POST /api/messaging/redrive`, is in redrive-action.ts.
+ * Bad query values are 400 with `{ code, message }`. The broker actions are
+ * in messaging-actions.ts, the explorer's in explorer-routes.ts.
  */
 import type { ServerResponse } from "node:http";
 import type { CallSide } from "./call-stats.js";
 import { HttpError, sendJson } from "./http-replies.js";
+import type { Connections } from "./dashboard-router.js";
+import { messagingOverview } from "./messaging-backlog.js";
 import type { RegistryView } from "./registry-view.js";
 import type { TelemetrySink } from "./telemetry-sink.js";
 
 const SIDES: readonly CallSide[] = ["server", "client", "consumer"];
 
 /** Answers `GET {path}` under `/api/`; throws {@link HttpError} 404 for an unknown path, 400 for bad parameters. */
-export async function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink, registry?: RegistryView): Promise<void> {
+export async function answerApi(res: ServerResponse, url: URL, sink: TelemetrySink, connections?: Connections): Promise<void> {
+  const registry = connections?.registry;
   const path = url.pathname;
   const q = url.searchParams;
   if (path === "/api/overview") return sendJson(res, overview(sink));
@@ -46,7 +49,7 @@ export async function answerApi(res: ServerResponse, url: URL, sink: TelemetrySi
     return sendJson(res, await oneTrace(sink, path.slice("/api/traces/".length), waitMs));
   }
   if (path === "/api/metrics") return sendJson(res, sink.metrics.points({ service: optional(q, "service"), prefix: optional(q, "prefix") }));
-  if (path === "/api/messaging") return sendJson(res, { topics: sink.messaging.topics(), deadLetters: sink.messaging.deadLetters() });
+  if (path === "/api/messaging") return sendJson(res, messagingOverview(sink, connections?.messaging));
   if (path === "/api/resilience") return sendJson(res, resilience(sink));
   throw new HttpError(404, `no API at ${path}; see docs/dashboard.md`);
 }

@@ -1,6 +1,6 @@
 /**
  * `ferry/dashboard`: a live page of a running system — topology, calls,
- * traces, message flow and resilience events — fed by OTLP/HTTP (JSON) from any process, or in-process by a
+ * traces, message flow and resilience events — fed by OTLP/HTTP (protobuf or JSON) from any process, or in-process by a
  * span processor. Start it with {@link startDashboard} or `ferry dashboard`;
  * see docs/dashboard.md.
  *
@@ -10,14 +10,18 @@
  * Sources: OTLP specification (OTLP/HTTP, JSON encoding), OpenTelemetry
  * semantic conventions for RPC and messaging spans, WHATWG server-sent events.
  */
-export { startDashboard, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, MIN_TOKEN_LENGTH, type Dashboard, type DashboardOptions } from "./start-dashboard.js";
+export { startDashboard, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, MIN_TOKEN_LENGTH, type Dashboard, type DashboardConnections, type DashboardOptions } from "./start-dashboard.js";
+export { createDashboardMetricExporter, DEFAULT_METRIC_FEED_INTERVAL_MS, type DashboardMetricExporter, type FeedResourceMetrics } from "./metric-feed.js";
+export { OTLP_PROTOBUF_TYPE } from "./otlp-protobuf.js";
+export type { DeadLetterView } from "./messaging-tools.js";
+export type { GroupBacklogFlow } from "./messaging-backlog.js";
 export { TelemetrySink, DEFAULT_DASHBOARD_LIMITS, type DashboardLimits, type ResolvedDashboardLimits } from "./telemetry-sink.js";
 export { createDashboardSpanProcessor, type DashboardSpanProcessor, type FeedSpan } from "./span-processor.js";
 export { decodeOtlpTraces, type DecodedTraces } from "./otlp-traces.js";
 export { OtlpDecodeError } from "./otlp-common.js";
 export { OTLP_METRICS_PATH, OTLP_TRACES_PATH } from "./otlp-receiver.js";
 export { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
-export { REDRIVE_PATH } from "./redrive-action.js";
+export { DEAD_LETTERS_PATH, REDRIVE_PATH, REPLAY_PATH } from "./messaging-actions.js";
 export type { RegisteredInstance } from "./registry-view.js";
 export type { ExplorerCallResult, ExplorerMethod, ExplorerService } from "./api-explorer.js";
 export { EXPLORER_CALL_PATH, EXPLORER_PATH } from "./explorer-routes.js";

@@ -5,15 +5,18 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Registry } from "@bufbuild/protobuf";
 import type { Broker } from "../messaging/broker.js";
 import type { ServiceRegistry } from "../registry/service-registry.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { AccessControl, isLoopbackHost } from "./access-control.js";
 import { ApiExplorer } from "./api-explorer.js";
-import { createRouter } from "./dashboard-router.js";
+import { createRouter, type Connections } from "./dashboard-router.js";
 import { sendError } from "./http-replies.js";
 import { LiveFeed, type LiveFeedOptions } from "./live-feed.js";
+import { createDashboardMetricReader, DEFAULT_METRIC_FEED_INTERVAL_MS } from "./metric-feed.js";
+import { MessagingTools } from "./messaging-tools.js";
 import { RegistryView } from "./registry-view.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 import { createDashboardSpanProcessor, type DashboardSpanProcessor } from "./span-processor.js";
@@ -27,27 +30,13 @@ export const DEFAULT_DASHBOARD_HOST = "127.0.0.1";
 /** Shortest token accepted, in characters (e.g. `openssl rand -hex 16` gives 32). */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** Options of {@link startDashboard}; every limit has a safe default. */
-export interface DashboardOptions extends DashboardLimits, LiveFeedOptions {
-  /** TCP port; 0 picks a free one. Default 9400. */
-  readonly port?: number;
+/** What a dashboard can be linked to, at start or later with {@link Dashboard.attach}. */
+export interface DashboardConnections {
   /**
-   * Address to bind. Default `127.0.0.1`. Any non-loopback address
-   * (`0.0.0.0`, a LAN address) requires {@link token}.
-   */
-  readonly host?: string;
-  /**
-   * Required of every request when set (at least 16 characters), as
-   * `Authorization: Bearer T`, `?token=T` or the cookie the latter sets.
-   * Mandatory when {@link host} is not a loopback address.
-   */
-  readonly token?: string;
-  /** Largest OTLP request body, raw or inflated, in bytes; larger ones get 413. Default 4 MiB. */
-  readonly maxBodyBytes?: number;
-  /**
-   * A broker client for the Messaging view's action (re-drive a consumer
-   * group's dead letters, `POST /api/messaging/redrive`). Without it the
-   * action answers 501. The dashboard does not close it.
+   * A broker client (`createBroker()` of `ferry/messaging`) for the
+   * Messaging view's actions: list a group's dead letters with their
+   * payloads, re-drive one or all, replay a topic to a group from a time.
+   * Without it those actions answer 501. The dashboard does not close it.
    */
   readonly broker?: Broker;
   /**
@@ -63,6 +52,32 @@ export interface DashboardOptions extends DashboardLimits, LiveFeedOptions {
    * and call, default 10 000. Without it the explorer answers 501.
    */
   readonly explorer?: { readonly target: string; readonly timeoutMs?: number };
+  /**
+   * Message types (a protobuf-es `Registry`, e.g. `createRegistry(file_shop_v1_events)`)
+   * the dead letters' payloads are decoded with, by their `ferry-type`
+   * header, for the JSON preview. Without it a payload is shown as JSON when
+   * it is JSON text, else as base64.
+   */
+  readonly messageTypes?: Registry;
+}
+
+/** Options of {@link startDashboard}; every limit has a safe default. */
+export interface DashboardOptions extends DashboardLimits, LiveFeedOptions, DashboardConnections {
+  /** TCP port; 0 picks a free one. Default 9400. */
+  readonly port?: number;
+  /**
+   * Address to bind. Default `127.0.0.1`. Any non-loopback address
+   * (`0.0.0.0`, a LAN address) requires {@link token}.
+   */
+  readonly host?: string;
+  /**
+   * Required of every request when set (at least 16 characters), as
+   * `Authorization: Bearer T`, `?token=T` or the cookie the latter sets.
+   * Mandatory when {@link host} is not a loopback address.
+   */
+  readonly token?: string;
+  /** Largest OTLP request body, raw or inflated, in bytes; larger ones get 413. Default 4 MiB. */
+  readonly maxBodyBytes?: number;
   /** Resolves the `uplot` and `cytoscape` files (default `createRequire(import.meta.url).resolve`); for tests. */
   readonly resolvePeer?: ResolveFile;
 }
@@ -78,6 +93,24 @@ export interface Dashboard {
   readonly sink: TelemetrySink;
   /** The in-process feed: an OpenTelemetry SpanProcessor to register on this process's tracer provider. */
   readonly spanProcessor: DashboardSpanProcessor;
+  /**
+   * The in-process metrics feed: a `PeriodicExportingMetricReader` of
+   * `@opentelemetry/sdk-metrics` storing this process's metrics in the
+   * dashboard every `intervalMs` (default 5 000), for the meter provider
+   * (`startObservability({ metricReaders: [await dashboard.metricReader()] })`).
+   * Typed `unknown` so the SDK stays the application's dependency.
+   *
+   * @throws FerryError FAILED_PRECONDITION without `@opentelemetry/sdk-metrics`;
+   *   INVALID_ARGUMENT for an interval that is not a positive number.
+   */
+  metricReader(intervalMs?: number): Promise<unknown>;
+  /**
+   * Links the dashboard to a broker, registry, explorer target or message
+   * types after it started (e.g. once the services it watches are up);
+   * what is given replaces what was there. Rejects like {@link startDashboard}
+   * when the explorer cannot be opened.
+   */
+  attach(connections: DashboardConnections): Promise<void>;
   /** Stops accepting requests, ends live streams and open connections. */
   close(): Promise<void>;
 }
@@ -98,23 +131,34 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const assets = new StaticAssets(options.resolvePeer);
   const sink = new TelemetrySink(options);
   const feed = new LiveFeed(sink, options);
-  const explorer = options.explorer === undefined ? undefined : await ApiExplorer.open(options.explorer.target, options.explorer.timeoutMs);
+  const connections: Connections = { messaging: undefined, registry: undefined, explorer: undefined };
+  let messageTypes: Registry | undefined;
+  const attach = async (c: DashboardConnections): Promise<void> => {
+    if (c.explorer !== undefined) {
+      const explorer = await ApiExplorer.open(c.explorer.target, c.explorer.timeoutMs);
+      await connections.explorer?.close();
+      connections.explorer = explorer;
+    }
+    if (c.registry !== undefined) connections.registry = new RegistryView(c.registry);
+    messageTypes = c.messageTypes ?? messageTypes;
+    const broker = c.broker ?? connections.messaging?.broker;
+    if (broker !== undefined) connections.messaging = { broker, tools: new MessagingTools(broker, messageTypes) };
+  };
+  await attach(options);
   const route = createRouter({
     access: new AccessControl({ loopbackOnly: isLoopbackHost(host) && token === undefined, token }),
     sink,
     feed,
     assets,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    broker: options.broker,
-    registry: options.registry === undefined ? undefined : new RegistryView(options.registry),
-    explorer,
+    connections,
   });
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => sendError(res, err));
   });
   server.on("clientError", (_err, socket) => socket.destroy());
   const port = await listen(server, host, options.port ?? DEFAULT_DASHBOARD_PORT).catch(async (err: unknown) => {
-    await explorer?.close();
+    await connections.explorer?.close();
     throw err;
   });
   const spanProcessor = createDashboardSpanProcessor(sink);
@@ -124,10 +168,12 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     host,
     sink,
     spanProcessor,
+    metricReader: (intervalMs = DEFAULT_METRIC_FEED_INTERVAL_MS) => createDashboardMetricReader(sink, intervalMs),
+    attach,
     close: async () => {
       await spanProcessor.shutdown();
       feed.close();
-      await explorer?.close();
+      await connections.explorer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -80,8 +80,9 @@ export class TelemetrySink {
   addSpans(spans: readonly DashboardSpan[]): void {
     if (spans.length === 0) return;
     const find = (spanId: string): DashboardSpan | undefined => this.traces.span(spanId);
+    // The whole batch first, so a span finds the parents that ended after it (a caller's SERVER span) in the same batch.
+    for (const span of spans) this.traces.add(span);
     for (const span of spans) {
-      this.traces.add(span);
       this.calls.record(span);
       this.topology.record(span, find);
       this.messaging.record(span);

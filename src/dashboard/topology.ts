@@ -11,6 +11,14 @@
  * - Messaging (OpenTelemetry messaging conventions): a PRODUCER span is an
  *   edge service → topic (`messaging.destination.name`); a CONSUMER span is
  *   topic → consumer group (`messaging.consumer.group.name`) → service.
+ * - Services in one process: a process (`service.name`) whose SERVER spans
+ *   handle two or more RPC services (`rpc.service`, e.g. the in-process
+ *   shop) is drawn as one node per RPC service, `service:PROCESS/RPC_SERVICE`
+ *   labelled with the service's short name. A span is placed on the RPC
+ *   service it works for: its own `rpc.service` for a SERVER span, else that
+ *   of the nearest SERVER ancestor in the same process (looked up among the
+ *   retained spans, at most 16 hops, never across a CONSUMER span); spans
+ *   with none (an HTTP gateway, a message handler) stay on the process node.
  */
 import { isErrorOutcome, type DashboardSpan } from "./dashboard-span.js";
 import { SeriesTable } from "./series-table.js";
@@ -21,10 +29,12 @@ export type TopologyNodeKind = "service" | "topic" | "group";
 
 /** A node of {@link TopologyGraph}. */
 export interface TopologyNode {
-  /** `service:NAME`, `topic:NAME` or `group:TOPIC/GROUP`. */
+  /** `service:NAME`, `service:PROCESS/RPC_SERVICE` (one of several RPC services in a process), `topic:NAME` or `group:TOPIC/GROUP`. */
   readonly id: string;
   readonly kind: TopologyNodeKind;
   readonly label: string;
+  /** Services: the process's `service.name` (differs from `label` for an RPC service of a process hosting several). */
+  readonly process?: string;
   /** Instances seen (`service.instance.id` or host:pid), at most 32. Services only. */
   readonly instances: readonly string[];
   /** Transports seen on its spans (`ferry.transport`, else `rpc.system`, else `messaging.system`), at most 8. Services only. */
@@ -69,6 +79,7 @@ interface NodeState {
   readonly id: string;
   readonly kind: TopologyNodeKind;
   readonly label: string;
+  readonly process: string | undefined;
   readonly instances: Set<string>;
   readonly transports: Set<string>;
   readonly rpcServices: Set<string>;
@@ -95,6 +106,8 @@ export class Topology {
   readonly #edges: SeriesTable<EdgeLabel>;
   /** SERVER spans whose parent has not arrived, by parent span id (oldest first). */
   readonly #pending = new Map<string, DashboardSpan>();
+  /** RPC services each process's SERVER spans handled (at most 2 recorded: one or several is what matters). */
+  readonly #processServices = new Map<string, Set<string>>();
 
   /**
    * @param limits `maxSeries`: nodes and edges kept each (least recently
@@ -110,19 +123,20 @@ export class Topology {
 
   /** Adds what `span` says about the map. `find` looks up its parent among retained spans. O(1). */
   record(span: DashboardSpan, find: SpanLookup): void {
-    const service = this.#node(`service:${span.service}`, "service", span.service, span.startMs + span.durationMs);
+    const rpcService = span.kind === "server" ? span.attributes["rpc.service"] : undefined;
+    if (rpcService !== undefined) this.#noteRpcService(span.service, String(rpcService));
+    const service = this.#serviceNode(span, find);
     if (span.instance !== undefined && service.instances.size < 32) service.instances.add(span.instance);
     const transport = span.attributes["ferry.transport"] ?? span.attributes["rpc.system"] ?? span.attributes["messaging.system"];
     if (transport !== undefined && service.transports.size < 8) service.transports.add(String(transport));
-    const rpcService = span.kind === "server" ? span.attributes["rpc.service"] : undefined;
     if (rpcService !== undefined && service.rpcServices.size < 16) service.rpcServices.add(String(rpcService));
     if (span.kind === "server" || span.kind === "consumer") {
       service.inbound.record(span.startMs + span.durationMs, span.durationMs, span.code, isErrorOutcome(span.code));
     }
     if (span.kind === "server") this.#linkServer(span, find);
-    else if (span.kind === "client") this.#linkClient(span);
-    else if (span.kind === "producer") this.#recordPublish(span);
-    else if (span.kind === "consumer") this.#recordDelivery(span);
+    else if (span.kind === "client") this.#linkClient(span, find);
+    else if (span.kind === "producer") this.#recordPublish(span, find);
+    else if (span.kind === "consumer") this.#recordDelivery(span, find);
   }
 
   /** The map over the window: nodes seen in it and edges with traffic in it. */
@@ -133,12 +147,12 @@ export class Topology {
       if (n.lastSeenMs <= oldest) continue;
       const s = n.inbound.summary(nowMs);
       const health = s.count === 0 ? "idle" : s.errors === 0 ? "ok" : s.errorRate < 0.5 ? "degraded" : "failing";
-      nodes.push({ id: n.id, kind: n.kind, label: n.label, instances: [...n.instances], transports: [...n.transports], rpcServices: [...n.rpcServices], count: s.count, errorRate: s.errorRate, p99Ms: s.p99Ms, health, lastSeenMs: n.lastSeenMs });
+      nodes.push({ id: n.id, kind: n.kind, label: n.label, ...(n.process === undefined ? {} : { process: n.process }), instances: [...n.instances], transports: [...n.transports], rpcServices: [...n.rpcServices], count: s.count, errorRate: s.errorRate, p99Ms: s.p99Ms, health, lastSeenMs: n.lastSeenMs });
     }
     const present = new Set(nodes.map((n) => n.id));
     const edges: TopologyEdge[] = [];
     for (const [id, { label, stats }] of this.#edges.entries()) {
-      if (!present.has(label.source) || !present.has(label.target)) continue;
+      if (!present.has(label.source) || !present.has(label.target) || label.source === label.target) continue; // self-loops: in-process calls seen before the process was split
       const s = stats.summary(nowMs);
       if (s.count === 0) continue;
       edges.push({ id, source: label.source, target: label.target, kind: label.kind, operations: [...label.operations], count: s.count, ratePerSec: s.ratePerSec, errorRate: s.errorRate, codes: s.codes, p99Ms: s.p99Ms });
@@ -150,7 +164,7 @@ export class Topology {
     if (server.parentSpanId === undefined) return;
     const parent = find(server.parentSpanId);
     if (parent !== undefined) {
-      if (parent.kind === "client") this.#recordCall(parent, server);
+      if (parent.kind === "client") this.#recordCall(parent, server, find);
       return;
     }
     if (this.#maxPending === 0) return;
@@ -158,26 +172,26 @@ export class Topology {
     this.#pending.set(server.parentSpanId, server);
   }
 
-  #linkClient(client: DashboardSpan): void {
+  #linkClient(client: DashboardSpan, find: SpanLookup): void {
     const server = this.#pending.get(client.spanId);
     if (server === undefined) return;
     this.#pending.delete(client.spanId);
-    this.#recordCall(client, server);
+    this.#recordCall(client, server, find);
   }
 
-  #recordCall(client: DashboardSpan, server: DashboardSpan): void {
-    this.#node(`service:${server.service}`, "service", server.service, server.startMs + server.durationMs);
-    this.#edge(`service:${client.service}`, `service:${server.service}`, "rpc", server.name, client);
+  #recordCall(client: DashboardSpan, server: DashboardSpan, find: SpanLookup): void {
+    const target = this.#serviceNode(server, find).id;
+    this.#edge(this.#serviceNode(client, find).id, target, "rpc", server.name, client);
   }
 
-  #recordPublish(span: DashboardSpan): void {
+  #recordPublish(span: DashboardSpan, find: SpanLookup): void {
     const topic = span.attributes["messaging.destination.name"];
     if (topic === undefined) return;
     const topicId = this.#node(`topic:${String(topic)}`, "topic", String(topic), span.startMs + span.durationMs).id;
-    this.#edge(`service:${span.service}`, topicId, "publish", span.name, span);
+    this.#edge(this.#serviceNode(span, find).id, topicId, "publish", span.name, span);
   }
 
-  #recordDelivery(span: DashboardSpan): void {
+  #recordDelivery(span: DashboardSpan, find: SpanLookup): void {
     const topic = span.attributes["messaging.destination.name"];
     if (topic === undefined) return;
     const at = span.startMs + span.durationMs;
@@ -185,20 +199,37 @@ export class Topology {
     topicNode.inbound.record(at, span.durationMs, span.code, isErrorOutcome(span.code));
     const group = span.attributes["messaging.consumer.group.name"];
     if (group === undefined) {
-      this.#edge(topicNode.id, `service:${span.service}`, "consume", span.name, span);
+      this.#edge(topicNode.id, this.#serviceNode(span, find).id, "consume", span.name, span);
       return;
     }
     const groupNode = this.#node(`group:${String(topic)}/${String(group)}`, "group", String(group), at);
     groupNode.inbound.record(at, span.durationMs, span.code, isErrorOutcome(span.code));
     this.#edge(topicNode.id, groupNode.id, "deliver", span.name, span);
-    this.#edge(groupNode.id, `service:${span.service}`, "consume", span.name, span);
+    this.#edge(groupNode.id, this.#serviceNode(span, find).id, "consume", span.name, span);
   }
 
-  #node(id: string, kind: TopologyNodeKind, label: string, atMs: number): NodeState {
+  #noteRpcService(process: string, rpcService: string): void {
+    let known = this.#processServices.get(process);
+    if (known === undefined) {
+      if (this.#processServices.size >= this.#maxNodes) this.#processServices.delete(this.#processServices.keys().next().value as string);
+      this.#processServices.set(process, (known = new Set()));
+    }
+    if (known.size < 2) known.add(rpcService);
+  }
+
+  /** The service node `span` belongs to: its process, or the RPC service it works for in a process hosting several. */
+  #serviceNode(span: DashboardSpan, find: SpanLookup): NodeState {
+    const at = span.startMs + span.durationMs;
+    const rpcService = (this.#processServices.get(span.service)?.size ?? 0) >= 2 ? rpcServiceOf(span, find) : undefined;
+    if (rpcService === undefined) return this.#node(`service:${span.service}`, "service", span.service, at);
+    return this.#node(`service:${span.service}/${rpcService}`, "service", rpcService.slice(rpcService.lastIndexOf(".") + 1), at, span.service);
+  }
+
+  #node(id: string, kind: TopologyNodeKind, label: string, atMs: number, process?: string): NodeState {
     let node = this.#nodes.get(id);
     if (node === undefined) {
       if (this.#nodes.size >= this.#maxNodes) this.#nodes.delete(this.#nodes.keys().next().value as string);
-      node = { id, kind, label, instances: new Set(), transports: new Set(), rpcServices: new Set(), inbound: new WindowedStats(this.#window), lastSeenMs: atMs };
+      node = { id, kind, label, process, instances: new Set(), transports: new Set(), rpcServices: new Set(), inbound: new WindowedStats(this.#window), lastSeenMs: atMs };
     } else this.#nodes.delete(id);
     this.#nodes.set(id, node);
     node.lastSeenMs = Math.max(node.lastSeenMs, atMs);
@@ -211,4 +242,28 @@ export class Topology {
     const operations = this.#edges.get(id)?.label.operations;
     if (operations !== undefined && operations.size < 16) operations.add(operation);
   }
+}
+
+/** Most parent hops {@link rpcServiceOf} follows. */
+const MAX_ANCESTOR_HOPS = 16;
+
+/**
+ * The RPC service `span` works for: a SERVER span's own `rpc.service`, else
+ * that of its nearest SERVER ancestor in the same process; `undefined` when
+ * the chain leaves the process, reaches a CONSUMER span (a message handler
+ * works for no RPC service), or an ancestor is not retained.
+ */
+function rpcServiceOf(span: DashboardSpan, find: SpanLookup): string | undefined {
+  let current: DashboardSpan | undefined = span;
+  for (let hop = 0; current !== undefined && hop <= MAX_ANCESTOR_HOPS; hop++) {
+    if (current.kind === "server") {
+      const rpcService = current.attributes["rpc.service"];
+      return rpcService === undefined ? undefined : String(rpcService);
+    }
+    if (current.kind === "consumer" || current.parentSpanId === undefined) return undefined;
+    const parent = find(current.parentSpanId);
+    if (parent === undefined || parent.service !== span.service || parent.instance !== span.instance) return undefined;
+    current = parent;
+  }
+  return undefined;
 }
