@@ -1,11 +1,11 @@
 /**
- * Checkout as a saga (docs/consistency.md), used when the shop runs with a
- * store (`--store`): charge the payment, place the order and its
+ * Checkout as a saga (docs/consistency.md): charge the payment, place the order and its
  * `shop.order.placed` event in one database transaction (the outbox), then
  * empty the cart. When the charge fails for good, the compensations refund
  * whatever was charged and release the cart's stock, publishing
  * `shop.payment.failed` through the outbox. A crashed checkout is resumed by
- * the saga runner from its last persisted step.
+ * the saga runner from its last persisted step; every call carries the
+ * step's idempotency key, so a rerun step charges, refunds and releases once.
  */
 import { createHash } from "node:crypto";
 import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
@@ -29,13 +29,6 @@ export interface CheckoutSagaDeps {
   readonly store: SqlStore;
   readonly cart: Client<typeof CartService>;
   readonly payment: Client<typeof PaymentService>;
-}
-
-/** Creates the shop's orders table in the store's schema if missing. */
-export async function createOrdersTable(store: SqlStore): Promise<void> {
-  await store.query(`CREATE TABLE IF NOT EXISTS ${store.schema}.shop_orders (
-    order_id text PRIMARY KEY, user_id text NOT NULL, lines jsonb NOT NULL, total_cents bigint NOT NULL,
-    payment_id text NOT NULL, placed_at_ms bigint NOT NULL)`);
 }
 
 /** The checkout saga `shop.checkout`. */
@@ -73,9 +66,13 @@ export function defineCheckoutSaga(deps: CheckoutSagaDeps): SagaDefinition<Check
         },
         compensation: async (ctx) => {
           const paymentId = (ctx.result as { paymentId?: string } | undefined)?.paymentId;
-          if (paymentId === undefined) return; // the charge failed: nothing to refund
-          await payment.refund({ paymentId }, { metadata: ctx.metadata, signal: ctx.signal }).catch((err: unknown) => {
-            if (!(err instanceof FerryError && err.code === Code.FAILED_PRECONDITION)) throw err; // already refunded
+          // Without a persisted result the charge failed, or its reply was lost: refund by its idempotency key.
+          const req = paymentId !== undefined ? { paymentId } : { chargeIdempotencyKey: ctx.actionKey };
+          await payment.refund(req, { metadata: ctx.metadata, signal: ctx.signal }).catch((err: unknown) => {
+            const code = FerryError.from(err).code;
+            if (code === Code.FAILED_PRECONDITION) return; // already refunded
+            if (code === Code.NOT_FOUND && paymentId === undefined) return; // nothing was charged
+            throw err;
           });
         },
       },

@@ -10,7 +10,9 @@ const toProduct = (p: StockedProduct): Product => create(ProductSchema, { ...p, 
  * of the available stock; Release puts them back. NOT_FOUND for an unknown
  * SKU, INVALID_ARGUMENT for an empty SKU or a quantity below 1,
  * FAILED_PRECONDITION when stock is short. A Reserve with a
- * `reservation_id` seen before takes no more stock (safe to retry).
+ * `reservation_id` seen before takes no more stock, a Release with a
+ * `release_id` seen before puts none back (safe to retry; remembered by the
+ * SQL and Redis stores, reservations only by the memory one).
  */
 export function createInventoryService(store: InventoryStore): ServiceImpl<typeof InventoryService> {
   const check = (sku: string, quantity?: number) => {
@@ -31,7 +33,7 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
     },
     async release(req) {
       check(req.sku, req.quantity);
-      return { product: toProduct(await store.release(req.sku, req.quantity)) };
+      return { product: toProduct(await store.release(req.sku, req.quantity, req.releaseId || undefined)) };
     },
   };
 }

@@ -10,8 +10,10 @@ export interface StockedProduct {
 }
 
 /**
- * Where the inventory keeps stock. `memory` for one process; `redis` when
- * several inventory instances must share it (the separate-process shop).
+ * Where the inventory keeps stock. `memory` for one process; `sql` (the
+ * store: PGlite or PostgreSQL, inventory-sql-store.ts) for the in-process
+ * shop; `redis` when several inventory instances must share it (the
+ * separate-process shop).
  * `reserve` and `release` are atomic per SKU. NOT_FOUND for an unknown SKU,
  * FAILED_PRECONDITION when stock is short.
  */
@@ -20,7 +22,8 @@ export interface InventoryStore {
   get(sku: string): Promise<StockedProduct>;
   /** `reservationId`, when given, makes the call idempotent: a repeat takes no more stock. */
   reserve(sku: string, quantity: number, reservationId?: string): Promise<StockedProduct>;
-  release(sku: string, quantity: number): Promise<StockedProduct>;
+  /** `releaseId`, when given, makes the call idempotent: a repeat puts no more stock back (stores that remember ids). */
+  release(sku: string, quantity: number, releaseId?: string): Promise<StockedProduct>;
   close(): Promise<void>;
 }
 
@@ -32,13 +35,17 @@ export function outOfStock(sku: string, requested: number, left: number): FerryE
   return new FerryError(Code.FAILED_PRECONDITION, `out of stock: ${requested} × ${sku} requested, ${left} left`);
 }
 
-/** Reservation ids the memory store remembers for de-duplication (oldest forgotten first). */
+/** Reservation and release ids the memory store remembers for de-duplication (oldest forgotten first). */
 const MAX_REMEMBERED_RESERVATIONS = 100_000;
 
 /** An in-process store seeded from `catalog`. */
 export function createMemoryInventoryStore(catalog: readonly CatalogItem[]): InventoryStore {
   const products = new Map(catalog.map((c) => [c.sku, { ...c }]));
   const reservations = new Set<string>();
+  const remember = (id: string) => {
+    reservations.add(id);
+    if (reservations.size > MAX_REMEMBERED_RESERVATIONS) reservations.delete(reservations.values().next().value as string);
+  };
   const find = (sku: string) => {
     const p = products.get(sku);
     if (p === undefined) throw unknownSku(sku);
@@ -52,15 +59,15 @@ export function createMemoryInventoryStore(catalog: readonly CatalogItem[]): Inv
       if (reservationId && reservations.has(reservationId)) return { ...p };
       if (p.stock < quantity) throw outOfStock(sku, quantity, p.stock);
       p.stock -= quantity;
-      if (reservationId) {
-        reservations.add(reservationId);
-        if (reservations.size > MAX_REMEMBERED_RESERVATIONS) reservations.delete(reservations.values().next().value as string);
-      }
+      if (reservationId) remember(reservationId);
       return { ...p };
     },
-    async release(sku, quantity) {
+    async release(sku, quantity, releaseId) {
       const p = find(sku);
+      const key = releaseId === undefined ? undefined : `release:${releaseId}`;
+      if (key !== undefined && reservations.has(key)) return { ...p };
       p.stock += quantity;
+      if (key !== undefined) remember(key);
       return { ...p };
     },
     close: async () => undefined,

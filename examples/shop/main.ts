@@ -6,9 +6,9 @@
  *   --payment-failure-rate R  share of payments that fail, 0–1 (default 0)
  *   --broker URL              events broker: memory: (default), nats://127.0.0.1:4222,
  *                             amqp://guest:guest@127.0.0.1:5672 or redis://127.0.0.1:6379
- *   --store URL               checkout as a saga with orders and events through the
- *                             transactional outbox: pglite: (in memory), pglite://DIR,
- *                             postgres://user@127.0.0.1:5432/db (default: none, in-memory orders)
+ *   --store URL               where the services keep their state; checkout is a saga,
+ *                             events go through the transactional outbox: pglite: (default,
+ *                             in memory), pglite://DIR, postgres://user@127.0.0.1:5432/db
  *   --transport T             how services call each other: inproc (default) or native
  *                             (Ferry's native protocol on a loopback port)
  *   --metrics-port N          Prometheus /metrics port (default 9464, 0 picks a free one)
@@ -87,7 +87,7 @@ const observability = await startObservability({ serviceName: "shop", metricsPor
   return fail(`cannot start observability: ${err.message}`);
 });
 
-const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker, store: values.store, auth, corsOrigins: values["cors-origin"], rateLimitPerSecond: rateLimit }).catch((err: NodeJS.ErrnoException) => {
+const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rate, internalTransport: transport, broker: values.broker, store: values.store, waitForStore: false, auth, corsOrigins: values["cors-origin"], rateLimitPerSecond: rateLimit }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") {
     const port = (err as { port?: number }).port;
     const flag = port === grpcPort ? "--grpc-port" : "--http-port";
@@ -103,7 +103,8 @@ const api = shop.httpUrl;
 console.log(`Ferry shop is running
   gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
   HTTP  ${api}
-  events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}${values.store ? `\n  checkout is a saga; orders and events in ${redactSecrets(values.store)} (transactional outbox)` : ""}
+  events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}
+  state   in ${values.store ? redactSecrets(values.store) : "PGlite in memory (--store pglite://DIR keeps it)"}; checkout is a saga, events go through the outbox
   metrics ${observability.metricsUrl}${observability.tracing ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 ${token === undefined ? "  auth    off (--insecure): every method is open to every caller" : `  auth    tokens from POST ${api}/v1/auth/token, keys at ${api}/.well-known/jwks.json${values["auth-jwks"] ? `; also trusted: ${values["auth-issuer"]}` : ""}`}
 Try:${token === undefined ? "" : `
@@ -125,3 +126,14 @@ const stop = async () => {
 };
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
+
+// The store opens while the shop already listens (calls wait for it); say when it is ready, or stop if it cannot open.
+const opening = Date.now();
+shop.ready.then(
+  () => console.log(`store ready in ${((Date.now() - opening) / 1000).toFixed(1)} s: checkouts resumed, events relayed`),
+  async (err: Error) => {
+    console.error(`cannot open the store ${redactSecrets(values.store ?? "pglite:")}: ${err.message}`);
+    await shop.close(0).catch(() => undefined);
+    process.exit(1);
+  },
+);

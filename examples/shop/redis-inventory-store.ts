@@ -32,7 +32,8 @@ return next`;
  * Stock in Redis hashes (`<prefix>:product:<sku>`), shared by every inventory
  * instance; reserve and release run as one Lua script each, so they are
  * atomic across instances, and a reservation id is remembered for a day
- * (`<prefix>:reservation:<id>`) so a retried Reserve takes stock once.
+ * (`<prefix>:reservation:<id>`, release ids as `release:<id>`) so a retried
+ * Reserve takes stock once and a retried Release puts it back once.
  * Loads ioredis on first use.
  */
 export async function createRedisInventoryStore(options: RedisInventoryStoreOptions): Promise<InventoryStore> {
@@ -62,7 +63,7 @@ export async function createRedisInventoryStore(options: RedisInventoryStoreOpti
     list: () => Promise.all(skus.map(read)),
     get: read,
     reserve: (sku, quantity, reservationId) => adjust(sku, -quantity, quantity, reservationId),
-    release: (sku, quantity) => adjust(sku, quantity, quantity),
+    release: (sku, quantity, releaseId) => adjust(sku, quantity, quantity, releaseId === undefined ? undefined : `release:${releaseId}`),
     async close() {
       await redis.quit();
     },

@@ -1,26 +1,20 @@
 import { createClient, createInProcessTransport, createServer, type ClientTransport, type Logger, type Server } from "../../src/index.js";
 import { clientTransportFromUrl } from "../../src/rpc/transport-registry.js";
 import { randomUUID } from "node:crypto";
+import { Code, FerryError } from "../../src/index.js";
 import { createGateway, type Gateway } from "../../src/gateway/index.js";
 import { addReflectionService } from "../../src/transport/grpc/index.js";
 import { createBroker, type Broker } from "../../src/messaging/index.js";
 import { getDefaultLogger } from "../../src/util/logger.js";
-import { startAnalytics } from "./analytics-service.js";
-import type { EventPublisher } from "./events.js";
+import { redactSecrets } from "../../src/observability/redaction.js";
+import { deferredService } from "./deferred-service.js";
 import { AnalyticsService } from "./gen/shop/v1/analytics_pb.js";
 import { NotificationService } from "./gen/shop/v1/notification_pb.js";
-import { startNotifications } from "./notification-service.js";
-import { seedCatalog } from "./catalog.js";
-import { createCartService } from "./cart-service.js";
 import { CartService } from "./gen/shop/v1/cart_pb.js";
 import { InventoryService } from "./gen/shop/v1/inventory_pb.js";
 import { OrderService } from "./gen/shop/v1/order_pb.js";
 import { PaymentService } from "./gen/shop/v1/payment_pb.js";
-import { createInventoryService } from "./inventory-service.js";
-import { createMemoryInventoryStore } from "./inventory-store.js";
-import { createOrderService } from "./order-service.js";
-import { createPaymentService } from "./payment-service.js";
-import { createShopConsistency, type ShopConsistency } from "./shop-consistency.js";
+import { createShopConsistency, type ShopConsistency, type ShopImpls } from "./shop-consistency.js";
 import { createShopAuth, ownOrdersOnly, type DevIdentityProvider, type ShopAuthOptions } from "./shop-auth.js";
 
 /** Every shop service, for gateways and tools. */
@@ -49,13 +43,21 @@ export interface ShopOptions {
    */
   broker?: string;
   /**
-   * Where checkouts keep their state: `pglite:` (in memory), `pglite://DIR`
-   * or `postgres://…`. With a store, checkout is a saga (checkout-saga.ts),
-   * orders and their events go through the transactional outbox, and a
-   * restarted shop resumes checkouts in flight; without one (default), orders
-   * live in memory and events are published directly.
+   * Where the services keep their state (stock, payments, carts, orders,
+   * notifications, sales): `pglite:` (default: PGlite in memory, nothing to
+   * install), `pglite://DIR` (persistent) or `postgres://…`. Checkout is a
+   * saga (checkout-saga.ts), events go through the transactional outbox,
+   * consumers through the inbox, and a restarted shop on a persistent store
+   * resumes the checkouts in flight (docs/consistency.md).
    */
   store?: string;
+  /**
+   * Resolve only once the store is open and recovery done (default true).
+   * With false, `startShop` resolves as soon as it listens (PGlite takes a
+   * second or more to open) and calls wait for the store; `shop.ready`
+   * tells when it is open, or rejects with why not.
+   */
+  waitForStore?: boolean;
   /** Random source for the payment failures, for tests. */
   random?: () => number;
   logger?: Logger;
@@ -86,8 +88,10 @@ export interface Shop {
   readonly nativeUrl: string | undefined;
   /** The events broker. */
   readonly broker: Broker;
-  /** The store, relay and saga runner when started with `store`. */
+  /** The store, relay, saga runner and services; `undefined` until {@link Shop.ready} resolved. */
   readonly consistency: ShopConsistency | undefined;
+  /** Resolves once the store is open and what a crash interrupted is resumed; rejects when the store cannot be opened. */
+  readonly ready: Promise<void>;
   /** With `auth`: the development identity provider (`issueToken(userId)`, its JWKS). */
   readonly identityProvider: DevIdentityProvider | undefined;
   /** Graceful stop: the HTTP API and the gRPC port stop accepting, in-flight calls finish (up to `graceMs`). */
@@ -103,8 +107,9 @@ export interface Shop {
 export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const host = options.host ?? "127.0.0.1";
   const logger = options.logger ?? getDefaultLogger();
+  const rate = options.paymentFailureRate ?? 0;
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`payment failure rate must be between 0 and 1, got ${rate}`);
   const broker = await createBroker(options.broker ?? `memory:shop-${randomUUID()}`, { logger });
-  const events: EventPublisher = { broker, logger };
   const auth = options.auth === undefined || options.auth === false ? undefined : await createShopAuth(options.auth === true ? {} : options.auth);
   // With auth, callers from outside reach `server` (the policy enforced); the services call each other on `internal`.
   const server = createServer({ logger, interceptors: auth === undefined ? [] : [auth.interceptor] });
@@ -120,25 +125,29 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const inventory = createClient(InventoryService, local);
   const cart = createClient(CartService, local);
   const payment = createClient(PaymentService, local);
-  const consistency = options.store === undefined ? undefined : await createShopConsistency(options.store, { cart, payment, broker, logger });
-  const inventoryImpl = createInventoryService(createMemoryInventoryStore(seedCatalog));
-  const paymentImpl = createPaymentService({ failureRate: options.paymentFailureRate, random: options.random });
-  const cartImpl = createCartService(inventory, events);
-  const orderImpl = consistency?.orders ?? createOrderService({ cart, payment, events });
-  const analyticsImpl = (await startAnalytics(broker)).impl;
-  const notificationImpl = (await startNotifications(broker, logger, consistency?.store)).impl;
+  // The store opens (PGlite: a second or more) while the servers start listening; calls wait for it.
+  const storeUrl = options.store ?? "pglite:";
+  let consistency: ShopConsistency | undefined;
+  const opening = createShopConsistency(storeUrl, { inventory, cart, payment, broker, logger, paymentFailureRate: rate, random: options.random });
+  const ready = opening.then(async (c) => {
+    await c.start();
+    consistency = c;
+  });
+  ready.catch(() => undefined); // observed through shop.ready or waitForStore
+  const unavailable = (err: unknown) => new FerryError(Code.UNAVAILABLE, `the shop's store ${redactSecrets(storeUrl)} is not available: ${(err as Error).message}`, { cause: err });
+  const impl = <K extends keyof ShopImpls>(key: K) => opening.then((c) => c.impls[key]);
+  const orderImpl = deferredService(OrderService, impl("orders"), unavailable);
   for (const target of new Set([server, internal])) {
-    const guarded = target === server && auth !== undefined && orderImpl.getOrder !== undefined ? { ...orderImpl, getOrder: ownOrdersOnly(orderImpl.getOrder.bind(orderImpl)) } : orderImpl;
+    const guarded = target === server && auth !== undefined ? { ...orderImpl, getOrder: ownOrdersOnly(orderImpl.getOrder!.bind(orderImpl)) } : orderImpl;
     target
-      .service(InventoryService, inventoryImpl)
-      .service(PaymentService, paymentImpl)
-      .service(CartService, cartImpl)
+      .service(InventoryService, deferredService(InventoryService, impl("inventory"), unavailable))
+      .service(PaymentService, deferredService(PaymentService, impl("payment"), unavailable))
+      .service(CartService, deferredService(CartService, impl("cart"), unavailable))
       .service(OrderService, guarded)
-      .service(AnalyticsService, analyticsImpl)
-      .service(NotificationService, notificationImpl);
+      .service(AnalyticsService, deferredService(AnalyticsService, impl("analytics"), unavailable))
+      .service(NotificationService, deferredService(NotificationService, impl("notifications"), unavailable));
   }
 
-  await consistency?.start();
   addReflectionService(server); // so grpcurl and other gRPC tools can list and describe the shop's services
   const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
   const gateway = createGateway({
@@ -151,13 +160,16 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     cors: options.corsOrigins !== undefined && options.corsOrigins.length > 0 ? { origins: options.corsOrigins } : undefined,
     rateLimit: options.rateLimitPerSecond !== undefined ? { ratePerSecond: options.rateLimitPerSecond } : undefined,
   });
+  const closeStore = () => opening.then((c) => c.close(), () => undefined);
   let httpUrl: string;
   try {
     httpUrl = await gateway.listen(options.httpPort ?? 8080, host);
+    if (options.waitForStore !== false) await ready;
   } catch (err) {
+    await gateway.close();
     await server.shutdown(0);
     await internal.shutdown(0);
-    await consistency?.close();
+    await closeStore();
     await local.close();
     await broker.close();
     throw err;
@@ -169,13 +181,16 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     httpUrl,
     nativeUrl,
     broker,
-    consistency,
+    get consistency() {
+      return consistency;
+    },
+    ready,
     identityProvider: auth?.idp,
     async close(graceMs = 5000) {
       await gateway.close();
       await server.shutdown(graceMs);
       await internal.shutdown(graceMs);
-      await consistency?.close();
+      await closeStore();
       await local.close();
       await broker.close();
     },

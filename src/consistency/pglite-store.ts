@@ -1,7 +1,9 @@
+import { readdir } from "node:fs/promises";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { importPeer } from "../util/import-peer.js";
+import { defaultTemplateDir, openFromTemplate } from "./pglite-template.js";
 import { checkIdentifier, type SqlRow, type SqlStore, type SqlTransaction } from "./sql-store.js";
 
 /** Options of {@link createPgliteStore}. */
@@ -14,6 +16,14 @@ export interface PgliteStoreOptions {
    * and fixtures. Default: none (a new cluster).
    */
   loadDataDir?: Blob;
+  /**
+   * Where a freshly initialised cluster is cached as a template, per PGlite
+   * version, so that later in-memory stores (and new directories) start in
+   * about a second instead of five: a directory, or `false` to run initdb
+   * every time. Default `<tmpdir>/ferry-<user>` (mode 0700). Ignored with
+   * `loadDataDir`.
+   */
+  templateDir?: string | false;
 }
 
 /**
@@ -32,8 +42,14 @@ export interface PgliteStoreOptions {
 export async function createPgliteStore(dataDir: string | undefined, options: PgliteStoreOptions = {}): Promise<SqlStore> {
   const schema = checkIdentifier("schema", options.schema ?? "public");
   const mod = await importPeer("@electric-sql/pglite", () => import("@electric-sql/pglite"), "the PGlite store");
-  const init = options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir };
-  const db = dataDir === undefined ? await mod.PGlite.create(init) : await mod.PGlite.create(dataDir, init);
+  const open = (loadDataDir: Blob | undefined) => {
+    const init = loadDataDir === undefined ? {} : { loadDataDir };
+    return dataDir === undefined ? mod.PGlite.create(init) : mod.PGlite.create(dataDir, init);
+  };
+  if (options.loadDataDir !== undefined) return new PgliteStore(await open(options.loadDataDir), schema);
+  const templateDir = options.templateDir ?? defaultTemplateDir();
+  const fresh = dataDir === undefined || (await isEmptyDir(dataDir));
+  const db = templateDir === false || !fresh ? await open(undefined) : await openFromTemplate(templateDir, open);
   return new PgliteStore(db, schema);
 }
 
@@ -86,4 +102,9 @@ class PgliteStore implements SqlStore {
   #checkOpen(): void {
     if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "the store is closed");
   }
+}
+
+/** Whether `dir` is missing or empty (a new database: a template may seed it). */
+async function isEmptyDir(dir: string): Promise<boolean> {
+  return readdir(dir).then((entries) => entries.length === 0, () => true);
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shop/v1/payment.proto.
  */
 export const file_shop_v1_payment: GenFile = /*@__PURE__*/
-  fileDesc("ChVzaG9wL3YxL3BheW1lbnQucHJvdG8SB3Nob3AudjEiTwoNQ2hhcmdlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhQKDGFtb3VudF9jZW50cxgCIAEoAxIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiOgoOQ2hhcmdlUmVzcG9uc2USEgoKcGF5bWVudF9pZBgBIAEoCRIUCgxhbW91bnRfY2VudHMYAiABKAMiIwoNUmVmdW5kUmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIjoKDlJlZnVuZFJlc3BvbnNlEhIKCnBheW1lbnRfaWQYASABKAkSFAoMYW1vdW50X2NlbnRzGAIgASgDMoYBCg5QYXltZW50U2VydmljZRI5CgZDaGFyZ2USFi5zaG9wLnYxLkNoYXJnZVJlcXVlc3QaFy5zaG9wLnYxLkNoYXJnZVJlc3BvbnNlEjkKBlJlZnVuZBIWLnNob3AudjEuUmVmdW5kUmVxdWVzdBoXLnNob3AudjEuUmVmdW5kUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChVzaG9wL3YxL3BheW1lbnQucHJvdG8SB3Nob3AudjEiTwoNQ2hhcmdlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhQKDGFtb3VudF9jZW50cxgCIAEoAxIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiOgoOQ2hhcmdlUmVzcG9uc2USEgoKcGF5bWVudF9pZBgBIAEoCRIUCgxhbW91bnRfY2VudHMYAiABKAMiQwoNUmVmdW5kUmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEh4KFmNoYXJnZV9pZGVtcG90ZW5jeV9rZXkYAiABKAkiOgoOUmVmdW5kUmVzcG9uc2USEgoKcGF5bWVudF9pZBgBIAEoCRIUCgxhbW91bnRfY2VudHMYAiABKAMyhgEKDlBheW1lbnRTZXJ2aWNlEjkKBkNoYXJnZRIWLnNob3AudjEuQ2hhcmdlUmVxdWVzdBoXLnNob3AudjEuQ2hhcmdlUmVzcG9uc2USOQoGUmVmdW5kEhYuc2hvcC52MS5SZWZ1bmRSZXF1ZXN0Ghcuc2hvcC52MS5SZWZ1bmRSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message shop.v1.ChargeRequest
@@ -70,9 +70,20 @@ export const ChargeResponseSchema: GenMessage<ChargeResponse> = /*@__PURE__*/
  */
 export type RefundRequest = Message<"shop.v1.RefundRequest"> & {
   /**
+   * The payment to refund; or, when empty, the one charged with
+   * charge_idempotency_key.
+   *
    * @generated from field: string payment_id = 1;
    */
   paymentId: string;
+
+  /**
+   * Refunds the charge made with this idempotency key (when its reply was
+   * lost, so the payment id is unknown). NOT_FOUND when there was none.
+   *
+   * @generated from field: string charge_idempotency_key = 2;
+   */
+  chargeIdempotencyKey: string;
 };
 
 /**

@@ -1,0 +1,61 @@
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir, userInfo } from "node:os";
+import { dirname, join } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+
+/**
+ * The default directory of PGlite templates: `<tmpdir>/ferry-<user>` (one
+ * per user, mode 0700, so nobody else can plant a template).
+ */
+export function defaultTemplateDir(): string {
+  let user = "user";
+  try {
+    user = userInfo().username.replace(/[^A-Za-z0-9_.-]/g, "_") || user;
+  } catch {
+    // no passwd entry (some containers): one shared name
+  }
+  return join(tmpdir(), `ferry-${user}`);
+}
+
+/**
+ * Opens PGlite through `open` from a template of a freshly initialised
+ * cluster, cached in `dir` per PGlite version: PGlite's `initdb` takes about
+ * five seconds on a small machine, loading the template about one. Without
+ * a template yet (or with a damaged one), `open(undefined)` runs initdb and
+ * the new cluster is dumped into the template (atomically: a temporary file
+ * renamed) for the next start, here or in another process. A template that
+ * cannot be written (a read-only temp directory) is skipped silently.
+ */
+export async function openFromTemplate(dir: string, open: (template: Blob | undefined) => Promise<PGlite>): Promise<PGlite> {
+  const version = await pgliteVersion();
+  if (version === undefined) return open(undefined);
+  const file = join(dir, `pglite-template-${version}.tar`);
+  const cached = await readFile(file).catch(() => undefined);
+  if (cached !== undefined && cached.length > 0) {
+    const db = await open(new Blob([cached])).catch(() => undefined);
+    if (db !== undefined) return db;
+  }
+  const db = await open(undefined);
+  try {
+    const dump = Buffer.from(await (await db.dumpDataDir("none")).arrayBuffer());
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const partial = `${file}.${process.pid}.${Date.now()}`;
+    await writeFile(partial, dump, { mode: 0o600 });
+    await rename(partial, file);
+  } catch {
+    // no template this time: the next start runs initdb again
+  }
+  return db;
+}
+/** `<version>-<size of the wasm>` of the installed PGlite: a template is only valid for the PGlite that made it. */
+async function pgliteVersion(): Promise<string | undefined> {
+  try {
+    const dist = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+    const pkg = JSON.parse(await readFile(join(dist, "..", "package.json"), "utf8")) as { version?: string };
+    const wasm = await stat(join(dist, "pglite.wasm")).then((s) => s.size, () => 0);
+    return pkg.version === undefined ? undefined : `${pkg.version}-${wasm}`;
+  } catch {
+    return undefined;
+  }
+}
