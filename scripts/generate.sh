@@ -9,5 +9,5 @@ buf generate --path proto/google -o src/gen
 buf generate --path proto/grpc -o src/gen
 buf generate --path proto/opentelemetry -o src/gen
 buf generate --path examples/shop/proto/shop --include-imports -o examples/shop/gen
-buf generate --path test/proto/ferry -o test/gen
+buf generate --path test/proto/ferry --include-imports -o test/gen
 buf generate --path test/proto/grpc -o test/gen

@@ -18,9 +18,34 @@ export interface ConnectExchange {
   respond(status: number, headers: OutgoingHttpHeaders, body: Buffer): void;
   /** Calls `fn` if the client goes away before the response is sent. */
   onAbort(fn: () => void): void;
+  /** The request body as a stream of chunks, for the enveloped (streaming) protocols. */
+  readonly source: Source;
+  /** Starts a streamed response: status and headers go out at once. */
+  writeHead(status: number, headers: OutgoingHttpHeaders): void;
+  /** Writes part of a streamed response; false when the caller should wait for {@link drained}. */
+  write(chunk: Buffer): boolean;
+  /** Resolves when the response can take more bytes, or the exchange closed. */
+  drained(): Promise<void>;
+  /** Ends a streamed response, after `chunk` if given. */
+  end(chunk?: Buffer): void;
+  /** True once the response ended or the client went away. */
+  readonly finished: boolean;
 }
 
-type Source = NodeJS.ReadableStream & { destroy(): void };
+/** A readable request body (an HTTP/2 stream or an HTTP/1.1 request). */
+export type Source = NodeJS.ReadableStream & { destroy(): void; isPaused(): boolean };
+
+function drainedOf(emitter: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      emitter.off("drain", done);
+      emitter.off("close", done);
+      resolve();
+    };
+    emitter.on("drain", done);
+    emitter.on("close", done);
+  });
+}
 
 function readLimited(source: Source, declared: string | undefined, maxBytes: number): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes));
@@ -68,6 +93,23 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
       }
     },
     onAbort: (fn) => stream.once("close", () => stream.rstCode !== 0 && fn()),
+    source: stream,
+    writeHead(status, out) {
+      if (stream.destroyed || stream.closed || stream.headersSent) return;
+      try {
+        stream.respond({ ...out, ":status": status });
+      } catch {
+        // reset by the client meanwhile
+      }
+    },
+    write: (chunk) => (stream.destroyed || stream.writableEnded ? true : stream.write(chunk)),
+    drained: () => drainedOf(stream),
+    end(chunk) {
+      if (!stream.destroyed && !stream.writableEnded) stream.end(chunk);
+    },
+    get finished() {
+      return stream.destroyed || stream.writableEnded;
+    },
   };
 }
 
@@ -88,5 +130,19 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): Connec
       res.end(body);
     },
     onAbort: (fn) => res.once("close", () => !res.writableFinished && fn()),
+    source: req,
+    writeHead(status, out) {
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(status, out as Record<string, string>);
+      res.flushHeaders();
+    },
+    write: (chunk) => (res.destroyed || res.writableEnded ? true : res.write(chunk)),
+    drained: () => drainedOf(res),
+    end(chunk) {
+      if (!res.destroyed && !res.writableEnded) res.end(chunk);
+    },
+    get finished() {
+      return res.destroyed || res.writableEnded;
+    },
   };
 }

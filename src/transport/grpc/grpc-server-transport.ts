@@ -12,8 +12,8 @@ import type { Router } from "../../rpc/router.js";
 import type { ListeningAddress, ServerTransport } from "../../rpc/server-transport.js";
 import { checkCompression, isGrpcCompression, parseAcceptEncoding, SUPPORTED_COMPRESSIONS, type GrpcCompression } from "./grpc-compression.js";
 import { http1Exchange, http2Exchange } from "./connect-exchange.js";
-import { isConnectContentType, serveConnectUnary } from "./connect-handler.js";
-import { CorsPolicy, type CorsOptions } from "../../util/cors.js";
+import { DEFAULT_WEB_COMPRESS_MIN_BYTES, isWebRequest, serveWebRequest, webCorsPolicy, type WebProtocolSettings } from "./web-request.js";
+import type { CorsOptions } from "../../util/cors.js";
 import { readMetadata } from "./grpc-headers.js";
 import { grpcPeerCertificate } from "./peer-certificate.js";
 import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, sessionMemoryMegabytes } from "./flow-control-window.js";
@@ -46,11 +46,21 @@ export interface GrpcServerOptions {
    */
   maxHeaderListBytes?: number;
   /**
-   * Serve the Connect protocol (unary calls, JSON and binary) on the same
-   * port, over HTTP/2 and HTTP/1.1, chosen by content type
-   * (`application/json`, `application/proto`). Default true.
+   * Serve the Connect protocol and gRPC-Web on the same port, over HTTP/2
+   * and HTTP/1.1, chosen by content type: Connect unary (`application/json`,
+   * `application/proto`; GET for `NO_SIDE_EFFECTS` methods), Connect
+   * streaming (`application/connect+json|proto`) and gRPC-Web
+   * (`application/grpc-web[+proto|+json]`, `application/grpc-web-text`).
+   * See docs/grpc.md. Default true.
    */
   connect?: boolean;
+  /**
+   * Connect and gRPC-Web responses (unary bodies, streamed messages) at
+   * least this large are compressed with the first encoding the client
+   * accepts (gzip, br, deflate), in bytes; `Infinity` never compresses.
+   * Default 1024, as Connect-ES's `compressMinBytes`.
+   */
+  webCompressMinBytes?: number;
   /**
    * CORS for browsers calling the Connect protocol on this port (Fetch
    * standard): preflights answered, allowed origins get the CORS headers.
@@ -155,10 +165,12 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   readonly #streamWindowBytes: number;
   readonly #connectionWindowBytes: number;
 
-  readonly #cors: CorsPolicy | undefined;
+  readonly #web: WebProtocolSettings;
 
   constructor(private readonly options: GrpcServerOptions) {
-    this.#cors = options.cors === undefined ? undefined : new CorsPolicy(options.cors);
+    const compressMinBytes = options.webCompressMinBytes ?? DEFAULT_WEB_COMPRESS_MIN_BYTES;
+    if (!(compressMinBytes >= 0)) throw new FerryError(Code.INVALID_ARGUMENT, `webCompressMinBytes must be a number >= 0, got ${compressMinBytes}`);
+    this.#web = { cors: options.cors === undefined ? undefined : webCorsPolicy(options.cors), compressMinBytes };
     this.#sendCompression = checkCompression(options.sendCompression ?? "identity", "sendCompression");
     this.#maxHeaderListBytes = options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
     this.#streamWindowBytes = checkWindowBytes(options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW_BYTES, "streamWindowBytes");
@@ -178,7 +190,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       this.options.connect === false
         ? undefined
         : http.createServer({ maxHeaderSize: maxHeaderListBytes, requestTimeout: 300_000 }, (req, res) => {
-            void serveConnectUnary(router, http1Exchange(req, res), this.#cors);
+            void serveWebRequest(router, http1Exchange(req, res), this.#web);
           });
     this.#h1 = h1;
     const server = createProtocolFront({ h2, h1, tls: this.options.tls, firstBytesTimeoutMs: 10_000 });
@@ -238,10 +250,10 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
       if (headers["content-type"]?.startsWith("application/grpc")) return void sendTrailersOnly(stream, error);
       return void respondHttp(stream, 431);
     }
-    if (this.options.connect !== false && (isConnectContentType(headers["content-type"]) || (this.#cors !== undefined && headers[":method"] === "OPTIONS"))) {
+    if (this.options.connect !== false && isWebRequest(headers)) {
       handlers.inFlight++;
       const exchange = http2Exchange(stream, headers, this.#peers.get(session) ?? "unknown");
-      void serveConnectUnary(router, exchange, this.#cors).finally(() => handlers.inFlight--);
+      void serveWebRequest(router, exchange, this.#web).finally(() => handlers.inFlight--);
       return;
     }
     call = this.#route(router, stream, headers);
