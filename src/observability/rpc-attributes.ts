@@ -12,13 +12,13 @@ export const RPC_SYSTEM_FERRY = "ferry";
 
 /**
  * Ferry's attribute naming the transport that carried a call (`grpc`,
- * `native`, `inproc`, `nats`, `connect`), on client and server spans, since
+ * `native`, `inproc`, `nats`, `connect`, `grpc-web`), on client and server spans, since
  * `rpc.system` only tells gRPC apart from Ferry's own protocols.
  */
 export const ATTR_FERRY_TRANSPORT = "ferry.transport";
 
 /** The transport names that speak gRPC on the wire (`rpc.system = "grpc"`). */
-const grpcTransports = new Set(["grpc", "grpcs", "grpc+unix", "connect"]);
+const grpcTransports = new Set(["grpc", "grpcs", "grpc+unix", "connect", "grpc-web"]);
 
 /**
  * The span name of a call, per the OpenTelemetry RPC conventions:
