@@ -51,5 +51,11 @@ export function compiledPath(tsPath: string): string {
 export function compileBench(): void {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   const r = spawnSync(process.execPath, [tsc, "-p", join(REPO_ROOT, "tsconfig.bench.json")], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`bench: tsc -p tsconfig.bench.json failed:\n${r.stdout}${r.stderr}`);
+  if (r.status === 0) return;
+  // tsc still emits JavaScript on type errors; FERRY_BENCH_ALLOW_TYPE_ERRORS=1 runs it anyway (a tree shared with work in progress elsewhere).
+  if (process.env.FERRY_BENCH_ALLOW_TYPE_ERRORS === "1" && r.status === 2) {
+    process.stderr.write(`bench: tsc reported type errors, running the emitted JavaScript anyway (FERRY_BENCH_ALLOW_TYPE_ERRORS=1):\n${r.stdout}${r.stderr}`);
+    return;
+  }
+  throw new Error(`bench: tsc -p tsconfig.bench.json failed:\n${r.stdout}${r.stderr}`);
 }
