@@ -12,6 +12,8 @@
  *   --transport T             how services call each other: inproc (default) or native
  *                             (Ferry's native protocol on a loopback port)
  *   --metrics-port N          Prometheus /metrics port (default 9464, 0 picks a free one)
+ *   --dashboard-port N        the Ferry dashboard on 127.0.0.1 (default 9400, 0 turns it off),
+ *                             fed in-process with the shop's spans and metrics
  *   --insecure                no authentication: every method open to every caller
  *   --auth-jwks URL --auth-issuer ISS --auth-audience AUD
  *                             also trust tokens of an external identity provider
@@ -24,7 +26,10 @@
  * over OTLP/HTTP (see docs/observability.md for every OTEL_* variable).
  */
 import { parseArgs } from "node:util";
+import { createRegistry } from "@bufbuild/protobuf";
+import { startDashboard } from "../../src/dashboard/index.js";
 import { redactSecrets, startObservability } from "../../src/observability/index.js";
+import { file_shop_v1_events } from "./gen/shop/v1/events_pb.js";
 import { startShop } from "./shop.js";
 
 function fail(message: string): never {
@@ -51,6 +56,7 @@ const { values } = (() => {
         broker: { type: "string" },
         store: { type: "string" },
         "metrics-port": { type: "string" },
+        "dashboard-port": { type: "string" },
         insecure: { type: "boolean" },
         "auth-jwks": { type: "string" },
         "auth-issuer": { type: "string" },
@@ -60,7 +66,7 @@ const { values } = (() => {
       },
     });
   } catch (err) {
-    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--store URL] [--metrics-port N] [--insecure] [--auth-jwks URL --auth-issuer ISS --auth-audience AUD] [--cors-origin ORIGIN]... [--rate-limit N]`);
+    return fail(`${(err as Error).message}\nusage: npm start -- [--grpc-port N] [--http-port N] [--host H] [--payment-failure-rate R] [--transport inproc|native] [--broker URL] [--store URL] [--metrics-port N] [--dashboard-port N] [--insecure] [--auth-jwks URL --auth-issuer ISS --auth-audience AUD] [--cors-origin ORIGIN]... [--rate-limit N]`);
   }
 })();
 
@@ -81,8 +87,12 @@ const rateLimit = values["rate-limit"] === undefined ? undefined : Number(values
 if (rateLimit !== undefined && !(rateLimit > 0 && Number.isFinite(rateLimit))) fail(`--rate-limit must be a number of requests per second > 0, got "${values["rate-limit"]}"`);
 
 const metricsPort = portFlag(values["metrics-port"], "metrics-port", 9464);
+const dashboardPort = portFlag(values["dashboard-port"], "dashboard-port", 9400);
+// The dashboard (loopback only), fed in-process by the shop's spans and metrics: docs/dashboard.md.
+const dashboard = dashboardPort === 0 ? undefined : await startDashboard({ port: dashboardPort }).catch((err: Error) => fail(`cannot start the dashboard: ${err.message} (choose another port with --dashboard-port, 0 turns it off)`));
+const feeds = dashboard === undefined ? {} : { spanProcessors: [dashboard.spanProcessor], metricReaders: [await dashboard.metricReader()] };
 // Observability first, so every span and metric of the shop has somewhere to go.
-const observability = await startObservability({ serviceName: "shop", metricsPort, metricsHost: host }).catch((err: NodeJS.ErrnoException) => {
+const observability = await startObservability({ serviceName: "shop", metricsPort, metricsHost: host, ...feeds }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === "EADDRINUSE") fail(`port ${metricsPort} is already in use: choose another with --metrics-port`);
   return fail(`cannot start observability: ${err.message}`);
 });
@@ -95,17 +105,21 @@ const shop = await startShop({ host, grpcPort, httpPort, paymentFailureRate: rat
   }
   return fail(`cannot start the shop: ${err.message}`);
 });
+// The dashboard's broker actions (dead letters, re-drive, replay, payloads decoded as shop events) and API explorer.
+await dashboard?.attach({ broker: shop.broker, explorer: { target: shop.grpcUrl }, messageTypes: createRegistry(file_shop_v1_events) });
 // A token for the printed commands, so they work as printed; the first command shows how to get one.
 const token = shop.identityProvider === undefined ? undefined : await shop.identityProvider.issueToken("ann");
 const bearer = token === undefined ? "" : ` -H "authorization: Bearer ${token}"`;
 
 const api = shop.httpUrl;
+// Tracing is on for the dashboard too; say "exported over OTLP" only when an OTLP exporter is configured.
+const otlpTraces = observability.tracing && (dashboard === undefined || [process.env.OTEL_EXPORTER_OTLP_ENDPOINT, process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, process.env.OTEL_TRACES_EXPORTER].some((v) => v !== undefined && v !== ""));
 console.log(`Ferry shop is running
   gRPC  ${shop.grpcUrl}   services shop.v1.{Inventory,Payment,Cart,Order}Service
   HTTP  ${api}
   events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}
   state   in ${values.store ? redactSecrets(values.store) : "PGlite in memory (--store pglite://DIR keeps it)"}; checkout is a saga, events go through the outbox
-  metrics ${observability.metricsUrl}${observability.tracing ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
+  metrics ${observability.metricsUrl}${dashboard === undefined ? "" : `\n  dashboard ${dashboard.url}`}${otlpTraces ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 ${token === undefined ? "  auth    off (--insecure): every method is open to every caller" : `  auth    tokens from POST ${api}/v1/auth/token, keys at ${api}/.well-known/jwks.json${values["auth-jwks"] ? `; also trusted: ${values["auth-issuer"]}` : ""}`}
 Try:${token === undefined ? "" : `
   curl -X POST ${api}/v1/auth/token -H 'content-type: application/json' -d '{"userId":"ann"}'`}
@@ -122,6 +136,7 @@ const stop = async () => {
   console.log("shutting down: finishing in-flight calls…");
   await shop.close(5000);
   await observability.shutdown(); // exports the last batch of spans and metrics
+  await dashboard?.close();
   process.exit(0);
 };
 process.on("SIGINT", () => void stop());

@@ -45,6 +45,11 @@ export class SeriesTable<L> {
     return this.#rows.entries();
   }
 
+  /** Drops the series under `key`. */
+  delete(key: string): void {
+    this.#rows.delete(key);
+  }
+
   /** How many series are kept. */
   get size(): number {
     return this.#rows.size;

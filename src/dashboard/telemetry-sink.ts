@@ -82,6 +82,7 @@ export class TelemetrySink {
     const find = (spanId: string): DashboardSpan | undefined => this.traces.span(spanId);
     // The whole batch first, so a span finds the parents that ended after it (a caller's SERVER span) in the same batch.
     for (const span of spans) this.traces.add(span);
+    this.topology.notice(spans);
     for (const span of spans) {
       this.calls.record(span);
       this.topology.record(span, find);

@@ -5,20 +5,25 @@
  * p99 over the window.
  *
  * - RPC: a CLIENT span in service A whose child is a SERVER span in service
- *   B is an edge A → B (figures from the client span: what the caller saw).
+ *   B is an edge A → B (figures from the client span: what the caller saw);
+ *   so is a SERVER span in A (an HTTP gateway without client spans) whose
+ *   child is a SERVER span in B (figures from the child).
  *   Spans of one trace arrive in any order and from several processes, so a
  *   SERVER span whose parent is not known yet waits in a bounded table.
  * - Messaging (OpenTelemetry messaging conventions): a PRODUCER span is an
  *   edge service → topic (`messaging.destination.name`); a CONSUMER span is
  *   topic → consumer group (`messaging.consumer.group.name`) → service.
  * - Services in one process: a process (`service.name`) whose SERVER spans
- *   handle two or more RPC services (`rpc.service`, e.g. the in-process
- *   shop) is drawn as one node per RPC service, `service:PROCESS/RPC_SERVICE`
+ *   handle two or more RPC services (`rpc.service`, not counting `grpc.*`
+ *   services such as health and reflection; e.g. the in-process shop) is
+ *   drawn as one node per RPC service, `service:PROCESS/RPC_SERVICE`
  *   labelled with the service's short name. A span is placed on the RPC
  *   service it works for: its own `rpc.service` for a SERVER span, else that
  *   of the nearest SERVER ancestor in the same process (looked up among the
  *   retained spans, at most 16 hops, never across a CONSUMER span); spans
  *   with none (an HTTP gateway, a message handler) stay on the process node.
+ *   When a process turns out to host several, what was drawn for it as one
+ *   node is dropped and drawn again from the next spans.
  */
 import { isErrorOutcome, type DashboardSpan } from "./dashboard-span.js";
 import { SeriesTable } from "./series-table.js";
@@ -121,10 +126,18 @@ export class Topology {
     this.#edges = new SeriesTable(limits.maxSeries, window);
   }
 
+  /** Notes which RPC services each process serves, before a batch is recorded (so its first spans are placed right). */
+  notice(spans: readonly DashboardSpan[]): void {
+    for (const span of spans) {
+      const rpcService = span.kind === "server" ? span.attributes["rpc.service"] : undefined;
+      if (rpcService !== undefined) this.#noteRpcService(span.service, String(rpcService));
+    }
+  }
+
   /** Adds what `span` says about the map. `find` looks up its parent among retained spans. O(1). */
   record(span: DashboardSpan, find: SpanLookup): void {
+    this.notice([span]);
     const rpcService = span.kind === "server" ? span.attributes["rpc.service"] : undefined;
-    if (rpcService !== undefined) this.#noteRpcService(span.service, String(rpcService));
     const service = this.#serviceNode(span, find);
     if (span.instance !== undefined && service.instances.size < 32) service.instances.add(span.instance);
     const transport = span.attributes["ferry.transport"] ?? span.attributes["rpc.system"] ?? span.attributes["messaging.system"];
@@ -134,7 +147,7 @@ export class Topology {
       service.inbound.record(span.startMs + span.durationMs, span.durationMs, span.code, isErrorOutcome(span.code));
     }
     if (span.kind === "server") this.#linkServer(span, find);
-    else if (span.kind === "client") this.#linkClient(span, find);
+    if (span.kind === "server" || span.kind === "client") this.#linkWaiting(span, find);
     else if (span.kind === "producer") this.#recordPublish(span, find);
     else if (span.kind === "consumer") this.#recordDelivery(span, find);
   }
@@ -164,7 +177,7 @@ export class Topology {
     if (server.parentSpanId === undefined) return;
     const parent = find(server.parentSpanId);
     if (parent !== undefined) {
-      if (parent.kind === "client") this.#recordCall(parent, server, find);
+      this.#recordCall(parent, server, find);
       return;
     }
     if (this.#maxPending === 0) return;
@@ -172,16 +185,21 @@ export class Topology {
     this.#pending.set(server.parentSpanId, server);
   }
 
-  #linkClient(client: DashboardSpan, find: SpanLookup): void {
-    const server = this.#pending.get(client.spanId);
+  /** A SERVER span that waited for `parent`. */
+  #linkWaiting(parent: DashboardSpan, find: SpanLookup): void {
+    const server = this.#pending.get(parent.spanId);
     if (server === undefined) return;
-    this.#pending.delete(client.spanId);
-    this.#recordCall(client, server, find);
+    this.#pending.delete(parent.spanId);
+    this.#recordCall(parent, server, find);
   }
 
-  #recordCall(client: DashboardSpan, server: DashboardSpan, find: SpanLookup): void {
+  /** An edge for a call from `caller` (a CLIENT span, or the SERVER span of an HTTP gateway) to `server`. */
+  #recordCall(caller: DashboardSpan, server: DashboardSpan, find: SpanLookup): void {
+    if (caller.kind !== "client" && caller.kind !== "server") return;
+    const source = this.#serviceNode(caller, find).id;
     const target = this.#serviceNode(server, find).id;
-    this.#edge(this.#serviceNode(client, find).id, target, "rpc", server.name, client);
+    if (caller.kind === "server" && source === target) return;
+    this.#edge(source, target, "rpc", server.name, caller.kind === "client" ? caller : server);
   }
 
   #recordPublish(span: DashboardSpan, find: SpanLookup): void {
@@ -209,12 +227,23 @@ export class Topology {
   }
 
   #noteRpcService(process: string, rpcService: string): void {
+    if (rpcService.startsWith("grpc.")) return; // health, reflection: every server has them
     let known = this.#processServices.get(process);
     if (known === undefined) {
       if (this.#processServices.size >= this.#maxNodes) this.#processServices.delete(this.#processServices.keys().next().value as string);
       this.#processServices.set(process, (known = new Set()));
     }
-    if (known.size < 2) known.add(rpcService);
+    if (known.size >= 2 || known.has(rpcService)) return;
+    known.add(rpcService);
+    if (known.size === 2) this.#forget(`service:${process}`);
+  }
+
+  /** Drops a node and its edges (a process drawn as one node until it turned out to host several RPC services). */
+  #forget(nodeId: string): void {
+    this.#nodes.delete(nodeId);
+    const stale: string[] = [];
+    for (const [id, { label }] of this.#edges.entries()) if (label.source === nodeId || label.target === nodeId) stale.push(id);
+    for (const id of stale) this.#edges.delete(id);
   }
 
   /** The service node `span` belongs to: its process, or the RPC service it works for in a process hosting several. */
