@@ -14,7 +14,7 @@ export { createServer, Server, type ServerOptions } from "./rpc/server.js";
 export type { ServiceImpl, MethodImpl } from "./rpc/service-impl.js";
 export type { ClientTransport } from "./rpc/client-transport.js";
 export type { ListeningAddress, ServerTransport } from "./rpc/server-transport.js";
-export { registerTransportScheme, type TransportFactory } from "./rpc/transport-registry.js";
+export { registerTransportScheme, type ClientTransportOptions, type TransportFactory } from "./rpc/transport-registry.js";
 export { httpStatusFromCode } from "./rpc/http-status.js";
 export { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "./rpc/limits.js";
 export * from "./transport/inproc/index.js";

@@ -8,7 +8,7 @@
 export type { AnyRequest, AnyResponse, CallHandler, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "./rpc/call.js";
 export type { ClientTransport } from "./rpc/client-transport.js";
 export type { ListeningAddress, ServerTransport } from "./rpc/server-transport.js";
-export { registerTransportScheme, clientTransportFromUrl, serverTransportFromUrl, type TransportFactory } from "./rpc/transport-registry.js";
+export { registerTransportScheme, clientTransportFromUrl, serverTransportFromUrl, type TransportFactory, type ClientTransportOptions } from "./rpc/transport-registry.js";
 export { Router } from "./rpc/router.js";
 export { methodInfo, type MethodInfo } from "./contract/method-info.js";
 export { codeFromNumber } from "./rpc/code.js";

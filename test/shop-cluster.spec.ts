@@ -4,8 +4,13 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAYMENT_TIMEOUT_MS, PAYMENT_UNAVAILABLE_MESSAGE } from "../examples/shop/cluster/shop-service-config.js";
 import { spawnShopService, type ShopProcess } from "../examples/shop/cluster/spawn-shop-service.js";
-import type { ShopRole } from "../examples/shop/cluster/start-shop-service.js";
+import { SHOP_ROLES, type ShopRole } from "../examples/shop/cluster/start-shop-service.js";
 import { checkService } from "./support/services.js";
+import { closeClient, Code, createClient, FerryError } from "../src/index.js";
+import { checkServerSpiffeId } from "../src/auth/index.js";
+import { createThrowawayCa } from "../src/transport/grpc/index.js";
+import { InventoryService } from "../examples/shop/gen/shop/v1/inventory_pb.js";
+import { issueClusterCertificates, readClusterTls, spiffeIdOf } from "../examples/shop/cluster/cluster-security.js";
 
 const nats = await checkService("NATS", "127.0.0.1", 4222);
 const redis = nats.skip ? nats : await checkService("Redis", "127.0.0.1", 6379);
@@ -34,8 +39,11 @@ describe.skipIf(nats.skip || redis.skip)("the shop as separate processes (NATS r
   const byRole = (role: ShopRole) => started.filter((p) => p.role === role);
   let api = "";
 
+  const certificates = issueClusterCertificates(SHOP_ROLES);
+
   beforeAll(async () => {
-    const spawn = (role: ShopRole, ...args: string[]) => spawnShopService({ role, args: ["--registry", registryUrl, "--ttl-ms", "3000", ...args], readyTimeoutMs: 30_000 });
+    const spawn = (role: ShopRole, ...args: string[]) =>
+      spawnShopService({ role, args: ["--registry", registryUrl, "--ttl-ms", "3000", ...certificates.args(role), ...args], readyTimeoutMs: 60_000 });
     const store = ["--store", "redis://127.0.0.1:6379", "--store-prefix", storePrefix];
     const results = await Promise.allSettled([
       spawn("inventory", ...store),
@@ -49,10 +57,11 @@ describe.skipIf(nats.skip || redis.skip)("the shop as separate processes (NATS r
     const failed = results.find((r) => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
     api = byRole("gateway")[0]!.ready.httpUrl!;
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await Promise.all(started.map((p) => p.stop(3_000)));
+    certificates.remove();
     const nc = await connect({ servers: "127.0.0.1:4222" });
     await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
     await nc.close();
@@ -62,6 +71,41 @@ describe.skipIf(nats.skip || redis.skip)("the shop as separate processes (NATS r
     if (keys.length > 0) await r.del(...keys);
     await r.quit();
   }, 30_000);
+
+  it("services call each other over mTLS; a caller without a certificate, or with the wrong identity, is refused", async () => {
+    const inventory = byRole("inventory")[0]!.ready.nativeUrl!;
+    expect(inventory).toMatch(/^natives:\/\/127\.0\.0\.1:/);
+    const { ca } = readClusterTls(certificates.files("cart"));
+    const as = (role: ShopRole | undefined, foreignCa = false) => {
+      const own = role === undefined ? {} : readClusterTls(certificates.files(role));
+      const forged = foreignCa ? createThrowawayCa().issue({ altNames: [spiffeIdOf("cart")] }) : {};
+      const client = createClient(InventoryService, inventory, { tls: { ...own, ...forged, ca, checkServerIdentity: checkServerSpiffeId([spiffeIdOf("inventory")]) } });
+      clients.push(client);
+      return client;
+    };
+    const clients: AsyncDisposable[] = [];
+    const outcome = async (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => `${Code[FerryError.from(e).code]}: ${FerryError.from(e).rawMessage}`);
+    const reserve = { sku: "KB-001", quantity: 0, reservationId: `mtls-${id}` };
+    const results = {
+      noCertificate: await outcome(as(undefined).reserve(reserve)),
+      foreignCa: await outcome(as("cart", true).reserve(reserve)),
+      payment: await outcome(as("payment").reserve(reserve)),
+      gateway: await outcome(as("gateway").reserve(reserve)),
+      gatewayRead: await outcome(as("gateway").getProduct({ sku: "KB-001" })),
+    };
+    console.log(`mTLS in the cluster: ${JSON.stringify(results)}`);
+    expect(results.noCertificate).toMatch(/^UNAUTHENTICATED: .*needs credentials/);
+    expect(results.foreignCa).toMatch(/^UNAUTHENTICATED: /);
+    expect(results.payment).toBe("PERMISSION_DENIED: service spiffe://shop.local/payment may not call /shop.v1.InventoryService/Reserve");
+    expect(results.gateway).toMatch(/^PERMISSION_DENIED: service spiffe:\/\/shop.local\/gateway may not call/);
+    expect(results.gatewayRead).toBe("OK");
+    // An instance registered as payment is not inventory: the client refuses it during the handshake.
+    const impostor = createClient(InventoryService, byRole("payment")[0]!.ready.nativeUrl!, {
+      tls: { ...readClusterTls(certificates.files("cart")), checkServerIdentity: checkServerSpiffeId([spiffeIdOf("inventory")]) },
+    });
+    expect(await outcome(impostor.getProduct({ sku: "KB-001" }, { timeoutMs: 5_000 }))).toMatch(/^UNAVAILABLE: .*server identity spiffe:\/\/shop.local\/payment is not spiffe:\/\/shop.local\/inventory/);
+    await Promise.all([impostor, ...clients].map((c) => closeClient(c)));
+  });
 
   it("balances calls across both inventory instances (round robin)", async () => {
     const inventories = byRole("inventory");

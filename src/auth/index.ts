@@ -18,3 +18,4 @@ export { createForwardAuthorizationInterceptor, createSignedIdentityInterceptor,
 export { createJwtVerifier, DEFAULT_JWT_ALGORITHMS, type JwtVerifier, type JwtVerifierOptions, type VerificationKey, type VerifiedJwt } from "./jwt-verifier.js";
 export { principalKey, principalOf, scopesOf, type Principal, type ServiceIdentity } from "./principal.js";
 export { serviceIdentityOf } from "./service-identity.js";
+export { checkServerSpiffeId } from "./server-identity-check.js";

@@ -1,6 +1,6 @@
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
-import type { TransportFactory } from "../rpc/transport-registry.js";
+import type { ClientTransportOptions, TransportFactory } from "../rpc/transport-registry.js";
 import { createChannel, type Channel } from "./channel.js";
 import { createBalancer } from "./create-balancer.js";
 
@@ -17,9 +17,12 @@ const CHANNEL_PARAMS = ["balancer", "hashHeader"] as const;
  * (see {@link ChannelOptions}); build the channel with {@link createChannel}
  * to set them.
  *
+ * `options.tls` becomes the channel's `ChannelOptions.tls` (client
+ * credentials for every resolved endpoint).
+ *
  * Rejects with FerryError INVALID_ARGUMENT for a malformed target, service name or balancer.
  */
-export async function channelFromTarget(target: string | URL): Promise<Channel> {
+export async function channelFromTarget(target: string | URL, options: ClientTransportOptions = {}): Promise<Channel> {
   const raw = typeof target === "string" ? target : target.href;
   if (!URL.canParse(raw)) throw new FerryError(Code.INVALID_ARGUMENT, `invalid target "${raw}": expected a URL such as registry:///shop.v1.InventoryService`);
   const url = new URL(raw);
@@ -29,7 +32,7 @@ export async function channelFromTarget(target: string | URL): Promise<Channel> 
   for (const p of CHANNEL_PARAMS) url.searchParams.delete(p);
   // Loaded on first use, so importing Ferry does not load the registry module.
   const { createResolver } = await import("../registry/create-resolver.js");
-  return createChannel({ resolver: createResolver(url.href), balancer, target: href });
+  return createChannel({ resolver: createResolver(url.href), balancer, target: href, tls: options.tls });
 }
 
 /**
@@ -39,5 +42,5 @@ export async function channelFromTarget(target: string | URL): Promise<Channel> 
  * a channel on its first call.
  */
 export const channelScheme: TransportFactory = {
-  client: (url) => channelFromTarget(url),
+  client: (url, options) => channelFromTarget(url, options),
 };

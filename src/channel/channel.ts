@@ -3,7 +3,7 @@ import type { AnyRequest, AnyResponse } from "../rpc/call.js";
 import type { ClientTransport } from "../rpc/client-transport.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
-import { clientTransportFromUrl } from "../rpc/transport-registry.js";
+import { clientTransportFromUrl, type ClientTransportOptions } from "../rpc/transport-registry.js";
 import type { Balancer } from "./balancer.js";
 import { ChannelEvents, type ChannelEventMap } from "./channel-events.js";
 import { isConnectionError, isNeverSent } from "./connection-error.js";
@@ -22,8 +22,20 @@ export interface ChannelOptions {
   resolver: Resolver;
   /** A balancer, or a built-in one's name. Default `"round_robin"`. */
   balancer?: Balancer | BalancerName;
-  /** Creates each endpoint's transport. Default: `clientTransportFromUrl(endpoint.url)` (the URL's scheme picks the transport). */
+  /** Creates each endpoint's transport. Default: `clientTransportFromUrl(endpoint.url, { tls })` (the URL's scheme picks the transport). */
   transportFor?: TransportFor;
+  /**
+   * TLS client credentials for every subchannel the default `transportFor`
+   * creates (gRPC's channel credentials): `ca` to check servers with, `cert`
+   * and `key` for mTLS, `checkServerIdentity` (e.g. `checkServerSpiffeId`
+   * from `ferry/auth`), `servername`. Endpoints resolved as `natives://` and
+   * `grpcs://` connect with them; cleartext `native://` and `grpc://`
+   * endpoints are refused (their subchannel stays in TRANSIENT_FAILURE with
+   * INVALID_ARGUMENT, and calls fail with UNAVAILABLE naming it), so a
+   * registry entry cannot make the channel send credentials in cleartext.
+   * Default none: TLS endpoints are checked against the system CAs.
+   */
+  tls?: ClientTransportOptions["tls"];
   /** Name used in events and error messages. Default `"channel"`. */
   target?: string;
   /**
@@ -205,7 +217,7 @@ export class Channel implements ClientTransport {
   #addSubchannel(endpoint: Endpoint): Subchannel {
     const s = new Subchannel({
       endpoint,
-      transportFor: this.#o.transportFor ?? ((e) => clientTransportFromUrl(e.url)),
+      transportFor: this.#o.transportFor ?? ((e) => clientTransportFromUrl(e.url, this.#o.tls === undefined ? undefined : { tls: this.#o.tls })),
       reconnectBackoff: this.#o.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
       latencyEwmaAlpha: this.#o.latencyEwmaAlpha ?? 0.3,
       latencyTtlMs: this.#o.latencyTtlMs ?? 10_000,

@@ -9,7 +9,7 @@ import { Code } from "./code.js";
 import { FerryError } from "./ferry-error.js";
 import { applyInterceptors, type Interceptor } from "./interceptor.js";
 import { Metadata } from "./metadata.js";
-import { clientTransportFromUrl } from "./transport-registry.js";
+import { clientTransportFromUrl, type ClientTransportOptions } from "./transport-registry.js";
 import { createClientTelemetryInterceptor } from "../observability/client-telemetry.js";
 
 /** A unary method on a client. Rejects with a FerryError. */
@@ -51,6 +51,15 @@ export interface ClientOptions {
    * provider check per call while no SDK is registered. Default true.
    */
   telemetry?: boolean;
+  /**
+   * TLS client credentials when `transport` is a target URL (see
+   * `ClientTransportOptions.tls`): `ca`, `cert` and `key` for mTLS,
+   * `checkServerIdentity`, … — used by `natives://` and `grpcs://` targets and
+   * by every endpoint a `registry:`, `static:` or `dns:` target resolves to;
+   * cleartext endpoints are then refused with INVALID_ARGUMENT. Ignored for a
+   * {@link ClientTransport} object (configure that transport instead).
+   */
+  tls?: ClientTransportOptions["tls"];
 }
 
 /**
@@ -66,7 +75,7 @@ export interface ClientOptions {
  * AsyncIterables. Every failure is a FerryError.
  */
 export function createClient<S extends DescService>(service: S, transport: ClientTransport | string, options: ClientOptions = {}): Client<S> {
-  const owned = lazyTransport(transport);
+  const owned = lazyTransport(transport, options.tls === undefined ? undefined : { tls: options.tls });
   const client: Record<string | symbol, unknown> = {};
   // Observability: the built-in telemetry interceptor goes outermost (src/observability).
   const target = typeof transport === "string" ? { target: transport } : { transportName: transport.transportName };
@@ -96,14 +105,14 @@ interface OwnedTransport {
   readonly close: () => Promise<void>;
 }
 
-function lazyTransport(transport: ClientTransport | string): OwnedTransport {
+function lazyTransport(transport: ClientTransport | string, transportOptions: ClientTransportOptions | undefined): OwnedTransport {
   if (typeof transport !== "string") return { send: (req) => transport.call(req), close: () => Promise.resolve() };
   let pending: Promise<ClientTransport> | undefined;
   let closed = false;
   return {
     send: (req) => {
       if (closed) return Promise.reject(new FerryError(Code.UNAVAILABLE, `client for ${transport} is closed`));
-      pending ??= clientTransportFromUrl(transport);
+      pending ??= clientTransportFromUrl(transport, transportOptions);
       return pending.then((t) => t.call(req));
     },
     close: () => {

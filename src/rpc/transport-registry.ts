@@ -1,12 +1,27 @@
+import type { ConnectionOptions } from "node:tls";
 import { Code } from "./code.js";
 import { FerryError } from "./ferry-error.js";
 import type { ClientTransport } from "./client-transport.js";
 import type { ServerTransport } from "./server-transport.js";
 
+/** Options a client transport created from a URL takes besides the URL (set by a channel or `createClient`). */
+export interface ClientTransportOptions {
+  /**
+   * TLS client options (`node:tls` ConnectionOptions: `ca`, `cert`, `key`
+   * for mTLS, `servername`, `checkServerIdentity`, …) for the TLS schemes
+   * (`natives://`, `grpcs://`, `https://`). Cleartext TCP schemes
+   * (`native://`, `grpc://`, `http://`) refuse a target when these are set,
+   * with INVALID_ARGUMENT, so credentials never go out unencrypted; schemes
+   * without a network hop of their own (`inproc://`, `native+unix://`) and
+   * those with their own URL options (`nats://`) ignore them.
+   */
+  tls?: ConnectionOptions;
+}
+
 /** Creates transports for one URL scheme. */
 export interface TransportFactory {
-  /** Client transport for a target URL with this scheme. */
-  client?(target: URL): ClientTransport | Promise<ClientTransport>;
+  /** Client transport for a target URL with this scheme; `options` as {@link ClientTransportOptions} describes. */
+  client?(target: URL, options?: ClientTransportOptions): ClientTransport | Promise<ClientTransport>;
   /** Server transport listening on a URL with this scheme. */
   server?(address: URL): ServerTransport | Promise<ServerTransport>;
 }
@@ -45,12 +60,16 @@ async function factoryFor(url: URL): Promise<TransportFactory> {
   return load();
 }
 
-/** The client transport for `target`. Raises INVALID_ARGUMENT for a bad URL or unknown scheme. */
-export async function clientTransportFromUrl(target: string): Promise<ClientTransport> {
+/**
+ * The client transport for `target`, with `options` (TLS client credentials).
+ * Raises INVALID_ARGUMENT for a bad URL, an unknown scheme, or a cleartext
+ * scheme given TLS options.
+ */
+export async function clientTransportFromUrl(target: string, options?: ClientTransportOptions): Promise<ClientTransport> {
   const url = parse(target);
   const factory = await factoryFor(url);
   if (factory.client === undefined) throw new FerryError(Code.INVALID_ARGUMENT, `scheme ${url.protocol} has no client transport`);
-  return factory.client(url);
+  return factory.client(url, options);
 }
 
 /** The server transport for `address`. Raises INVALID_ARGUMENT for a bad URL or unknown scheme. */

@@ -10,16 +10,22 @@
  *   --payment-failure-rate R    share of charges that fail, 0–1 (default 0)
  *   --http-port N               gateway HTTP port (default 8080)
  *   --grpc-port N               gateway gRPC port (default: none)
+ *   --insecure                  services call each other in cleartext, without identities or policy
+ * By default the launcher makes a throw-away CA and one certificate per role
+ * (URI SAN spiffe://shop.local/<role>) in a private temporary directory: the
+ * services call each other over mTLS and each enforces which service may call
+ * which method (cluster-security.ts). The directory is removed on exit.
  * Ctrl-C stops every process gracefully (a second Ctrl-C kills them).
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { spawnShopService, type ShopProcess } from "./spawn-shop-service.js";
-import type { ShopRole } from "./start-shop-service.js";
+import { issueClusterCertificates } from "./cluster-security.js";
+import { SHOP_ROLES, type ShopRole } from "./start-shop-service.js";
 import { STATUS_PREFIX } from "./status-line.js";
 
 const usage =
-  "usage: npm run shop:cluster -- [--registry URL] [--store redis://host:port] [--inventory-instances N] [--payment-failure-rate R] [--http-port N] [--grpc-port N]";
+  "usage: npm run shop:cluster -- [--registry URL] [--store redis://host:port] [--inventory-instances N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--insecure]";
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -36,6 +42,7 @@ const { values } = (() => {
         "payment-failure-rate": { type: "string", default: "0" },
         "http-port": { type: "string", default: "8080" },
         "grpc-port": { type: "string" },
+        insecure: { type: "boolean", default: false },
       },
     });
   } catch (err) {
@@ -47,6 +54,7 @@ const instances = Number(values["inventory-instances"]);
 if (!Number.isInteger(instances) || instances < 1 || instances > 16) fail(`--inventory-instances must be an integer from 1 to 16, got "${values["inventory-instances"]}"`);
 const storePrefix = `ferry-shop-cluster-${randomBytes(4).toString("hex")}`;
 const common = ["--registry", values.registry];
+const certificates = values.insecure ? undefined : issueClusterCertificates(SHOP_ROLES);
 const plan: Array<{ name: string; role: ShopRole; args: string[] }> = [
   ...Array.from({ length: instances }, (_, i) => ({
     name: `inventory-${i + 1}`,
@@ -59,10 +67,11 @@ const plan: Array<{ name: string; role: ShopRole; args: string[] }> = [
   { name: "gateway", role: "gateway", args: [...common, "--http-port", values["http-port"], ...(values["grpc-port"] ? ["--grpc-port", values["grpc-port"]] : [])] },
 ];
 
+for (const p of plan) p.args.push(...(certificates?.args(p.role) ?? []));
 const width = Math.max(...plan.map((p) => p.name.length));
 let running: Array<{ name: string; process: ShopProcess }> = [];
 let stopping = false;
-console.log(`starting ${plan.length} processes (registry ${values.registry}, stock in ${values.store} under ${storePrefix}:*)…`);
+console.log(`starting ${plan.length} processes (registry ${values.registry}, stock in ${values.store} under ${storePrefix}:*, ${certificates ? `mTLS with certificates in ${certificates.dir}` : "cleartext (--insecure)"})…`);
 const results = await Promise.allSettled(
   plan.map(async (p) => {
     const process_ = await spawnShopService({
@@ -103,6 +112,7 @@ Ctrl-C stops everything.`);
 async function stopAll(): Promise<void> {
   stopping = true;
   await Promise.all(running.map((r) => r.process.stop(10_000)));
+  certificates?.remove();
   await deleteStock();
 }
 

@@ -11,6 +11,9 @@
  *     [--store redis://127.0.0.1:6379]      inventory: shared stock in Redis (default: in memory)
  *     [--store-prefix P]                    inventory: Redis key prefix (default ferry-shop)
  *     [--metrics-port N]                    Prometheus /metrics port (default 0: a free one, in the ready line)
+ *     [--tls-ca F --tls-cert F --tls-key F] mTLS between services (PEM files: cluster CA, this process's
+ *                                           certificate with its spiffe://shop.local/<role> URI SAN, its key);
+ *                                           without them, cleartext and no authorization policy
  * Each process starts observability as service.name shop-<role> (OTEL_SERVICE_NAME
  * overrides it) and exports traces when OTEL_EXPORTER_OTLP_ENDPOINT is set.
  *
@@ -22,11 +25,12 @@
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ferryLogOptions, startObservability, type Observability } from "../../../src/observability/index.js";
+import { readClusterTls } from "./cluster-security.js";
 import { SHOP_ROLES, startShopService, type ShopRole, type ShopService } from "./start-shop-service.js";
 import { formatStatus } from "./status-line.js";
 
 const usage =
-  "usage: service-process.ts --service inventory|payment|cart|order|gateway [--registry URL] [--ttl-ms N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--store redis://host:port] [--store-prefix P] [--metrics-port N]";
+  "usage: service-process.ts --service inventory|payment|cart|order|gateway [--registry URL] [--ttl-ms N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--store redis://host:port] [--store-prefix P] [--metrics-port N] [--tls-ca F --tls-cert F --tls-key F]";
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -53,6 +57,9 @@ const { values } = (() => {
         store: { type: "string" },
         "store-prefix": { type: "string" },
         "metrics-port": { type: "string" },
+        "tls-ca": { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
       },
     });
   } catch (err) {
@@ -64,6 +71,16 @@ const role = values.service as ShopRole | undefined;
 if (role === undefined || !SHOP_ROLES.includes(role)) fail(`--service must be one of ${SHOP_ROLES.join(", ")}, got "${values.service ?? ""}"`);
 const rate = Number(values["payment-failure-rate"] ?? "0");
 if (!(rate >= 0 && rate <= 1)) fail(`--payment-failure-rate must be between 0 and 1, got "${values["payment-failure-rate"]}"`);
+
+const tlsFlags = [values["tls-ca"], values["tls-cert"], values["tls-key"]];
+if (tlsFlags.some((f) => f !== undefined) && tlsFlags.some((f) => f === undefined)) fail("--tls-ca, --tls-cert and --tls-key go together");
+const tls = (() => {
+  try {
+    return values["tls-ca"] === undefined ? undefined : readClusterTls({ ca: values["tls-ca"], cert: values["tls-cert"]!, key: values["tls-key"]! });
+  } catch (err) {
+    return fail(`cannot read the TLS files: ${(err as Error).message}`);
+  }
+})();
 
 const logger = pino({ ...ferryLogOptions(), name: `shop-${role}`, level: process.env.FERRY_LOG_LEVEL ?? "info" });
 let observability: Observability | undefined;
@@ -102,6 +119,7 @@ try {
     grpcPort: intFlag(values["grpc-port"], "grpc-port", 0, 65535),
     storeUrl: values.store,
     storePrefix: values["store-prefix"],
+    tls,
     logger,
   });
 } catch (err) {

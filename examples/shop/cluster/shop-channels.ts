@@ -14,6 +14,7 @@ import {
   type Logger,
   type ServiceRegistry,
 } from "../../../src/index.js";
+import { clusterClientTls, type ClusterTls } from "./cluster-security.js";
 import { shopServiceConfig } from "./shop-service-config.js";
 import { observeChannel, observeResilience } from "../../../src/observability/index.js";
 
@@ -39,6 +40,8 @@ export interface ShopChannelsOptions {
   registry: ServiceRegistry;
   /** Where breaker and ejection events are logged. */
   logger: Logger;
+  /** mTLS credentials of this process: channels present its certificate and check each server's SPIFFE ID. Default none (cleartext). */
+  tls?: ClusterTls;
 }
 
 /**
@@ -100,6 +103,7 @@ export class ShopChannels {
       channel = createChannel({
         resolver: createResolver(target, { registry: this.#o.registry }),
         target,
+        tls: this.#o.tls === undefined ? undefined : clusterClientTls(this.#o.tls, service),
         outlierDetection: { failureCodes: INSTANCE_FAULT_CODES, consecutiveFailures: 3, baseEjectionTimeMs: 5_000 },
       });
       const { logger } = this.#o;

@@ -7,8 +7,11 @@ import {
   type Registration,
   type Server,
   type ServiceImpl,
+  type ServerTransport,
   type ServiceRegistry,
 } from "../../../src/index.js";
+import { createGrpcServerTransport } from "../../../src/transport/grpc/index.js";
+import { createNativeServerTransport } from "../../../src/transport/native/index.js";
 import { createGateway, type Gateway } from "../../../src/gateway/index.js";
 import { createCartService } from "../cart-service.js";
 import { seedCatalog } from "../catalog.js";
@@ -22,6 +25,7 @@ import { createOrderService } from "../order-service.js";
 import { createPaymentService } from "../payment-service.js";
 import { createRedisInventoryStore } from "../redis-inventory-store.js";
 import { CallCounter } from "./call-counter.js";
+import { clusterAuthInterceptor, clusterServerTls, type ClusterTls } from "./cluster-security.js";
 import { forwardingService } from "./forwarding-service.js";
 import { ShopChannels } from "./shop-channels.js";
 
@@ -51,6 +55,13 @@ export interface ShopServiceOptions {
   storeUrl?: string;
   /** Inventory role: Redis key prefix. Default `"ferry-shop"`. */
   storePrefix?: string;
+  /**
+   * mTLS between the services (see cluster-security.ts): services listen on
+   * `natives://` (and `grpcs://`) asking for client certificates, enforce
+   * `clusterPolicy` on the SPIFFE IDs of their callers, and call each
+   * other presenting this certificate. Default none: cleartext, no policy.
+   */
+  tls?: ClusterTls;
   logger: Logger;
 }
 
@@ -91,9 +102,11 @@ const serviceOf: Record<Exclude<ShopRole, "gateway">, DescService> = {
 export async function startShopService(options: ShopServiceOptions): Promise<ShopService> {
   const registry = await createRegistry(options.registryUrl ?? "nats://127.0.0.1:4222");
   setDefaultRegistry(registry);
-  const channels = new ShopChannels({ registry, logger: options.logger });
+  const channels = new ShopChannels({ registry, logger: options.logger, tls: options.tls });
   const counter = new CallCounter();
-  const server = createServer({ logger: options.logger, interceptors: [counter.interceptor] });
+  // The gateway's own gRPC port is the edge (like its HTTP API): no service identities asked there.
+  const auth = options.tls === undefined || options.role === "gateway" ? [] : [clusterAuthInterceptor()];
+  const server = createServer({ logger: options.logger, interceptors: [...auth, counter.interceptor] });
   let store: InventoryStore | undefined;
   let gateway: Gateway | undefined;
   try {
@@ -110,8 +123,8 @@ export async function startShopService(options: ShopServiceOptions): Promise<Sho
     store = options.role === "inventory" ? await openStore(options) : undefined;
     const service = serviceOf[options.role];
     server.service(service, implementationOf(options, channels, store) as ServiceImpl<typeof service>);
-    const nativeUrl = (await server.listen("native://127.0.0.1:0")).url;
-    const grpcUrl = options.grpcPort === undefined ? undefined : (await server.listen(`grpc://127.0.0.1:${options.grpcPort}`)).url;
+    const nativeUrl = (await server.listen(listenAddress("native", 0, options.tls))).url;
+    const grpcUrl = options.grpcPort === undefined ? undefined : (await server.listen(listenAddress("grpc", options.grpcPort, options.tls))).url;
     const endpoints = [{ transport: "native", url: nativeUrl }, ...(grpcUrl === undefined ? [] : [{ transport: "grpc", url: grpcUrl }])];
     const registration = await registry.register(
       { service: service.typeName, instanceId: `${options.role}-${process.pid}`, endpoints, metadata: { version: "1.0.0", role: options.role } },
@@ -126,6 +139,13 @@ export async function startShopService(options: ShopServiceOptions): Promise<Sho
     await registry.close();
     throw err;
   }
+}
+
+/** A loopback listener: cleartext, or with the cluster's server TLS (client certificates requested). */
+function listenAddress(transport: "native" | "grpc", port: number, tls: ClusterTls | undefined): string | ServerTransport {
+  if (tls === undefined) return `${transport}://127.0.0.1:${port}`;
+  const o = { host: "127.0.0.1", port, tls: clusterServerTls(tls) };
+  return transport === "native" ? createNativeServerTransport(o) : createGrpcServerTransport(o);
 }
 
 function implementationOf(options: ShopServiceOptions, channels: ShopChannels, store: InventoryStore | undefined): unknown {

@@ -1,6 +1,7 @@
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import type { TransportFactory } from "../../rpc/transport-registry.js";
+import { tlsFor } from "../client-tls.js";
 import { createNativeTransport } from "./native-client-transport.js";
 import { createNativeServerTransport, DEFAULT_NATIVE_PORT } from "./native-server-transport.js";
 
@@ -17,14 +18,16 @@ function pathOf(url: URL): string {
 /**
  * `native://HOST:PORT`: Ferry's native protocol over TCP (docs/protocol.md).
  * Port 0 binds a free port; default 50052. `natives://HOST:PORT`: the same
- * over TLS, checking the server against the system CAs (use
- * `createNativeTransport({ tls })` for custom CAs or mTLS). As a server
+ * over TLS, with the client options' `tls` (a channel's or `createClient`'s:
+ * custom CAs, a client certificate for mTLS), by default checking the server
+ * against the system CAs. A `native://` target given `tls` options raises
+ * INVALID_ARGUMENT (credentials never go out in cleartext). As a server
  * address `natives://` raises INVALID_ARGUMENT: a TLS server needs its key
  * and certificate (use `createNativeServerTransport({ tls })`).
  */
 export const nativeScheme: TransportFactory = {
-  client: (url) =>
-    createNativeTransport({ host: hostOf(url), port: url.port === "" ? DEFAULT_NATIVE_PORT : Number(url.port), tls: url.protocol === "natives:" ? {} : undefined }),
+  client: (url, options) =>
+    createNativeTransport({ host: hostOf(url), port: url.port === "" ? DEFAULT_NATIVE_PORT : Number(url.port), tls: tlsFor(url, "natives:", options) }),
   server: (url) => {
     if (url.protocol === "natives:") {
       throw new FerryError(Code.INVALID_ARGUMENT, `${url.href}: a TLS server needs its key and certificate; use server.listen(createNativeServerTransport({ port, tls: { key, cert } }))`);
