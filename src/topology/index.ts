@@ -1,0 +1,14 @@
+/**
+ * `ferry/topology`: one config from which the same services run in one
+ * process, in several processes, on several hosts or on Kubernetes. See
+ * docs/deployment.md.
+ */
+export type { TopologyConfig, TopologyGroup, TopologyHttp, TopologyKubernetes, TopologyModuleRef, TopologySecurity, TopologyService, TopologyTelemetry, TopologyTransport, TransportAddresses } from "./topology-config.js";
+export { TOPOLOGY_TRANSPORTS } from "./topology-config.js";
+export { defineService, implement, isServiceDefinition, type ServiceBinding, type ServiceContext, type ServiceDefinition, type StartedService } from "./service-definition.js";
+export { topologyError, validateTopology } from "./validate-topology.js";
+export { interpolateTopology, loadTopology, type LoadTopologyOptions } from "./load-topology.js";
+export { DEFAULT_DRAIN_MS, DEFAULT_REGISTRATION_TTL_MS, runTopology, type RunningGroup, type RunTopologyOptions } from "./run-topology.js";
+export { GroupClients, INSTANCE_FAULT_CODES, type GroupClientsOptions } from "./group-clients.js";
+export { DEFAULT_GROUP_LISTEN } from "./group-listeners.js";
+export { isWildcardHost, routableHost, type AdvertiseOptions } from "../transport/advertised-url.js";
