@@ -17,6 +17,7 @@ import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import type { Metadata } from "../rpc/metadata.js";
 import { HttpError } from "./http-replies.js";
+import { describeForm, type FormField } from "./request-form.js";
 
 /** One method as the explorer lists it. */
 export interface ExplorerMethod {
@@ -27,6 +28,8 @@ export interface ExplorerMethod {
   readonly output: string;
   /** The input message with every field at its default (an array of one for streaming requests). */
   readonly requestTemplate: JsonValue;
+  /** The input message's fields, for the per-field form (request-form.ts). */
+  readonly requestFields: readonly FormField[];
 }
 
 /** One service and its methods. */
@@ -138,7 +141,7 @@ export class ApiExplorer {
 
 function describeMethod(m: DescMethod, registry: FileRegistry): ExplorerMethod {
   const template = toJson(m.input, create(m.input), { alwaysEmitImplicit: true, registry });
-  return { name: m.name, kind: m.methodKind, input: m.input.typeName, output: m.output.typeName, requestTemplate: STREAMING.has(m.methodKind) ? [template] : template };
+  return { name: m.name, kind: m.methodKind, input: m.input.typeName, output: m.output.typeName, requestTemplate: STREAMING.has(m.methodKind) ? [template] : template, requestFields: describeForm(m.input) };
 }
 
 function parseRequests(desc: DescMethod, request: unknown, registry: FileRegistry): Message[] {

@@ -24,6 +24,7 @@ export { DEFAULT_MAX_BODY_BYTES } from "./request-body.js";
 export { DEAD_LETTERS_PATH, REDRIVE_PATH, REPLAY_PATH } from "./messaging-actions.js";
 export type { RegisteredInstance } from "./registry-view.js";
 export type { ExplorerCallResult, ExplorerMethod, ExplorerService } from "./api-explorer.js";
+export { MAX_FORM_DEPTH, type FormField } from "./request-form.js";
 export { EXPLORER_CALL_PATH, EXPLORER_PATH } from "./explorer-routes.js";
 export type { LiveFeedOptions } from "./live-feed.js";
 export type { DashboardSpan, DashboardSpanEvent, DashboardSpanKind, DashboardAttributeValue, SpanLimits } from "./dashboard-span.js";

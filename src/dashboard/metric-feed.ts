@@ -12,6 +12,7 @@
  * `POST /v1/metrics`. Typed structurally, so `@opentelemetry/sdk-metrics`
  * stays the application's dependency.
  */
+import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { importPeer } from "../util/import-peer.js";
@@ -69,7 +70,7 @@ export function createDashboardMetricExporter(sink: TelemetrySink): DashboardMet
  * @throws FerryError INVALID_ARGUMENT when `intervalMs` is not a positive
  *   number; FAILED_PRECONDITION when `@opentelemetry/sdk-metrics` is not installed.
  */
-export async function createDashboardMetricReader(sink: TelemetrySink, intervalMs = DEFAULT_METRIC_FEED_INTERVAL_MS): Promise<unknown> {
+export async function createDashboardMetricReader(sink: TelemetrySink, intervalMs = DEFAULT_METRIC_FEED_INTERVAL_MS): Promise<MetricReader> {
   if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new FerryError(Code.INVALID_ARGUMENT, `the dashboard's metric interval must be a positive number of ms, got ${String(intervalMs)}`);
   const { PeriodicExportingMetricReader } = await importPeer("@opentelemetry/sdk-metrics", () => import("@opentelemetry/sdk-metrics"), "the dashboard's metric feed");
   const exporter = createDashboardMetricExporter(sink) as unknown as ConstructorParameters<typeof PeriodicExportingMetricReader>[0]["exporter"];

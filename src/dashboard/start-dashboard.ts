@@ -6,6 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "@bufbuild/protobuf";
+import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import type { Broker } from "../messaging/broker.js";
 import type { ServiceRegistry } from "../registry/service-registry.js";
 import { Code } from "../rpc/code.js";
@@ -98,12 +99,11 @@ export interface Dashboard {
    * `@opentelemetry/sdk-metrics` storing this process's metrics in the
    * dashboard every `intervalMs` (default 5 000), for the meter provider
    * (`startObservability({ metricReaders: [await dashboard.metricReader()] })`).
-   * Typed `unknown` so the SDK stays the application's dependency.
    *
    * @throws FerryError FAILED_PRECONDITION without `@opentelemetry/sdk-metrics`;
    *   INVALID_ARGUMENT for an interval that is not a positive number.
    */
-  metricReader(intervalMs?: number): Promise<unknown>;
+  metricReader(intervalMs?: number): Promise<MetricReader>;
   /**
    * Links the dashboard to a broker, registry, explorer target or message
    * types after it started (e.g. once the services it watches are up);

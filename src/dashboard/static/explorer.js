@@ -1,8 +1,12 @@
-/* global document, fetch */
+/* global document, fetch, structuredClone */
 // API explorer: every method of the target's services (by gRPC reflection),
-// a JSON request form generated from the method's input descriptor, and the
-// call's status, responses, headers, trailers, duration and trace.
+// a request form with one input per field generated from the method's input
+// descriptor, kept in sync with the raw JSON, and the call's status,
+// responses, headers, trailers, duration and trace.
+import { requestForm } from "./request-form.js";
 import { api, codeBadge, el, fmtMs } from "./util.js";
+
+const STREAMING = new Set(["client_streaming", "bidi_streaming"]);
 
 export function createExplorerView() {
   let services;
@@ -30,8 +34,32 @@ export function createExplorerView() {
     document.getElementById("explorer-title").textContent = `${service.name}/${method.name}`;
     document.getElementById("explorer-types").textContent = `${method.kind.replace("_", " ")} · ${method.input} → ${method.output}`;
     document.getElementById("explorer-request").value = JSON.stringify(method.requestTemplate, null, 2);
+    drawForm(structuredClone(method.requestTemplate));
     document.getElementById("explorer-result").replaceChildren();
   }
+
+  /** The per-field form for `value`; streamed requests (an array) are edited as raw JSON only. */
+  function drawForm(value) {
+    const holder = document.getElementById("explorer-fields");
+    const raw = document.getElementById("explorer-raw");
+    if (STREAMING.has(chosen.method.kind)) {
+      holder.replaceChildren(el("p", { class: "muted" }, "This method streams its requests: write them as a JSON array below."));
+      raw.open = true;
+      return;
+    }
+    const request = typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
+    const sync = () => (document.getElementById("explorer-request").value = JSON.stringify(request, null, 2));
+    holder.replaceChildren(requestForm(chosen.method.requestFields, request, sync));
+  }
+
+  // Raw JSON edited by hand: redraw the form from it when it parses.
+  document.getElementById("explorer-request").addEventListener("change", (event) => {
+    try {
+      drawForm(JSON.parse(event.target.value));
+    } catch {
+      // not JSON yet; Run says so
+    }
+  });
 
   async function run(event) {
     event.preventDefault();

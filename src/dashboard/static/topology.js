@@ -118,10 +118,11 @@ function nodeDetails(n) {
       ["transports", n.transports.join(", ") || "—"],
       ["instances (telemetry)", n.instances.join(", ") || "—"],
       ...(n.registered === undefined ? [] : [["instances (registry)", n.registered.map((i) => `${i.instanceId} ${i.endpoints.join(" ")}`).join(", ") || "none registered"]]),
+      ...(n.process === undefined ? [] : [["process", n.process]]),
       ["RPC services", n.rpcServices.join(", ") || "—"],
       ["last seen", new Date(n.lastSeenMs).toLocaleTimeString()],
     ]),
-    n.kind === "service" ? el("a", { href: `#traces?service=${encodeURIComponent(n.label)}` }, "traces of this service →") : "",
+    n.kind === "service" ? el("a", { href: `#traces?service=${encodeURIComponent(n.process ?? n.label)}` }, "traces of this service →") : "",
   ];
 }
 
