@@ -6,6 +6,7 @@ import { installDlqCommand } from "./dlq-command.js";
 import { installHealthCommand } from "./health-command.js";
 import { installListCommand } from "./list-command.js";
 import type { CommandInstaller } from "./program.js";
+import { installRunCommand } from "./run-command.js";
 import { installTopicsCommand } from "./topics-command.js";
 
 /**
@@ -21,4 +22,5 @@ export const commands: readonly CommandInstaller[] = [
   installTopicsCommand,
   installDlqCommand,
   installDashboardCommand,
+  installRunCommand,
 ];
