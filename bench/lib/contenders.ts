@@ -43,6 +43,7 @@ export const CONTENDERS: readonly Contender[] = [
   { name: "ferry-native-tcp-notel", description: "Ferry native/TCP with `telemetry: false` (the pipeline without observability)", reference: "raw-tcp", sameProcess: false },
   { name: "ferry-native-tcp-otel", description: "Ferry native/TCP with the OpenTelemetry SDK recording every span, batched", reference: "raw-tcp", sameProcess: false },
   { name: "ferry-native-tcp-otel-drop", description: "Ferry native/TCP with the OpenTelemetry SDK and a sampler dropping every span", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-native-tcp-dashboard", description: "Ferry native/TCP, server with the dashboard attached in-process (SDK recording every span into it, metrics every 5 s)", reference: "raw-tcp", sameProcess: false },
   { name: "ferry-grpc-notel", description: "Ferry grpc with `telemetry: false` (the pipeline without observability)", reference: "raw-h2", sameProcess: false },
   { name: "ferry-grpc-otel", description: "Ferry grpc with the OpenTelemetry SDK recording every span, batched", reference: "raw-h2", sameProcess: false },
   { name: "ferry-grpc-otel-drop", description: "Ferry grpc with the OpenTelemetry SDK and a sampler dropping every span", reference: "raw-h2", sameProcess: false },
