@@ -20,10 +20,11 @@ import { applyConnectionWindow, checkWindowBytes, DEFAULT_CONNECTION_WINDOW_BYTE
 import { createProtocolFront } from "./protocol-front.js";
 import { ServerConnection, type ServerConnectionSettings } from "./server-connection.js";
 import { GrpcServerCall, sendTrailersOnly } from "./grpc-server-call.js";
+import { checkAdvertise, listeningAddress, type AdvertiseOptions } from "../advertised-url.js";
 
 /** Options of {@link createGrpcServerTransport}. */
-export interface GrpcServerOptions {
-  /** Interface to bind. Default `"127.0.0.1"`. */
+export interface GrpcServerOptions extends AdvertiseOptions {
+  /** Interface to bind (`"0.0.0.0"` or `"::"` for every one; then set `advertiseHost`). Default `"127.0.0.1"`, reachable from this machine only. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 50051. */
   port?: number;
@@ -168,6 +169,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
   readonly #web: WebProtocolSettings;
 
   constructor(private readonly options: GrpcServerOptions) {
+    checkAdvertise(options);
     const compressMinBytes = options.webCompressMinBytes ?? DEFAULT_WEB_COMPRESS_MIN_BYTES;
     if (!(compressMinBytes >= 0)) throw new FerryError(Code.INVALID_ARGUMENT, `webCompressMinBytes must be a number >= 0, got ${compressMinBytes}`);
     this.#web = { cors: options.cors === undefined ? undefined : webCorsPolicy(options.cors), compressMinBytes };
@@ -204,8 +206,7 @@ class GrpcServerTransportImpl implements GrpcServerTransport {
         // node:http sets up its connection tracking (idle close, header and request timeouts) on "listening".
         h1?.emit("listening");
         const port = (server.address() as AddressInfo).port;
-        const h = host.includes(":") ? `[${host}]` : host;
-        resolve({ url: `${this.options.tls ? "grpcs" : "grpc"}://${h}:${port}`, transport: "grpc" });
+        resolve(listeningAddress(this.options.tls ? "grpcs" : "grpc", "grpc", host, port, this.options));
       });
     });
   }
