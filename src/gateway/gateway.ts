@@ -1,11 +1,12 @@
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescService, JsonValue, Message, Registry } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { encodeJson } from "../contract/codec.js";
-import type { UnaryResponse } from "../rpc/call.js";
+import type { AnyResponse } from "../rpc/call.js";
 import { createCallSignal } from "../rpc/call-signal.js";
 import type { ClientTransport } from "../rpc/client-transport.js";
-import { Code, codeToString } from "../rpc/code.js";
+import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { httpStatusFromCode } from "../rpc/http-status.js";
 import { Metadata } from "../rpc/metadata.js";
@@ -14,10 +15,13 @@ import type { JwtVerifier } from "../auth/jwt-verifier.js";
 import { CorsPolicy, type CorsOptions } from "./cors.js";
 import { createMemoryRateLimitStore, type RateLimitStore } from "./edge-rate-limit.js";
 import { answerHttp1ClientError } from "../util/http1-client-error.js";
-import { boundMessage, checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
+import { checkRequestTarget, HttpInputError, quoteInput, readRequestBody } from "./http-input.js";
 import { routesFromServices, type HttpRoute } from "./http-route.js";
 import { injectTraceContext, recordHttpRoute, traceHttpRequest } from "../observability/http-server-telemetry.js";
 import { transcodeRequest } from "./transcode-request.js";
+import { contractRegistry } from "./contract-registry.js";
+import { gatewayErrorBody, type GatewayErrorFormat } from "./gateway-error-body.js";
+import { httpStreamFormat, sendHttpStream } from "./http-stream-response.js";
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -25,8 +29,20 @@ export interface GatewayOptions {
   services: readonly DescService[];
   /** Where calls go: an in-process transport, a gRPC or native transport, or a channel. */
   transport: ClientTransport;
-  /** Deadline given to each call, in milliseconds. Default 30 000. */
+  /** Deadline given to each unary call, in milliseconds. Default 30 000. */
   timeoutMs?: number;
+  /** Deadline given to each server-streaming call (NDJSON or SSE), in milliseconds. Default none: the stream lasts until it ends or the client goes away. */
+  streamTimeoutMs?: number;
+  /** Interval of the keep-alive comment lines of server-sent event streams, in milliseconds. Default 15 000. */
+  sseHeartbeatMs?: number;
+  /**
+   * Types for the JSON of `google.protobuf.Any` fields and error details.
+   * Default: every type in the files declaring `services` and their imports,
+   * plus the well-known types.
+   */
+  registry?: Registry;
+  /** The JSON form of error answers; see {@link GatewayErrorFormat}. Default `"connect"`. */
+  errorFormat?: GatewayErrorFormat;
   /**
    * Largest request body accepted, in bytes, after decompression
    * (`Content-Encoding: gzip` or `deflate`); larger get 413 with code
@@ -150,10 +166,17 @@ class HttpGateway implements Gateway {
   readonly #jsonRoutes = new Map<string, GatewayJsonRoute[]>();
   /** Requests that already took their rate-limit token. */
   readonly #admitted = new WeakSet<IncomingMessage>();
+  readonly #registry: Registry;
+  readonly #matchOrder: readonly HttpRoute[];
   #server: http.Server | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.routes = routesFromServices(options.services);
+    // Templates with a custom verb first: `/v1/{name=books/*}` would otherwise take `/v1/books/1:title` too.
+    this.#matchOrder = [...this.routes.filter((r) => r.template.verb !== undefined), ...this.routes.filter((r) => r.template.verb === undefined)];
+    this.#registry = options.registry ?? contractRegistry(options.services);
+    if (options.streamTimeoutMs !== undefined) positive(options.streamTimeoutMs, 1, "streamTimeoutMs");
+    positive(options.sseHeartbeatMs, 1, "sseHeartbeatMs");
     this.#logger = options.logger ?? getDefaultLogger();
     this.#forward = options.forwardHeaders ?? ["authorization", "x-request-id", "traceparent", "tracestate"];
     this.#maxBodyBytes = positive(options.maxBodyBytes, 4 * 1024 * 1024, "maxBodyBytes");
@@ -196,14 +219,16 @@ class HttpGateway implements Gateway {
     const { route, values } = this.#match(req.method ?? "GET", url.pathname);
     recordHttpRoute(req, route.template.source); // Observability: names the span after the route.
     const body = route.body === "" ? "" : (await readRequestBody(req, { maxBytes: this.#maxBodyBytes })).toString("utf8");
-    const message = transcodeRequest(route, values, url.searchParams, body);
+    const message = transcodeRequest(route, values, url.searchParams, body, this.#registry);
     const ac = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) ac.abort(new FerryError(Code.CANCELLED, "HTTP client went away"));
     });
-    const cs = createCallSignal({ timeoutMs: this.options.timeoutMs ?? 30_000, signal: ac.signal, parent: null }, true);
+    const streaming = route.method.responseStream;
+    const timeoutMs = streaming ? this.options.streamTimeoutMs : (this.options.timeoutMs ?? 30_000);
+    const cs = createCallSignal({ timeoutMs, signal: ac.signal, parent: null }, true);
     try {
-      const response = (await this.options.transport.call({
+      const response: AnyResponse = await this.options.transport.call({
         stream: false,
         method: route.method,
         metadata: this.#metadataFrom(req),
@@ -211,11 +236,25 @@ class HttpGateway implements Gateway {
         signal: cs.signal,
         context: undefined,
         message,
-      })) as UnaryResponse;
-      sendJson(res, 200, encodeJson(route.method.output, response.message));
+      });
+      if (!response.stream) return sendJson(res, 200, this.#responseJson(route, response.message));
+      await sendHttpStream(res, response.messages, {
+        format: httpStreamFormat(req.headers.accept),
+        toJson: (m) => this.#responseJson(route, m),
+        errorJson: (e) => gatewayErrorBody(e, this.options.errorFormat ?? "connect", this.#maxErrorMessageChars, this.#registry),
+        heartbeatMs: this.options.sseHeartbeatMs ?? 15_000,
+      });
     } finally {
       cs.dispose();
     }
+  }
+
+  /** A response message as JSON: the whole message, or its `response_body` field (default values included there). */
+  #responseJson(route: HttpRoute, message: Message): JsonValue {
+    const field = route.responseBody;
+    if (field === undefined) return encodeJson(route.method.output, message, { registry: this.#registry });
+    const json = toJson(route.method.output, message, { registry: this.#registry, alwaysEmitImplicit: true }) as Record<string, JsonValue>;
+    return json[field.jsonName] ?? null;
   }
 
   async #serveJsonRoute(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -275,7 +314,7 @@ class HttpGateway implements Gateway {
 
   #match(verb: string, path: string): { route: HttpRoute; values: Map<string, string> } {
     const allowed = new Set<string>();
-    for (const route of this.routes) {
+    for (const route of this.#matchOrder) {
       const values = route.template.match(path);
       if (values === undefined) continue;
       if (route.verb === verb) return { route, values };
@@ -310,7 +349,7 @@ class HttpGateway implements Gateway {
     const retryAfter = e.metadata.getText("retry-after");
     if (status === 429 && retryAfter !== undefined) headers["retry-after"] = retryAfter;
     if (res.headersSent) return void res.destroy();
-    sendJson(res, status, { code: codeToString(e.code), message: boundMessage(e.rawMessage, this.#maxErrorMessageChars) }, headers);
+    sendJson(res, status, gatewayErrorBody(e, this.options.errorFormat ?? "connect", this.#maxErrorMessageChars, this.#registry), headers);
     if (!req.complete) this.#drainThenClose(req, res);
   }
 

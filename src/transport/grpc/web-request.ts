@@ -97,7 +97,7 @@ async function serveUnary(router: Router, ex: ConnectExchange, path: string, set
   const entry = router.lookup(path);
   if (entry === undefined) throw refused(Code.UNIMPLEMENTED, router.unknownPathError(path).rawMessage, 404);
   if (entry.info.requestStream || entry.info.responseStream) {
-    const kind = entry.info.kind.replace(/([A-Z])/g, " $1").toLowerCase();
+    const kind = entry.info.kind.replace("_", " ");
     throw refused(Code.UNIMPLEMENTED, `${entry.info.path} is a ${kind} method: call it with a streaming content type (application/connect+json or application/connect+proto)`, 415);
   }
   const ctx = createWebContext(entry, ex, connectDeadline(ex.headers["connect-timeout-ms"]), "connect");
