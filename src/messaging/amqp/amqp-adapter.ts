@@ -235,7 +235,7 @@ export function amqpCapabilities(maxMessageBytes: number): AdapterCapabilities {
 export const adapterFactory: AdapterFactory = async (url, { logger, adapterOptions }) => {
   const { options, connectUrl } = parseAmqpOptions(url, adapterOptions);
   const amqp = await importPeer<AmqpLib>("amqplib", () => import("amqplib"));
-  const conn = new AmqpConnection({ url: connectUrl, amqp, logger });
+  const conn = new AmqpConnection({ url: connectUrl, tls: options.tls, amqp, logger });
   await conn.start();
   return new AmqpAdapter(conn, options, logger);
 };

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from "node:tls";
 import type { ChannelModel } from "amqplib";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
@@ -10,6 +11,8 @@ export type AmqpLib = typeof import("amqplib");
 export interface AmqpConnectionOptions {
   /** The broker URL as amqplib takes it (`amqp://user:pass@host:port/vhost`). */
   readonly url: string;
+  /** TLS options of an `amqps://` URL, passed to `tls.connect` (CA, client certificate, servername). */
+  readonly tls?: ConnectionOptions;
   readonly amqp: AmqpLib;
   readonly logger: Logger;
   /** First reconnect delay in ms; doubles per failed attempt up to {@link maxReconnectDelayMs}. Default 100. */
@@ -89,10 +92,10 @@ export class AmqpConnection {
   }
 
   async #open(): Promise<ChannelModel> {
-    const { amqp, url, logger } = this.#options;
+    const { amqp, url, logger, tls } = this.#options;
     let model: ChannelModel;
     try {
-      model = await amqp.connect(url);
+      model = await amqp.connect(url, tls);
     } catch (err) {
       throw new FerryError(Code.UNAVAILABLE, `cannot connect to the AMQP broker: ${(err as Error).message}`, { cause: err });
     }

@@ -1,5 +1,7 @@
+import type { ConnectionOptions } from "node:tls";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
+import { brokerTlsOptions } from "../broker-tls.js";
 import type { AmqpQueueType } from "./amqp-topology.js";
 
 /**
@@ -7,6 +9,9 @@ import type { AmqpQueueType } from "./amqp-topology.js";
  * with the same names, the broker URL's query
  * (`amqp://guest:guest@127.0.0.1:5672?exchange=shop&queueType=quorum`).
  * Other query parameters (`heartbeat`, `frameMax`, …) go to amqplib.
+ * Credentials: `amqp://user:password@host/vhost` (percent-encoded, SASL
+ * PLAIN); TLS: `amqps://host:5671`, with `tls_ca`, `tls_cert`, `tls_key`,
+ * `tls_servername` (see {@link AmqpAdapterOptions.tls}).
  */
 export interface AmqpAdapterOptions {
   /** The topic exchange of this namespace (durable, type `topic`). Default `"ferry"`. */
@@ -22,6 +27,14 @@ export interface AmqpAdapterOptions {
    * duplicate it).
    */
   readonly publishTimeoutMs: number;
+  /**
+   * TLS client options for `amqps://` (amqplib passes them to `tls.connect`):
+   * from the URL's `tls_ca`, `tls_cert`, `tls_key` (PEM files) and
+   * `tls_servername`, with `adapterOptions.tls` (node:tls options) merged
+   * over them; `{}` (the system CAs) for a bare `amqps://`. Undefined for
+   * `amqp://`, where TLS options raise INVALID_ARGUMENT. See `brokerTlsOptions`.
+   */
+  readonly tls: ConnectionOptions | undefined;
 }
 
 const ownKeys = ["exchange", "queueType", "maxMessageBytes", "publishTimeoutMs"] as const;
@@ -36,6 +49,7 @@ export function parseAmqpOptions(url: URL, adapterOptions: Readonly<Record<strin
     connect.searchParams.delete(key);
     if (adapterOptions[key] !== undefined) raw[key] = adapterOptions[key];
   }
+  const tls = brokerTlsOptions(connect, adapterOptions.tls, connect.protocol === "amqps:", "amqp adapter");
   const exchange = String(raw.exchange ?? "ferry");
   if (!/^[A-Za-z0-9_.:-]{1,127}$/.test(exchange) || exchange.startsWith("amq.")) {
     throw invalid(`exchange "${exchange}" is invalid: 1–127 letters, digits, "_", ".", ":" or "-", not starting with "amq."`);
@@ -48,7 +62,7 @@ export function parseAmqpOptions(url: URL, adapterOptions: Readonly<Record<strin
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) throw invalid("maxMessageBytes must be an integer ≥ 1");
   const publishTimeoutMs = Number(raw.publishTimeoutMs ?? 10_000);
   if (!Number.isInteger(publishTimeoutMs) || publishTimeoutMs < 1) throw invalid("publishTimeoutMs must be an integer ≥ 1");
-  return { options: { exchange, queueType, maxMessageBytes, publishTimeoutMs }, connectUrl: connect.href };
+  return { options: { exchange, queueType, maxMessageBytes, publishTimeoutMs, tls }, connectUrl: connect.href };
 }
 
 function invalid(message: string): FerryError {

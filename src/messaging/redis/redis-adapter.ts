@@ -80,7 +80,7 @@ export class RedisAdapter implements BrokerAdapter {
   async consume(spec: ConsumerSpec, sink: DeliverySink): Promise<AdapterConsumer> {
     if (this.#closed) throw new FerryError(Code.FAILED_PRECONDITION, "the Redis adapter is closed");
     // No command timeout here: XREADGROUP blocks up to blockMs on purpose.
-    const reader = new this.#Redis(this.#url, connectionOptions("ferry-reader"));
+    const reader = new this.#Redis(this.#url, connectionOptions("ferry-reader", undefined, this.#options.tls));
     reader.on("error", (err: Error) => this.#logger.debug({ err }, "Redis reader connection error"));
     try {
       await reader.connect();
@@ -159,8 +159,9 @@ export function redisCapabilities(maxMessageBytes: number): AdapterCapabilities 
   };
 }
 
-function connectionOptions(name: string, commandTimeoutMs?: number): RedisOptions {
+function connectionOptions(name: string, commandTimeoutMs?: number, tls?: RedisOptions["tls"]): RedisOptions {
   return {
+    tls,
     commandTimeout: commandTimeoutMs,
     lazyConnect: true,
     protocol: 2,
@@ -181,13 +182,18 @@ export const adapterFactory: AdapterFactory = async (url, { logger, adapterOptio
   const { options, connectUrl } = parseRedisOptions(url, adapterOptions);
   const mod = await importPeer("ioredis", () => import("ioredis"));
   const RedisCtor = (mod.Redis ?? mod.default) as unknown as RedisClass;
-  const commands = new RedisCtor(connectUrl, connectionOptions("ferry", options.commandTimeoutMs));
-  commands.on("error", (err: Error) => logger.debug({ err }, "Redis connection error"));
+  const commands = new RedisCtor(connectUrl, connectionOptions("ferry", options.commandTimeoutMs, options.tls));
+  let lastError: Error | undefined;
+  commands.on("error", (err: Error) => {
+    lastError = err;
+    logger.debug({ err }, "Redis connection error");
+  });
   try {
     await commands.connect();
   } catch (err) {
     commands.disconnect();
-    throw redisError("cannot connect to Redis", err);
+    // A failed TLS handshake reaches connect() only as "Connection is closed."; the cause came as an "error" event.
+    throw redisError(`cannot connect to Redis at ${url.host}`, lastError !== undefined && (err as Error).message === "Connection is closed." ? lastError : err);
   }
   return new RedisAdapter({ Redis: RedisCtor, url: connectUrl, commands, options, logger });
 };

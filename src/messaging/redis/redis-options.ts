@@ -1,10 +1,15 @@
+import type { ConnectionOptions } from "node:tls";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
+import { brokerTlsOptions } from "../broker-tls.js";
 
 /**
  * Options of the `redis://` adapter, from `BrokerOptions.adapterOptions` or,
  * with the same names, the broker URL's query
- * (`redis://127.0.0.1:6379?keyPrefix=shop:&maxLen=100000`).
+ * (`redis://127.0.0.1:6379?keyPrefix=shop:&maxLen=100000`). Credentials:
+ * `redis://user:password@host` (an ACL user, percent-encoded) or
+ * `redis://:password@host` (`requirepass`); TLS: `rediss://host:6380`, with
+ * `tls_ca`, `tls_cert`, `tls_key`, `tls_servername` (see {@link RedisAdapterOptions.tls}).
  */
 export interface RedisAdapterOptions {
   /** Prefix of every stream key: topic `a.b` is stored in stream `<keyPrefix>a.b`. Default `"ferry:"`. */
@@ -36,6 +41,14 @@ export interface RedisAdapterOptions {
    * rejects with UNAVAILABLE (the entry may still have been added).
    */
   readonly commandTimeoutMs: number;
+  /**
+   * TLS client options for `rediss://` (ioredis passes them to `tls.connect`):
+   * from the URL's `tls_ca`, `tls_cert`, `tls_key` (PEM files) and
+   * `tls_servername`, with `adapterOptions.tls` (node:tls options) merged
+   * over them; `{}` (the system CAs) for a bare `rediss://`. Undefined for
+   * `redis://`, where TLS options raise INVALID_ARGUMENT. See `brokerTlsOptions`.
+   */
+  readonly tls: ConnectionOptions | undefined;
 }
 
 const ownKeys = ["keyPrefix", "maxLen", "blockMs", "claimIntervalMs", "maxMessageBytes", "commandTimeoutMs"] as const;
@@ -50,6 +63,7 @@ export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<stri
     connect.searchParams.delete(key);
     if (adapterOptions[key] !== undefined) raw[key] = adapterOptions[key];
   }
+  const tls = brokerTlsOptions(connect, adapterOptions.tls, connect.protocol === "rediss:", "redis adapter");
   const keyPrefix = String(raw.keyPrefix ?? "ferry:");
   if (keyPrefix.length > 200 || /[\s]/.test(keyPrefix)) throw invalid(`keyPrefix "${keyPrefix}" is invalid: at most 200 characters, no whitespace`);
   return {
@@ -60,6 +74,7 @@ export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<stri
       claimIntervalMs: raw.claimIntervalMs === undefined ? undefined : int("claimIntervalMs", raw.claimIntervalMs, 10),
       maxMessageBytes: raw.maxMessageBytes === undefined ? 64 * 1024 * 1024 : int("maxMessageBytes", raw.maxMessageBytes, 1),
       commandTimeoutMs: raw.commandTimeoutMs === undefined ? 10_000 : int("commandTimeoutMs", raw.commandTimeoutMs, 1),
+      tls,
     },
     connectUrl: connect.href,
   };
