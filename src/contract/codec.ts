@@ -2,13 +2,13 @@ import {
   create,
   fromBinary,
   fromJson,
-  toBinary,
   toJson,
   type DescMessage,
   type JsonValue,
   type Message,
   type Registry,
 } from "@bufbuild/protobuf";
+import { messageCodec } from "../codec/message-codec.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 
@@ -25,9 +25,14 @@ export function toMessage(schema: DescMessage, value: unknown): Message {
   return create(schema, value as never) as Message;
 }
 
-/** Serialises `message` to the protobuf binary format. */
+/**
+ * Serialises `message` (or an init object of `schema`) to the protobuf
+ * binary format: the bytes protobuf-es's `toBinary` gives, written by
+ * Ferry's compiled encoder (src/codec, protobuf-es for what it does not
+ * handle). Raises protobuf-es's error for a value that cannot be encoded.
+ */
 export function encodeBinary(schema: DescMessage, message: Message): Uint8Array {
-  return toBinary(schema, message);
+  return messageCodec(schema).encode(message);
 }
 
 /**

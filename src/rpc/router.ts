@@ -9,6 +9,7 @@ import { Metadata } from "./metadata.js";
 import { applyInterceptors, type Interceptor } from "./interceptor.js";
 import type { Logger } from "../util/logger.js";
 import { findMethodImpl, type AnyMethodImpl } from "./service-impl.js";
+import { pipeResponse, type ResponseSink } from "./response-stream.js";
 
 /** One routable method: its info and its handler wrapped in the server's interceptors. */
 export interface MethodEntry {
@@ -140,6 +141,21 @@ export class Router {
     if (ctx.responseTrailers.size === 0) return err;
     const metadata = new Metadata(ctx.responseTrailers).merge(err.metadata);
     return new FerryError(err.code, err.rawMessage, { metadata, details: err.details, cause: err.cause, retryable: err.retryable });
+  }
+
+  /**
+   * Sends a streamed response into a network transport's `sink` (see
+   * {@link pipeResponse}): a {@link pushStream} producer writes straight
+   * into it, any other `AsyncIterable` is read message by message; messages
+   * and init objects go to the sink unconverted (its codec encodes both).
+   * Call it from {@link serve}'s `onResponse`, so the handler's body runs in
+   * its call context. Resolves when the stream ended (or the call ended
+   * first); rejects with the wire error (see {@link toWireError}).
+   */
+  pipeStream(ctx: CallContext, messages: AsyncIterable<unknown>, sink: ResponseSink): Promise<void> {
+    return pipeResponse(messages, sink).catch((err: unknown) => {
+      throw this.toWireError(err, ctx);
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Message } from "@bufbuild/protobuf";
-import { decodeBinary, encodeBinary } from "../../contract/codec.js";
+import { messageCodec } from "../../codec/message-codec.js";
+import { decodeBinary } from "../../contract/codec.js";
 import type { AnyResponse, StreamResponse, UnaryResponse } from "../../rpc/call.js";
 import type { CallContext } from "../../rpc/call-context.js";
 import { Code } from "../../rpc/code.js";
@@ -11,6 +12,7 @@ import { AsyncQueue } from "../../util/async-queue.js";
 import { metadataBytes, prepareStatus, statusBytes, tooLarge, writeMetadataBlock, writeStatus } from "./native-codec.js";
 import { ReceiveWindow, SendWindow } from "./native-flow.js";
 import type { FrameWriter } from "./native-frame-writer.js";
+import { NativeResponseSink } from "./native-response-sink.js";
 import { Flag, FrameType, FRAME_HEADER_BYTES } from "./native-protocol.js";
 
 /** What a server call needs from its connection. */
@@ -52,6 +54,7 @@ export class NativeServerCall {
   #recv: ReceiveWindow | undefined;
   #sizes: number[] | undefined;
   #send: SendWindow | undefined;
+  #sink: NativeResponseSink | undefined;
   /** The request message of a unary or server-streaming call whose message came in a MESSAGE frame. */
   #single: Message | undefined;
 
@@ -125,6 +128,7 @@ export class NativeServerCall {
   /** A WINDOW_UPDATE frame. */
   onWindowUpdate(increment: number): void {
     this.#send?.grant(increment);
+    this.#sink?.flushHeld();
   }
 
   /** A CANCEL frame, or the connection went away: aborts the handler's context. */
@@ -151,7 +155,7 @@ export class NativeServerCall {
     if (this.#done) return;
     this.#done = true;
     this.#queue?.fail(error);
-    if (!this.#headersSent) writeHeadersAndStatus(this.host.writer, this.id, this.ctx.responseHeaders, error, this.ctx.responseTrailers);
+    if (!this.#headersSent && this.#sink?.started !== true) writeHeadersAndStatus(this.host.writer, this.id, this.ctx.responseHeaders, error, this.ctx.responseTrailers);
     else this.#writeTrailers(error, this.ctx.responseTrailers);
     this.#finish();
   }
@@ -209,51 +213,55 @@ export class NativeServerCall {
   }
 
   #respondUnary(res: UnaryResponse): void {
-    let bytes: Uint8Array;
+    const codec = messageCodec(this.entry.info.output);
+    let n: number;
     try {
-      bytes = encodeBinary(this.entry.info.output, res.message);
+      n = codec.measure(res.message);
     } catch (err) {
       return this.fail(this.host.router.toWireError(err, this.ctx));
     }
     const status = prepareStatus(undefined, res.trailers);
     const head = metadataBytes(res.headers) + statusBytes(status);
-    if (head + bytes.length > this.host.peerMaxFrameBytes) return this.fail(tooLarge("response", head + bytes.length, this.host.peerMaxFrameBytes));
+    if (head + n > this.host.peerMaxFrameBytes) return this.fail(tooLarge("response", head + n, this.host.peerMaxFrameBytes));
     const w = this.host.writer;
-    const pos = w.begin(this.id, FrameType.HEADERS, Flag.END_STREAM | Flag.MESSAGE, head, bytes);
-    writeStatus(w.buf, writeMetadataBlock(w.buf, pos, res.headers), status);
+    const pos = w.begin(this.id, FrameType.HEADERS, Flag.END_STREAM | Flag.MESSAGE, head + n);
+    codec.writeMeasured(w.buf, writeStatus(w.buf, writeMetadataBlock(w.buf, pos, res.headers), status));
     w.end();
     this.#finish();
   }
 
-  async #respondStream(res: StreamResponse): Promise<void> {
-    const output = this.entry.info.output;
-    const w = this.host.writer;
+  #respondStream(res: StreamResponse): Promise<void> {
     const send = (this.#send = new SendWindow(this.host.peerWindowBytes));
-    try {
-      for await (const message of this.host.router.normalizeStream(this.ctx, res.messages, { contextInstalled: true })) {
+    const isDone = () => this.#done;
+    const sink = new NativeResponseSink(
+      {
+        writer: this.host.writer,
+        peerMaxFrameBytes: this.host.peerMaxFrameBytes,
+        codec: messageCodec(this.entry.info.output),
+        window: send,
+        get ended() {
+          return isDone();
+        },
+        failWith: (err) => {
+          const error = this.host.router.toWireError(err, this.ctx);
+          this.fail(error);
+          return error;
+        },
+      },
+      this.id,
+      res.headers,
+    );
+    this.#sink = sink;
+    return this.host.router.pipeStream(this.ctx, res.messages, sink).then(
+      () => {
         if (this.#done) return;
-        const bytes = encodeBinary(output, message);
-        if (bytes.length + (this.#headersSent ? 0 : metadataBytes(res.headers)) > this.host.peerMaxFrameBytes) {
-          return this.fail(tooLarge("response message", bytes.length, this.host.peerMaxFrameBytes));
-        }
-        if (!this.#headersSent) {
-          this.#headersSent = true;
-          const pos = w.begin(this.id, FrameType.HEADERS, Flag.MESSAGE, metadataBytes(res.headers), bytes);
-          writeMetadataBlock(w.buf, pos, res.headers);
-          w.end();
-        } else w.frame(this.id, FrameType.MESSAGE, 0, bytes);
-        send.consume(bytes.length + FRAME_HEADER_BYTES);
-        if (!send.open) await send.wait();
-        if (w.congested) await w.waitDrain();
-        if (this.#done) return;
-      }
-    } catch (err) {
-      return this.fail(FerryError.from(err));
-    }
-    if (this.#done) return;
-    if (!this.#headersSent) writeHeadersAndStatus(w, this.id, res.headers, undefined, res.trailers);
-    else this.#writeTrailers(undefined, res.trailers);
-    this.#finish();
+        this.#headersSent = sink.started;
+        if (!this.#headersSent) writeHeadersAndStatus(this.host.writer, this.id, res.headers, undefined, res.trailers);
+        else this.#writeTrailers(undefined, res.trailers);
+        this.#finish();
+      },
+      (err: FerryError) => this.fail(err),
+    );
   }
 
   #writeTrailers(error: FerryError | undefined, trailers: Metadata): void {
@@ -280,5 +288,6 @@ export class NativeServerCall {
     this.#recv = undefined;
     this.#sizes = undefined;
     this.#send = undefined;
+    this.#sink = undefined;
   }
 }
