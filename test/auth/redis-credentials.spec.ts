@@ -9,37 +9,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBroker, defineTopic } from "../../src/messaging/index.js";
+import { createBroker } from "../../src/messaging/index.js";
 import { Code } from "../../src/index.js";
 import { freePort } from "../cli/run-ferry.js";
 import { rejection } from "../support/rejection.js";
 import { isReachable } from "../support/services.js";
-import { Schema } from "../messaging/conformance-helpers.js";
+import { quiet, roundTrip } from "./broker-round-trip.js";
 import { writeTlsFiles, type TlsFiles } from "./tls-files.js";
 
 const REDIS = "/usr/bin/redis-server";
 const missing = !existsSync(REDIS);
 if (missing && process.env.FERRY_REQUIRE_SERVICES === "1") throw new Error(`${REDIS} is missing`);
 if (missing) console.log(`skipping the Redis credentials spec: ${REDIS} is not installed`);
-
-const quiet = { error() {}, warn() {}, info() {}, debug() {} };
-
-/** Publishes one message and reads it back through a consumer group: the connection really works. */
-export async function roundTrip(url: string, adapterOptions: Record<string, unknown> = {}): Promise<string> {
-  const broker = await createBroker(url, { logger: quiet, adapterOptions });
-  try {
-    const topic = defineTopic(`ferry.tls.${Math.random().toString(36).slice(2)}`, Schema);
-    let received: (text: string) => void = () => {};
-    const got = new Promise<string>((resolve) => (received = resolve));
-    const sub = await broker.subscribe(topic, { group: "tls", ackTimeoutMs: 5_000 }, (m) => received(m.text));
-    await broker.publish(topic, { text: "over the wire" });
-    const text = await got;
-    await sub.stop();
-    return text;
-  } finally {
-    await broker.close();
-  }
-}
 
 describe.skipIf(missing)("Redis ACL credentials and TLS (rediss://)", () => {
   let child: ChildProcess;

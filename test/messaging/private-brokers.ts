@@ -161,16 +161,17 @@ export async function startPrivateRedis(): Promise<PrivateBroker> {
  * Erlang cookie (HOME), an empty plugin list and an empty env file (so
  * /etc/rabbitmq/rabbitmq-env.conf does not rename it). The pid signalled is
  * the Erlang VM's, from the node's pid file (RABBITMQ_PID_FILE). Starting
- * takes about 5 s of one core.
+ * takes about 5 s of one core. `conf`: more rabbitmq.conf lines (a TLS
+ * listener, a default user).
  */
-export async function startPrivateRabbitmq(): Promise<PrivateBroker> {
+export async function startPrivateRabbitmq(conf = ""): Promise<PrivateBroker> {
   const [port, distPort] = [await freePort(), await freePort()];
   const dir = await mkdtemp(join(tmpdir(), "ferry-rabbitmq-"));
   const node = `ferry-test-${port}@localhost`;
   await mkdir(join(dir, "home"));
   await writeFile(join(dir, "enabled_plugins"), "[].\n");
   await writeFile(join(dir, "env.conf"), "");
-  await writeFile(join(dir, "rabbitmq.conf"), `listeners.tcp.default = 127.0.0.1:${port}\n`);
+  await writeFile(join(dir, "rabbitmq.conf"), `listeners.tcp.default = 127.0.0.1:${port}\n${conf}`);
   const pidFile = join(dir, "node.pid");
   const env = {
     ...process.env,
