@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { createOutbox, type SqlExecutor, type SqlStore } from "../../src/consistency/index.js";
+import { createOutbox, IDEMPOTENCY_KEY_HEADER, type SqlExecutor, type SqlStore } from "../../src/consistency/index.js";
 import { Code, FerryError, type Client, type ServiceImpl } from "../../src/index.js";
 import { cartItemAdded } from "./events.js";
-import type { Cart, CartService } from "./gen/shop/v1/cart_pb.js";
+import type { Cart, CartLine, CartService } from "./gen/shop/v1/cart_pb.js";
 import type { InventoryService } from "./gen/shop/v1/inventory_pb.js";
 
 interface LineRow extends Record<string, unknown> {
@@ -43,7 +43,9 @@ export interface SqlCartService {
  * a crash in between leaves a pending reservation that {@link SqlCartService.recover}
  * completes, so stock is never taken without being in a cart. Releases carry
  * the line's id as `release_id`, so a ClearCart or RemoveItem repeated after a
- * crash puts the stock back once. INVALID_ARGUMENT for an empty user id;
+ * crash puts the stock back once. A ClearCart of given `lines` (a checkout's)
+ * takes only those out, once per idempotency key (request metadata
+ * `idempotency-key`, as the saga sends it). INVALID_ARGUMENT for an empty user id;
  * NOT_FOUND from RemoveItem for a SKU not in the cart; the inventory's errors pass through.
  */
 export function createSqlCartService(store: SqlStore, inventory: Client<typeof InventoryService>): SqlCartService {
@@ -96,6 +98,20 @@ export function createSqlCartService(store: SqlStore, inventory: Client<typeof I
     await store.query(`DELETE FROM ${s}.shop_cart_lines WHERE user_id = $1 AND line_id = $2`, [userId, l.line_id]);
   };
 
+  /** Takes `wanted` out of the cart (and puts its stock back), once per `key` and SKU. */
+  const removeLines = async (userId: string, wanted: readonly CartLine[], releaseStock: boolean, key: string) => {
+    for (const l of wanted) {
+      const changeId = `${key}:${l.sku}`;
+      if (releaseStock) await inventory.release({ sku: l.sku, quantity: l.quantity, releaseId: changeId });
+      await store.transaction(async (tx) => {
+        const fresh = await tx.query(`INSERT INTO ${s}.shop_cart_changes (change_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1`, [changeId]);
+        if (fresh.length === 0) return; // done before a crash
+        await tx.query(`UPDATE ${s}.shop_cart_lines SET quantity = quantity - $3 WHERE user_id = $1 AND sku = $2`, [userId, l.sku, l.quantity]);
+        await tx.query(`DELETE FROM ${s}.shop_cart_lines WHERE user_id = $1 AND sku = $2 AND quantity <= 0`, [userId, l.sku]);
+      });
+    }
+  };
+
   const impl: ServiceImpl<typeof CartService> = {
     async addItem(req) {
       const pending: PendingRow = { reservation_id: randomUUID(), user_id: user(req.userId), sku: req.sku, quantity: req.quantity };
@@ -114,8 +130,13 @@ export function createSqlCartService(store: SqlStore, inventory: Client<typeof I
     async getCart(req) {
       return view(req.userId, await lines(store, user(req.userId)));
     },
-    async clearCart(req) {
+    async clearCart(req, ctx) {
       const rows = await lines(store, user(req.userId));
+      if (req.lines.length > 0) {
+        const key = ctx.requestMetadata.get(IDEMPOTENCY_KEY_HEADER);
+        await removeLines(req.userId, req.lines, req.releaseStock, typeof key === "string" && key !== "" ? key : randomUUID());
+        return view(req.userId, rows);
+      }
       for (const l of rows) {
         if (req.releaseStock) await release(req.userId, l);
         else await store.query(`DELETE FROM ${s}.shop_cart_lines WHERE user_id = $1 AND line_id = $2`, [req.userId, l.line_id]);

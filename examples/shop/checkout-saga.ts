@@ -43,7 +43,8 @@ export function defineCheckoutSaga(deps: CheckoutSagaDeps): SagaDefinition<Check
         name: "hold-stock",
         action: async () => null,
         compensation: async (ctx) => {
-          await cart.clearCart({ userId: ctx.input.userId, releaseStock: true }, { metadata: ctx.metadata, signal: ctx.signal });
+          const lines = ctx.input.lines.map((l) => fromJson(CartLineSchema, l));
+          await cart.clearCart({ userId: ctx.input.userId, releaseStock: true, lines }, { metadata: ctx.metadata, signal: ctx.signal });
           const [code, ...reason] = ctx.failure.split(": ");
           await store.transaction((tx) =>
             publishOnce(tx, store.schema, ctx.idempotencyKey, () =>
@@ -96,7 +97,8 @@ export function defineCheckoutSaga(deps: CheckoutSagaDeps): SagaDefinition<Check
       {
         name: "clear-cart",
         action: async (ctx) => {
-          await cart.clearCart({ userId: ctx.input.userId, releaseStock: false }, { metadata: ctx.metadata, signal: ctx.signal });
+          const lines = ctx.input.lines.map((l) => fromJson(CartLineSchema, l));
+          await cart.clearCart({ userId: ctx.input.userId, releaseStock: false, lines }, { metadata: ctx.metadata, signal: ctx.signal });
           return null;
         },
         retry: { maxAttempts: 10, retryableStatusCodes: [Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED, Code.ABORTED, Code.INTERNAL] },

@@ -56,6 +56,8 @@ export interface ShopConsistencyDeps {
   readonly paymentFailureRate?: number;
   /** Random source for the payment failures, for tests. */
   readonly random?: () => number;
+  /** Schema of the store's tables. Default `"public"`. */
+  readonly schema?: string;
   /** The saga runner's id: stable, so a restarted shop resumes its checkouts at once. Default `"shop"`. */
   readonly runnerId?: string;
 }
@@ -68,7 +70,7 @@ export interface ShopConsistencyDeps {
  * the inbox.
  */
 export async function createShopConsistency(url: string, deps: ShopConsistencyDeps): Promise<ShopConsistency> {
-  const store = await createStore(url, { logger: deps.logger });
+  const store = await createStore(url, { logger: deps.logger, schema: deps.schema });
   const subscriptions: Subscription[] = [];
   try {
     await createShopTables(store, seedCatalog);

@@ -5,8 +5,9 @@ import type { CatalogItem } from "./catalog.js";
  * The shop's tables, next to Ferry's in the store's schema. Each service
  * owns its tables (in a real deployment, its own database): inventory
  * `shop_products` and `shop_stock_changes` (reservation and release ids
- * already applied), payment `shop_payments`, cart `shop_cart_lines` and
- * `shop_cart_pending` (reservations asked for, not yet in the cart), order
+ * already applied), payment `shop_payments`, cart `shop_cart_lines`,
+ * `shop_cart_pending` (reservations asked for, not yet in the cart) and
+ * `shop_cart_changes` (idempotency keys of applied ClearCarts), order
  * `shop_orders`, notification `shop_notifications`, analytics `shop_sales`
  * and `shop_analytics`.
  */
@@ -26,6 +27,7 @@ function statements(s: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${s}.shop_cart_pending (
       reservation_id text PRIMARY KEY, user_id text NOT NULL, sku text NOT NULL, quantity integer NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${s}.shop_cart_changes (change_id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE IF NOT EXISTS ${s}.shop_orders (
       order_id text PRIMARY KEY, user_id text NOT NULL, lines jsonb NOT NULL, total_cents bigint NOT NULL,
       payment_id text NOT NULL, placed_at_ms bigint NOT NULL)`,

@@ -51,6 +51,8 @@ export interface ShopOptions {
    * resumes the checkouts in flight (docs/consistency.md).
    */
   store?: string;
+  /** PostgreSQL schema of the store's tables (Ferry's and the shop's). Default `"public"`. */
+  storeSchema?: string;
   /**
    * Resolve only once the store is open and recovery done (default true).
    * With false, `startShop` resolves as soon as it listens (PGlite takes a
@@ -128,7 +130,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   // The store opens (PGlite: a second or more) while the servers start listening; calls wait for it.
   const storeUrl = options.store ?? "pglite:";
   let consistency: ShopConsistency | undefined;
-  const opening = createShopConsistency(storeUrl, { inventory, cart, payment, broker, logger, paymentFailureRate: rate, random: options.random });
+  const opening = createShopConsistency(storeUrl, { inventory, cart, payment, broker, logger, paymentFailureRate: rate, random: options.random, schema: options.storeSchema });
   const ready = opening.then(async (c) => {
     await c.start();
     consistency = c;

@@ -3,7 +3,7 @@ import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { importPeer } from "../util/import-peer.js";
-import { defaultTemplateDir, openFromTemplate } from "./pglite-template.js";
+import { defaultTemplateDir, openFromTemplate, pgliteAssets } from "./pglite-template.js";
 import { checkIdentifier, type SqlRow, type SqlStore, type SqlTransaction } from "./sql-store.js";
 
 /** Options of {@link createPgliteStore}. */
@@ -42,8 +42,9 @@ export interface PgliteStoreOptions {
 export async function createPgliteStore(dataDir: string | undefined, options: PgliteStoreOptions = {}): Promise<SqlStore> {
   const schema = checkIdentifier("schema", options.schema ?? "public");
   const mod = await importPeer("@electric-sql/pglite", () => import("@electric-sql/pglite"), "the PGlite store");
+  const shared = await pgliteAssets();
   const open = (loadDataDir: Blob | undefined) => {
-    const init = loadDataDir === undefined ? {} : { loadDataDir };
+    const init = loadDataDir === undefined ? shared : { ...shared, loadDataDir };
     return dataDir === undefined ? mod.PGlite.create(init) : mod.PGlite.create(dataDir, init);
   };
   if (options.loadDataDir !== undefined) return new PgliteStore(await open(options.loadDataDir), schema);
