@@ -123,6 +123,7 @@ export class NativeClientConnection extends NativeConnection implements ClientCa
     const refused = this.#writeCall(id, call, bytes);
     if (refused !== undefined) return call.finish(refused);
     this.#calls.set(id, call);
+    this.countBatchedFrame();
     if (!this.#refd) this.#updateRef();
     call.started(this, id);
   }

@@ -33,6 +33,13 @@ export interface ConnectionOptions {
 const PING_PAYLOAD_BYTES = 8;
 
 /**
+ * Calls started (client) or answered (server) after which the queued frames
+ * are written at once instead of at the end of the event-loop turn. See
+ * {@link NativeConnection.countBatchedFrame}.
+ */
+export const FLUSH_BATCH_FRAMES = 16;
+
+/**
  * What both ends of a native connection share (docs/protocol.md): the
  * preface and SETTINGS exchange, framing, PING keepalive and dead-peer
  * detection, GOAWAY, and closing the connection with a logged reason when
@@ -60,6 +67,7 @@ export abstract class NativeConnection {
   #pingSentMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #prefaceSent = false;
+  #batched = 0;
 
   constructor(
     readonly socket: Socket,
@@ -116,6 +124,26 @@ export abstract class NativeConnection {
     header[9] = 0;
     this.socket.write(Buffer.concat([preface, header, payload]));
     this.#prefaceSent = true;
+  }
+
+  /**
+   * Counts one call's frame (a CALL written by the client, a call's answer by
+   * the server) and writes what is queued every {@link FLUSH_BATCH_FRAMES}.
+   *
+   * Why: with many calls in flight on one connection, a whole batch arrives
+   * in one read and, with writes coalesced per event-loop turn only, every
+   * answer to it left in one write after the last one was computed. Each side
+   * then waited for the other's whole batch: the two processes took turns
+   * instead of working at once (64 calls in flight ran at 1 / (server µs +
+   * client µs) per call, neither process busy). Writing every 16 frames lets
+   * the peer start on the first answers while this side computes the rest;
+   * a batch of 16 small frames still costs one write.
+   */
+  protected countBatchedFrame(): void {
+    if (++this.#batched >= FLUSH_BATCH_FRAMES) {
+      this.#batched = 0;
+      this.writer.flush();
+    }
   }
 
   /**

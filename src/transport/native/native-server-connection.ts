@@ -73,6 +73,7 @@ export class NativeServerConnection extends NativeConnection implements ServerCa
   }
 
   streamDone(id: number): void {
+    this.countBatchedFrame();
     this.#calls.delete(id);
     if (this.#calls.size === 0 && this.#onIdle !== undefined) this.#onIdle();
   }
