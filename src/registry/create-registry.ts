@@ -1,5 +1,6 @@
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
+import { clusterMembers, intQueryParam } from "../util/cluster-members.js";
 import { importPeer } from "../util/import-peer.js";
 import { createMemoryRegistry } from "./memory-registry.js";
 import type { RegistryOptions } from "./registry-options.js";
@@ -17,19 +18,14 @@ function intParam(url: URL, name: string, raw: string): number | undefined {
   return n;
 }
 
-function hostPort(url: URL, raw: string, defaultPort: number): string {
-  if (url.hostname === "") throw invalid(raw, "missing host (e.g. 127.0.0.1)");
-  return `${url.hostname}:${url.port === "" ? defaultPort : url.port}`;
-}
-
 /**
  * Creates a registry from a URL (the backend modules load on first use):
  *
  * | URL | backend |
  * |---|---|
  * | `memory:` (or empty) | `MemoryRegistry`, in-process |
- * | `nats://host[:4222][?bucket=ferry_registry&bucketMaxAgeMs=60000]` | NATS JetStream KV |
- * | `etcd://host[:2379][?prefix=/ferry/registry/&connectTimeoutMs=5000]` | etcd (lease + watch) |
+ * | `nats://host[:4222][?bucket=ferry_registry&bucketMaxAgeMs=60000&servers=h2:4222,h3:4222&replicas=3]` | NATS JetStream KV (`servers`: other members of the cluster; `replicas`: of a bucket it creates, 1–5) |
+ * | `etcd://host[:2379][?prefix=/ferry/registry/&connectTimeoutMs=5000&endpoints=h2:2379,h3:2379]` | etcd (lease + watch; `endpoints`: other members of the cluster) |
  * | `static:///grpc://10.0.0.5:50051,grpc://10.0.0.6:50051` | the same fixed list for every service |
  * | `static:?shop.v1.InventoryService=grpc://a:1,grpc://b:1&…` | a fixed list per service |
  * | `dns:[//dns-server:53][?transport=grpc&port=50051&intervalMs=30000]` | DNS A/AAAA and SRV records |
@@ -50,7 +46,8 @@ export async function createRegistry(url = "memory:", options: RegistryOptions =
       const auth = u.username === "" ? "" : `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}@`;
       return createNatsRegistry({
         ...options,
-        servers: `nats://${auth}${hostPort(u, url, 4222)}`,
+        servers: clusterMembers(u, "servers", 4222, `invalid registry URL "${url}"`).map((m) => `nats://${auth}${m}`),
+        replicas: intQueryParam(u, "replicas", 1, 5, `invalid registry URL "${url}"`),
         bucket: u.searchParams.get("bucket") ?? undefined,
         bucketMaxAgeMs: intParam(u, "bucketMaxAgeMs", url),
       });
@@ -59,7 +56,7 @@ export async function createRegistry(url = "memory:", options: RegistryOptions =
       const { createEtcdRegistry } = await importPeer("etcd3", () => import("./etcd-registry.js"), "the etcd:// registry");
       return createEtcdRegistry({
         ...options,
-        hosts: `http://${hostPort(u, url, 2379)}`,
+        hosts: clusterMembers(u, "endpoints", 2379, `invalid registry URL "${url}"`).map((m) => `http://${m}`),
         prefix: u.searchParams.get("prefix") ?? undefined,
         connectTimeoutMs: intParam(u, "connectTimeoutMs", url),
       });

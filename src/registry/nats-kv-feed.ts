@@ -1,3 +1,4 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
@@ -23,6 +24,32 @@ function encodeToken(name: string): string {
   return name.replaceAll(".", "=2E");
 }
 
+/** A registry bucket: the KV handle and a way to list its keys. */
+export interface RegistryBucket {
+  readonly kv: KV;
+  /** The keys matching a KV key filter (`svc.*`). */
+  keys(filter: string): Promise<string[]>;
+}
+
+/**
+ * A {@link RegistryBucket} whose keys come from the bucket stream's info
+ * (`subjects_filter`), answered by the stream leader without a consumer.
+ * (`kv.keys()` creates an ephemeral consumer; on nats-server 2.9 its
+ * creation timed out again and again for as long as one of three replicas was
+ * down, seen in test/messaging/nats-cluster.spec.ts.) Delete markers are
+ * listed too; reading them yields no live instance.
+ */
+export function registryBucket(kv: KV, jsm: JetStreamManager, bucket: string): RegistryBucket {
+  const prefix = `$KV.${bucket}.`;
+  return {
+    kv,
+    keys: async (filter) => {
+      const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: prefix + filter });
+      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+    },
+  };
+}
+
 interface Live {
   readonly instance: ServiceInstance;
   readonly revision: number;
@@ -45,11 +72,10 @@ function liveEntry(entry: KvEntry, nowMs: number): Live | undefined {
 }
 
 /** Current live instances of `service` in the bucket, by instanceId, with their revisions. */
-async function readService(kv: KV, service: string): Promise<Map<string, Live>> {
+async function readService(bucket: RegistryBucket, service: string): Promise<Map<string, Live>> {
   const out = new Map<string, Live>();
-  const keys: string[] = [];
-  for await (const key of await kv.keys(serviceKeyFilter(service))) keys.push(key);
-  const entries = await Promise.all(keys.map((key) => kv.get(key)));
+  const keys = await bucket.keys(serviceKeyFilter(service));
+  const entries = await Promise.all(keys.map((key) => bucket.kv.get(key)));
   const now = Date.now();
   for (const entry of entries) {
     const live = entry === null ? undefined : liveEntry(entry, now);
@@ -59,8 +85,8 @@ async function readService(kv: KV, service: string): Promise<Map<string, Live>> 
 }
 
 /** The live instances of `service` (one-shot read). */
-export async function listService(kv: KV, service: string): Promise<ServiceInstance[]> {
-  return [...(await readService(kv, service)).values()].map((l) => l.instance);
+export async function listService(bucket: RegistryBucket, service: string): Promise<ServiceInstance[]> {
+  return [...(await readService(bucket, service)).values()].map((l) => l.instance);
 }
 
 /**
@@ -69,10 +95,13 @@ export async function listService(kv: KV, service: string): Promise<ServiceInsta
  * lost between the two; older revisions are ignored). Deletes remove an
  * instance at once; an instance whose heartbeats stop is removed when its
  * TTL runs out (a bucket's max age drops old values without telling
- * watchers, so expiry is also tracked here).
+ * watchers, so expiry is also tracked here). Every `resyncIntervalMs` the
+ * feed also re-reads the service (stream info and direct gets, which any
+ * replica answers), so heartbeats stay visible while the watch's consumer is
+ * being re-created on another node of a cluster.
  */
 export class NatsKvFeed implements ServiceFeed {
-  readonly #kv: KV;
+  readonly #bucket: RegistryBucket;
   readonly #service: string;
   readonly #sink: InstanceSink;
   readonly #live = new Map<string, Live>();
@@ -81,17 +110,25 @@ export class NatsKvFeed implements ServiceFeed {
   #stop: (() => void) | undefined;
   #closed = false;
   #failures = 0;
+  #resync: NodeJS.Timeout | undefined;
+  #resyncing = false;
   readonly #done: Promise<void>;
 
-  constructor(kv: KV, service: string, sink: InstanceSink) {
-    this.#kv = kv;
+  /** `resyncIntervalMs`: period of the re-read in ms; 0 turns it off. */
+  constructor(bucket: RegistryBucket, service: string, sink: InstanceSink, resyncIntervalMs = 0) {
+    this.#bucket = bucket;
     this.#service = service;
     this.#sink = sink;
+    if (resyncIntervalMs > 0) {
+      this.#resync = setInterval(() => void this.#reread(), resyncIntervalMs);
+      this.#resync.unref();
+    }
     this.#done = this.#loop();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#resync);
     clearTimeout(this.#timer);
     this.#stop?.();
     await this.#done;
@@ -118,15 +155,15 @@ export class NatsKvFeed implements ServiceFeed {
   }
 
   async #run(): Promise<void> {
-    const status = await this.#kv.status();
+    const status = await this.#bucket.kv.status();
     const lastSeq = status.streamInfo.state.last_seq;
-    const initial = await readService(this.#kv, this.#service);
+    const initial = await readService(this.#bucket, this.#service);
     if (this.#closed) return;
     for (const id of [...this.#live.keys()]) if (!initial.has(id)) this.#apply(id, undefined);
     for (const live of initial.values()) this.#apply(live.instance.instanceId, live);
     this.#sink.ready();
     this.#failures = 0;
-    const iter = await this.#kv.watch({ key: serviceKeyFilter(this.#service), resumeFromRevision: lastSeq + 1 });
+    const iter = await this.#bucket.kv.watch({ key: serviceKeyFilter(this.#service), resumeFromRevision: lastSeq + 1 });
     this.#stop = () => iter.stop();
     if (this.#closed) return iter.stop();
     for await (const entry of iter) {
@@ -139,6 +176,30 @@ export class NatsKvFeed implements ServiceFeed {
       if (id !== undefined) this.#apply(id, live);
     }
     if (!this.#closed) throw new FerryError(Code.UNAVAILABLE, `NATS KV watch of ${this.#service} ended (connection closed?)`);
+  }
+
+  /**
+   * Re-reads the service: newer revisions are applied; an instance no longer
+   * live is removed unless the watch changed it during the read. Failures
+   * are left to the watch loop, which reports them.
+   */
+  async #reread(): Promise<void> {
+    if (this.#resyncing || this.#closed) return;
+    this.#resyncing = true;
+    try {
+      const before = new Map(this.#live);
+      const read = await readService(this.#bucket, this.#service);
+      if (this.#closed) return;
+      for (const [id, live] of read) {
+        const known = this.#revisions.get(instanceKey(this.#service, id));
+        if (known === undefined || live.revision > known) this.#apply(id, live);
+      }
+      for (const [id, live] of before) if (!read.has(id) && this.#live.get(id) === live) this.#apply(id, undefined);
+    } catch {
+      // the watch loop reports backend failures
+    } finally {
+      this.#resyncing = false;
+    }
   }
 
   #idOfKey(key: string): string | undefined {

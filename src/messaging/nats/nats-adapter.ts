@@ -15,6 +15,7 @@ import type {
   TopicListing,
 } from "../adapter.js";
 import { importPeer } from "../adapter-registry.js";
+import { intQueryParam } from "../../util/cluster-members.js";
 import { connectNats } from "./nats-connection.js";
 import { NatsConsumer } from "./nats-consumer.js";
 import { natsError } from "./nats-errors.js";
@@ -26,7 +27,7 @@ import { defaultStreamSettings, natsDurableName, natsStreamName, NatsTopology, t
 
 /** Options of the `nats://` broker (`BrokerOptions.adapterOptions`). */
 export interface NatsAdapterOptions {
-  /** Settings of the streams Ferry creates (one per topic root); see {@link NatsStreamDefaults}. */
+  /** Settings of the streams Ferry creates (one per topic root); see {@link NatsStreamDefaults}. `replicas` may also come from the URL (`?replicas=3`). */
   stream?: Partial<NatsStreamDefaults>;
   /** How long a publish waits for JetStream's PubAck, in ms. Defaults to 5000. */
   publishTimeoutMs?: number;
@@ -175,9 +176,30 @@ export class NatsAdapter implements BrokerAdapter {
   }
 }
 
-/** Creates the adapter for a `nats://[user:pass@]host[:port]` URL; raises UNAVAILABLE when the server does not answer. */
+/**
+ * Stream settings from the defaults, the URL's `?replicas=N` (JetStream's
+ * `num_replicas` of the streams Ferry creates, 1–5) and `adapterOptions.stream`
+ * (which wins). An existing stream keeps its own replica count.
+ *
+ * @throws FerryError INVALID_ARGUMENT for replicas outside 1–5.
+ */
+export function natsStreamSettings(url: URL, stream: Partial<NatsStreamDefaults> | undefined): NatsStreamDefaults {
+  const replicas = intQueryParam(url, "replicas", 1, 5, "NATS URL");
+  const settings = { ...defaultStreamSettings, ...(replicas === undefined ? {} : { replicas }), ...stream };
+  if (!Number.isInteger(settings.replicas) || settings.replicas < 1 || settings.replicas > 5) {
+    throw new FerryError(Code.INVALID_ARGUMENT, `NATS adapter: stream.replicas ${settings.replicas} must be an integer from 1 to 5 (JetStream's limit)`);
+  }
+  return settings;
+}
+
+/**
+ * Creates the adapter for a `nats://[user:pass@]host[:port][?servers=…&replicas=N]`
+ * URL (see {@link connectNats} for the connection parameters); raises
+ * UNAVAILABLE when no server answers.
+ */
 export const adapterFactory: AdapterFactory = async (url, options) => {
   const o = options.adapterOptions as NatsAdapterOptions;
+  const streamSettings = natsStreamSettings(url, o.stream);
   const transport = await importPeer("@nats-io/transport-node", () => import("@nats-io/transport-node"));
   const jetstreamLib = await importPeer("@nats-io/jetstream", () => import("@nats-io/jetstream"));
   const nc = await connectNats(url, o.connectionName ?? "ferry");
@@ -190,7 +212,7 @@ export const adapterFactory: AdapterFactory = async (url, options) => {
       libs: { headers: () => transport.headers() },
       options: o,
       logger: options.logger,
-      streamSettings: { ...defaultStreamSettings, ...o.stream },
+      streamSettings,
       acks: { AckPolicy: jetstreamLib.AckPolicy, DeliverPolicy: jetstreamLib.DeliverPolicy },
     });
   } catch (err) {

@@ -2,12 +2,18 @@ import { readFileSync } from "node:fs";
 import type { ConnectionOptions, NatsConnection } from "@nats-io/transport-node";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
+import { clusterMembers } from "../../util/cluster-members.js";
 import { importPeer } from "../adapter-registry.js";
 
 /**
  * Connects to the NATS server of a URL (reconnecting forever, every 250 ms,
  * after a loss); raises UNAVAILABLE when it does not answer. Used by the
  * messaging adapter and the RPC transport.
+ *
+ * A cluster is one URL with its other seed servers in `?servers=`
+ * (`nats://a:4222?servers=b:4222,c:4222`): the client connects to one of
+ * them, learns the rest of the cluster from the server's INFO (NATS's
+ * cluster discovery), and after a loss reconnects to any live member.
  *
  * Credentials and TLS come from the URL (see {@link natsConnectOptions}):
  * `nats://user:pass@host`, `nats://TOKEN@host`, `?creds=FILE`,
@@ -21,7 +27,7 @@ export async function connectNats(url: URL, name: string): Promise<NatsConnectio
     return await nats.connect(options);
   } catch (err) {
     const reason = /authoriz|authenticat/i.test((err as Error)?.message ?? "") ? "authentication failed" : (err as Error).message;
-    throw new FerryError(Code.UNAVAILABLE, `cannot connect to NATS at ${url.hostname}:${url.port || "4222"}: ${reason}`, { cause: err });
+    throw new FerryError(Code.UNAVAILABLE, `cannot connect to NATS at ${[options.servers].flat().join(", ")}: ${reason}`, { cause: err });
   }
 }
 
@@ -31,13 +37,14 @@ export interface NatsAuthenticators {
   nkeyAuthenticator(seed: Uint8Array): NonNullable<ConnectionOptions["authenticator"]>;
 }
 
-const QUERY_KEYS = new Set(["tls", "tls_ca", "tls_cert", "tls_key", "tls_first", "creds", "nkey", "connect_timeout_ms"]);
+const QUERY_KEYS = new Set(["tls", "tls_ca", "tls_cert", "tls_key", "tls_first", "creds", "nkey", "connect_timeout_ms", "servers"]);
 
 /**
  * The `connect` options of a NATS URL:
  *
  * | URL | meaning |
  * |---|---|
+ * | `?servers=host2:4222,host3:4222` | further seed servers of the same cluster (credentials and TLS apply to all); the client reconnects to any of them |
  * | `nats://user:pass@host:4222` | user and password (percent-decoded) |
  * | `nats://TOKEN@host:4222` | a token (a user name without a password, as the NATS tools read it) |
  * | `?creds=/path/user.creds` | a NATS credentials file (user JWT and NKey seed; decentralized auth) |
@@ -48,7 +55,7 @@ const QUERY_KEYS = new Set(["tls", "tls_ca", "tls_cert", "tls_key", "tls_first",
  * | `?tls_first=true` | TLS before the NATS INFO (servers with `handshake_first`) |
  * | `?connect_timeout_ms=N` | time the first connection may take, in ms (default 20 000, NATS's); a server that refuses a TLS client certificate after the handshake shows up as this timeout |
  *
- * @throws FerryError INVALID_ARGUMENT for an unknown `tls_*` parameter, `tls_cert` without `tls_key`, or an unreadable creds/nkey file (naming the parameter, not the file's content).
+ * @throws FerryError INVALID_ARGUMENT for an unknown `tls_*` parameter, a `servers` entry that is not `host[:port]`, `tls_cert` without `tls_key`, or an unreadable creds/nkey file (naming the parameter, not the file's content).
  */
 export function natsConnectOptions(url: URL, name: string, auth: NatsAuthenticators): ConnectionOptions {
   const q = url.searchParams;
@@ -56,7 +63,7 @@ export function natsConnectOptions(url: URL, name: string, auth: NatsAuthenticat
     if ((key.startsWith("tls") || key.startsWith("connect") || key === "creds" || key === "nkey") && !QUERY_KEYS.has(key)) throw invalid(`unknown parameter "${key}" (known: ${[...QUERY_KEYS].join(", ")})`);
   }
   const options: ConnectionOptions = {
-    servers: `${url.hostname}:${url.port || "4222"}`,
+    servers: clusterMembers(url, "servers", 4222, "NATS URL"),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

@@ -39,7 +39,7 @@ export interface NatsStreamDefaults {
   maxMessages: number;
   /** De-duplication window of `Nats-Msg-Id`, in ms. Defaults to 120000 (JetStream's default). */
   duplicateWindowMs: number;
-  /** Replicas (1 on a single server). Defaults to 1. */
+  /** Replicas of each stream (JetStream `num_replicas`, 1–5; needs a JetStream cluster of at least that many servers). Defaults to 1. */
   replicas: number;
 }
 
