@@ -4,6 +4,7 @@ import { installDashboardCommand } from "./dashboard-command.js";
 import { installDescribeCommand } from "./describe-command.js";
 import { installDlqCommand } from "./dlq-command.js";
 import { installHealthCommand } from "./health-command.js";
+import { installK8sCommand } from "./k8s-command.js";
 import { installListCommand } from "./list-command.js";
 import type { CommandInstaller } from "./program.js";
 import { installRunCommand } from "./run-command.js";
@@ -23,4 +24,5 @@ export const commands: readonly CommandInstaller[] = [
   installDlqCommand,
   installDashboardCommand,
   installRunCommand,
+  installK8sCommand,
 ];

@@ -15,6 +15,15 @@ const READ_ONLY_REGISTRIES = new Set(["dns:", "static:"]);
 
 type Obj = Record<string, unknown>;
 
+/**
+ * True for a string that still holds a `${VAR}` reference (written `$${VAR}`
+ * in a file): it is resolved where the topology runs (a pod's environment),
+ * so its format is checked there.
+ */
+export function deferred(s: string): boolean {
+  return /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/.test(s);
+}
+
 /** The INVALID_ARGUMENT error of a bad topology: `invalid topology: groups.web.services[1]: unknown service "carts"`. */
 export function topologyError(path: string, message: string, source?: string): FerryError {
   return new FerryError(Code.INVALID_ARGUMENT, `invalid topology${source === undefined ? "" : ` ${source}`}: ${path === "" ? "" : `${path}: `}${message}`);
@@ -59,18 +68,23 @@ class Checker {
 
   url(v: unknown, path: string): string {
     const s = this.string(v, path);
-    if (!URL.canParse(s)) this.fail(path, `${JSON.stringify(s)} is not a URL`);
+    if (!URL.canParse(s) && !deferred(s)) this.fail(path, `${JSON.stringify(s)} is not a URL`);
     return s;
   }
 
   address(v: unknown, path: string, mode: "listen" | "advertise"): void {
     const s = this.string(v, path);
+    if (deferred(s)) return;
     const hp = parseHostPort(s);
     if (hp === undefined) this.fail(path, `${JSON.stringify(s)} must be HOST:PORT, [IPV6]:PORT${mode === "advertise" ? " or HOST" : ""}`);
     if (mode === "listen" && hp.port === undefined) this.fail(path, `${JSON.stringify(s)} needs a port (0 picks a free one)`);
     if (mode === "advertise" && isWildcardHost(hp.host)) this.fail(path, `${JSON.stringify(s)} is a wildcard: advertise a host name or address clients can reach`);
     if (mode === "advertise" && hp.port === 0) this.fail(path, "an advertised port cannot be 0");
   }
+}
+
+function registryScheme(v: unknown): string {
+  return typeof v === "string" && URL.canParse(v) ? new URL(v).protocol : "memory:";
 }
 
 function checkServices(c: Checker, v: unknown, defaultModule: string | undefined): Obj {
@@ -132,8 +146,7 @@ function checkInfrastructure(c: Checker, t: Obj, groupCount: number): void {
   if (t.registry !== undefined) c.url(t.registry, "registry");
   if (t.broker !== undefined) c.url(t.broker, "broker");
   if (t.store !== undefined) c.url(t.store, "store");
-  const registry = typeof t.registry === "string" ? new URL(t.registry).protocol : "memory:";
-  if (groupCount > 1 && registry === "memory:") c.fail("registry", "several process groups need a shared registry (nats://, etcd://, dns: or static:); memory: is private to one process");
+  if (groupCount > 1 && registryScheme(t.registry) === "memory:" && !(typeof t.registry === "string" && deferred(t.registry))) c.fail("registry", "several process groups need a shared registry (nats://, etcd://, dns: or static:); memory: is private to one process");
   if (t.registrationTtlMs !== undefined) c.int(t.registrationTtlMs, "registrationTtlMs", 100, 86_400_000);
   if (t.drainMs !== undefined) c.int(t.drainMs, "drainMs", 0, 600_000);
   if (t.telemetry !== undefined) {
@@ -202,8 +215,8 @@ export function validateTopology(input: unknown, source?: string): TopologyConfi
   for (const [name, g] of Object.entries(groups)) checkGroup(c, name, g, services, placed);
   for (const s of Object.keys(services)) if (!placed.has(s)) c.fail(`services.${s}`, "runs in no group: list it in some groups.<name>.services");
   checkInfrastructure(c, t, Object.keys(groups).length);
-  if (typeof t.registry === "string" && READ_ONLY_REGISTRIES.has(new URL(t.registry).protocol) && t.registrationTtlMs !== undefined) {
-    c.fail("registrationTtlMs", `the ${new URL(t.registry).protocol} registry is read-only: nothing registers, so a TTL has no effect`);
+  if (READ_ONLY_REGISTRIES.has(registryScheme(t.registry)) && t.registrationTtlMs !== undefined) {
+    c.fail("registrationTtlMs", `the ${registryScheme(t.registry)} registry is read-only: nothing registers, so a TTL has no effect`);
   }
   checkPolicies(c, t);
   return input as TopologyConfig;
