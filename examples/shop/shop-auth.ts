@@ -80,7 +80,7 @@ const own = [{ claim: "sub", field: "user_id" }];
  */
 export const shopPolicy: AuthorizationPolicy = {
   rules: [
-    { name: [{ service: "shop.v1.InventoryService", method: "ListProducts" }, { service: "shop.v1.InventoryService", method: "GetProduct" }], public: true },
+    { name: [{ service: "shop.v1.InventoryService", method: "ListProducts" }, { service: "shop.v1.InventoryService", method: "GetProduct" }, { service: "shop.v1.InventoryService", method: "WatchStock" }], public: true },
     { name: [{ service: "shop.v1.CartService" }], fieldMatches: own },
     { name: [{ service: "shop.v1.OrderService", method: "Checkout" }, { service: "shop.v1.OrderService", method: "ListOrders" }], fieldMatches: own },
     { name: [{ service: "shop.v1.OrderService", method: "GetOrder" }], authenticated: true },

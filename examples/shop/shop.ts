@@ -16,6 +16,7 @@ import { OrderService } from "./gen/shop/v1/order_pb.js";
 import { PaymentService } from "./gen/shop/v1/payment_pb.js";
 import { createShopConsistency, type ShopConsistency, type ShopImpls } from "./shop-consistency.js";
 import { createShopAuth, ownOrdersOnly, type DevIdentityProvider, type ShopAuthOptions } from "./shop-auth.js";
+import { createStockWatch } from "./stock-watch.js";
 
 /** Every shop service, for gateways and tools. */
 export const shopServices = [InventoryService, PaymentService, CartService, OrderService, AnalyticsService, NotificationService] as const;
@@ -139,10 +140,13 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const unavailable = (err: unknown) => new FerryError(Code.UNAVAILABLE, `the shop's store ${redactSecrets(storeUrl)} is not available: ${(err as Error).message}`, { cause: err });
   const impl = <K extends keyof ShopImpls>(key: K) => opening.then((c) => c.impls[key]);
   const orderImpl = deferredService(OrderService, impl("orders"), unavailable);
+  // WatchStock (server streaming) is served beside the deferred inventory, which sees Reserve and Release through it.
+  const stockWatch = createStockWatch();
+  const inventoryImpl = { ...deferredService(InventoryService, stockWatch.observe(impl("inventory")), unavailable), watchStock: stockWatch.watchStock };
   for (const target of new Set([server, internal])) {
     const guarded = target === server && auth !== undefined ? { ...orderImpl, getOrder: ownOrdersOnly(orderImpl.getOrder!.bind(orderImpl)) } : orderImpl;
     target
-      .service(InventoryService, deferredService(InventoryService, impl("inventory"), unavailable))
+      .service(InventoryService, inventoryImpl)
       .service(PaymentService, deferredService(PaymentService, impl("payment"), unavailable))
       .service(CartService, deferredService(CartService, impl("cart"), unavailable))
       .service(OrderService, guarded)

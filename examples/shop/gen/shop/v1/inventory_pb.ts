@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shop/v1/inventory.proto.
  */
 export const file_shop_v1_inventory: GenFile = /*@__PURE__*/
-  fileDesc("ChdzaG9wL3YxL2ludmVudG9yeS5wcm90bxIHc2hvcC52MSJICgdQcm9kdWN0EgsKA3NrdRgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3ByaWNlX2NlbnRzGAMgASgDEg0KBXN0b2NrGAQgASgFIhUKE0xpc3RQcm9kdWN0c1JlcXVlc3QiOgoUTGlzdFByb2R1Y3RzUmVzcG9uc2USIgoIcHJvZHVjdHMYASADKAsyEC5zaG9wLnYxLlByb2R1Y3QiIAoRR2V0UHJvZHVjdFJlcXVlc3QSCwoDc2t1GAEgASgJIkcKDlJlc2VydmVSZXF1ZXN0EgsKA3NrdRgBIAEoCRIQCghxdWFudGl0eRgCIAEoBRIWCg5yZXNlcnZhdGlvbl9pZBgDIAEoCSI0Cg9SZXNlcnZlUmVzcG9uc2USIQoHcHJvZHVjdBgBIAEoCzIQLnNob3AudjEuUHJvZHVjdCJDCg5SZWxlYXNlUmVxdWVzdBILCgNza3UYASABKAkSEAoIcXVhbnRpdHkYAiABKAUSEgoKcmVsZWFzZV9pZBgDIAEoCSI0Cg9SZWxlYXNlUmVzcG9uc2USIQoHcHJvZHVjdBgBIAEoCzIQLnNob3AudjEuUHJvZHVjdDLJAgoQSW52ZW50b3J5U2VydmljZRJhCgxMaXN0UHJvZHVjdHMSHC5zaG9wLnYxLkxpc3RQcm9kdWN0c1JlcXVlc3QaHS5zaG9wLnYxLkxpc3RQcm9kdWN0c1Jlc3BvbnNlIhSC0+STAg4SDC92MS9wcm9kdWN0cxJWCgpHZXRQcm9kdWN0Ehouc2hvcC52MS5HZXRQcm9kdWN0UmVxdWVzdBoQLnNob3AudjEuUHJvZHVjdCIagtPkkwIUEhIvdjEvcHJvZHVjdHMve3NrdX0SPAoHUmVzZXJ2ZRIXLnNob3AudjEuUmVzZXJ2ZVJlcXVlc3QaGC5zaG9wLnYxLlJlc2VydmVSZXNwb25zZRI8CgdSZWxlYXNlEhcuc2hvcC52MS5SZWxlYXNlUmVxdWVzdBoYLnNob3AudjEuUmVsZWFzZVJlc3BvbnNlYgZwcm90bzM", [file_google_api_annotations]);
+  fileDesc("ChdzaG9wL3YxL2ludmVudG9yeS5wcm90bxIHc2hvcC52MSJICgdQcm9kdWN0EgsKA3NrdRgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3ByaWNlX2NlbnRzGAMgASgDEg0KBXN0b2NrGAQgASgFIhUKE0xpc3RQcm9kdWN0c1JlcXVlc3QiOgoUTGlzdFByb2R1Y3RzUmVzcG9uc2USIgoIcHJvZHVjdHMYASADKAsyEC5zaG9wLnYxLlByb2R1Y3QiIAoRR2V0UHJvZHVjdFJlcXVlc3QSCwoDc2t1GAEgASgJIkcKDlJlc2VydmVSZXF1ZXN0EgsKA3NrdRgBIAEoCRIQCghxdWFudGl0eRgCIAEoBRIWCg5yZXNlcnZhdGlvbl9pZBgDIAEoCSI0Cg9SZXNlcnZlUmVzcG9uc2USIQoHcHJvZHVjdBgBIAEoCzIQLnNob3AudjEuUHJvZHVjdCJDCg5SZWxlYXNlUmVxdWVzdBILCgNza3UYASABKAkSEAoIcXVhbnRpdHkYAiABKAUSEgoKcmVsZWFzZV9pZBgDIAEoCSI0Cg9SZWxlYXNlUmVzcG9uc2USIQoHcHJvZHVjdBgBIAEoCzIQLnNob3AudjEuUHJvZHVjdCIhChFXYXRjaFN0b2NrUmVxdWVzdBIMCgRza3VzGAEgAygJIikKC1N0b2NrQ2hhbmdlEgsKA3NrdRgBIAEoCRINCgVzdG9jaxgCIAEoBTKqAwoQSW52ZW50b3J5U2VydmljZRJkCgxMaXN0UHJvZHVjdHMSHC5zaG9wLnYxLkxpc3RQcm9kdWN0c1JlcXVlc3QaHS5zaG9wLnYxLkxpc3RQcm9kdWN0c1Jlc3BvbnNlIheQAgGC0+STAg4SDC92MS9wcm9kdWN0cxJZCgpHZXRQcm9kdWN0Ehouc2hvcC52MS5HZXRQcm9kdWN0UmVxdWVzdBoQLnNob3AudjEuUHJvZHVjdCIdkAIBgtPkkwIUEhIvdjEvcHJvZHVjdHMve3NrdX0SWQoKV2F0Y2hTdG9jaxIaLnNob3AudjEuV2F0Y2hTdG9ja1JlcXVlc3QaFC5zaG9wLnYxLlN0b2NrQ2hhbmdlIheC0+STAhESDy92MS9zdG9jazp3YXRjaDABEjwKB1Jlc2VydmUSFy5zaG9wLnYxLlJlc2VydmVSZXF1ZXN0Ghguc2hvcC52MS5SZXNlcnZlUmVzcG9uc2USPAoHUmVsZWFzZRIXLnNob3AudjEuUmVsZWFzZVJlcXVlc3QaGC5zaG9wLnYxLlJlbGVhc2VSZXNwb25zZWIGcHJvdG8z", [file_google_api_annotations]);
 
 /**
  * @generated from message shop.v1.Product
@@ -194,6 +194,49 @@ export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
   messageDesc(file_shop_v1_inventory, 7);
 
 /**
+ * @generated from message shop.v1.WatchStockRequest
+ */
+export type WatchStockRequest = Message<"shop.v1.WatchStockRequest"> & {
+  /**
+   * The SKUs to watch; empty watches every product.
+   *
+   * @generated from field: repeated string skus = 1;
+   */
+  skus: string[];
+};
+
+/**
+ * Describes the message shop.v1.WatchStockRequest.
+ * Use `create(WatchStockRequestSchema)` to create a new message.
+ */
+export const WatchStockRequestSchema: GenMessage<WatchStockRequest> = /*@__PURE__*/
+  messageDesc(file_shop_v1_inventory, 8);
+
+/**
+ * The available stock of one SKU, after a change.
+ *
+ * @generated from message shop.v1.StockChange
+ */
+export type StockChange = Message<"shop.v1.StockChange"> & {
+  /**
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * @generated from field: int32 stock = 2;
+   */
+  stock: number;
+};
+
+/**
+ * Describes the message shop.v1.StockChange.
+ * Use `create(StockChangeSchema)` to create a new message.
+ */
+export const StockChangeSchema: GenMessage<StockChange> = /*@__PURE__*/
+  messageDesc(file_shop_v1_inventory, 9);
+
+/**
  * @generated from service shop.v1.InventoryService
  */
 export const InventoryService: GenService<{
@@ -212,6 +255,18 @@ export const InventoryService: GenService<{
     methodKind: "unary";
     input: typeof GetProductRequestSchema;
     output: typeof ProductSchema;
+  },
+  /**
+   * The current stock of each watched SKU, then every change, until the
+   * client goes away. Over gRPC, Connect, gRPC-Web and, at the gateway, as
+   * NDJSON or server-sent events (GET /v1/stock:watch?skus=KB-001).
+   *
+   * @generated from rpc shop.v1.InventoryService.WatchStock
+   */
+  watchStock: {
+    methodKind: "server_streaming";
+    input: typeof WatchStockRequestSchema;
+    output: typeof StockChangeSchema;
   },
   /**
    * Takes `quantity` units of `sku` out of the available stock.
