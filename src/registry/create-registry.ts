@@ -30,7 +30,9 @@ function intParam(url: URL, name: string, raw: string): number | undefined {
  * | `static:?shop.v1.InventoryService=grpc://a:1,grpc://b:1&…` | a fixed list per service |
  * | `dns:[//dns-server:53][?transport=grpc&port=50051&intervalMs=30000]` | DNS A/AAAA and SRV records |
  *
- * NATS credentials may be given as `nats://user:pass@host:4222`. Raises
+ * NATS credentials may be given as `nats://user:pass@host:4222`; etcd's as
+ * `etcd://user:pass@host:2379`, TLS with `?tls=true` or
+ * `?tls_ca=FILE[&tls_cert=FILE&tls_key=FILE]` (see `etcdUrlCredentials`). Raises
  * INVALID_ARGUMENT for a malformed URL or unknown scheme, UNAVAILABLE when
  * NATS or etcd cannot be reached.
  */
@@ -53,9 +55,10 @@ export async function createRegistry(url = "memory:", options: RegistryOptions =
       });
     }
     case "etcd:": {
-      const { createEtcdRegistry } = await importPeer("etcd3", () => import("./etcd-registry.js"), "the etcd:// registry");
+      const { createEtcdRegistry, etcdUrlCredentials } = await importPeer("etcd3", () => import("./etcd-registry.js"), "the etcd:// registry");
       return createEtcdRegistry({
         ...options,
+        ...etcdUrlCredentials(u),
         hosts: clusterMembers(u, "endpoints", 2379, `invalid registry URL "${url}"`).map((m) => `http://${m}`),
         prefix: u.searchParams.get("prefix") ?? undefined,
         connectTimeoutMs: intParam(u, "connectTimeoutMs", url),

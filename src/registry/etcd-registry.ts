@@ -1,6 +1,7 @@
-import { Etcd3, EtcdLeaseInvalidError, type Lease } from "etcd3";
+import { Etcd3, EtcdAuthenticationFailedError, EtcdLeaseInvalidError, EtcdPermissionDeniedError, EtcdUserNotFoundError, type Lease } from "etcd3";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
+import { tlsOptionsFromUrl } from "../util/tls-url-options.js";
 import { BackendRegistry, withoutInproc, type BackendLease, type EffectiveRegisterOptions } from "./backend-registry.js";
 import { EtcdFeed, readEtcdService, servicePrefix } from "./etcd-feed.js";
 import { encodeInstance } from "./instance-validation.js";
@@ -23,6 +24,49 @@ export interface EtcdRegistryOptions extends RegistryOptions {
   prefix?: string;
   /** How long to wait for etcd at creation, in milliseconds; default 5000. */
   connectTimeoutMs?: number;
+  /** etcd user and password (etcd's `auth enable`); the client exchanges them for a token. Default none. */
+  auth?: { readonly username: string; readonly password: string };
+  /**
+   * TLS to etcd (`--client-cert-auth` servers need `cert` and `key`): PEM
+   * `ca` (default: the system CAs), and a client certificate. With
+   * `--client-cert-auth` and auth enabled, etcd takes the certificate's common
+   * name as the user when no `auth` is given. `http://` hosts become
+   * `https://`. Default none (cleartext).
+   */
+  tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
+}
+
+/**
+ * The credentials of an `etcd://` registry URL:
+ *
+ * | URL part | meaning |
+ * |---|---|
+ * | `etcd://user:password@host:2379` | etcd password auth (percent-encoded) |
+ * | `?tls=true` | TLS, checking etcd against the system CAs |
+ * | `?tls_ca=/path/ca.pem` | TLS, trusting this CA |
+ * | `?tls_cert=/path/cert.pem&tls_key=/path/key.pem` | a client certificate (`--client-cert-auth`) |
+ *
+ * @throws FerryError INVALID_ARGUMENT for an unknown `tls_*` parameter, `tls_cert` without `tls_key`, or an unreadable file (naming the parameter).
+ */
+export function etcdUrlCredentials(url: URL): Pick<EtcdRegistryOptions, "auth" | "tls"> {
+  const q = new URL(url.href);
+  const wantTls = q.searchParams.get("tls") === "true";
+  q.searchParams.delete("tls");
+  const anyTlsParam = [...q.searchParams.keys()].some((k) => k.startsWith("tls"));
+  const tls = tlsOptionsFromUrl(q, undefined, wantTls || anyTlsParam, "etcd registry URL");
+  const auth = url.username === "" ? undefined : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  return { auth, tls: tls === undefined ? undefined : { ca: tls.ca as string | undefined, cert: tls.cert as string | undefined, key: tls.key as string | undefined } };
+}
+
+function etcdClient(hosts: string | string[], options: EtcdRegistryOptions): Etcd3 {
+  const tls = options.tls;
+  const https = (h: string) => (tls === undefined ? h : h.replace(/^http:\/\//, "https://"));
+  const pem = (v: string | Buffer | undefined) => (v === undefined ? undefined : Buffer.from(v));
+  return new Etcd3({
+    hosts: Array.isArray(hosts) ? hosts.map(https) : https(hosts),
+    auth: options.auth === undefined ? undefined : { username: options.auth.username, password: options.auth.password },
+    credentials: tls === undefined ? undefined : { rootCertificate: pem(tls.ca) ?? Buffer.alloc(0), privateKey: pem(tls.key), certChain: pem(tls.cert) },
+  });
 }
 
 /**
@@ -101,19 +145,25 @@ export class EtcdRegistry extends BackendRegistry {
 
 /**
  * Creates an etcd registry and checks that etcd answers within
- * `connectTimeoutMs`. Raises UNAVAILABLE when it does not, INVALID_ARGUMENT
- * for a prefix that does not end in `/`.
+ * `connectTimeoutMs` (a read under the prefix, so credentials and permissions
+ * are checked too). Raises UNAVAILABLE when it does not (a failed TLS
+ * handshake included), UNAUTHENTICATED for a wrong user or password,
+ * PERMISSION_DENIED when the user may not read the prefix, INVALID_ARGUMENT
+ * for a prefix that does not end in `/`. Messages never contain the password.
  */
 export async function createEtcdRegistry(options: EtcdRegistryOptions = {}): Promise<EtcdRegistry> {
   const prefix = options.prefix ?? DEFAULT_ETCD_PREFIX;
   if (!prefix.endsWith("/")) throw new FerryError(Code.INVALID_ARGUMENT, `etcd prefix "${prefix}" must end with "/"`);
   const hosts = options.hosts ?? "http://127.0.0.1:2379";
-  const client = options.client ?? new Etcd3({ hosts });
+  const client = options.client ?? etcdClient(hosts, options);
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_ETCD_CONNECT_TIMEOUT_MS;
   try {
-    await client.maintenance.status({ deadline: new Date(Date.now() + timeoutMs) });
+    // A range read, not maintenance.status: it goes through authentication and the user's permissions.
+    await client.get(`${prefix}.ferry-probe`).options({ deadline: new Date(Date.now() + timeoutMs) }).exec();
   } catch (error) {
     if (options.client === undefined) client.close();
+    const denied = error instanceof EtcdAuthenticationFailedError || error instanceof EtcdUserNotFoundError || error instanceof EtcdPermissionDeniedError;
+    if (denied) throw new FerryError(error instanceof EtcdPermissionDeniedError ? Code.PERMISSION_DENIED : Code.UNAUTHENTICATED, `etcd registry: ${error.message}`, { cause: error });
     throw new FerryError(Code.UNAVAILABLE, `etcd registry: ${String(hosts)} did not answer within ${timeoutMs} ms: ${(error as Error).message}`, { cause: error });
   }
   return new EtcdRegistry(client, options.client === undefined, prefix, options);

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
-import { brokerTlsOptions } from "../broker-tls.js";
+import { tlsOptionsFromUrl } from "../../util/tls-url-options.js";
 import type { AmqpQueueType } from "./amqp-topology.js";
 
 /**
@@ -32,7 +32,7 @@ export interface AmqpAdapterOptions {
    * from the URL's `tls_ca`, `tls_cert`, `tls_key` (PEM files) and
    * `tls_servername`, with `adapterOptions.tls` (node:tls options) merged
    * over them; `{}` (the system CAs) for a bare `amqps://`. Undefined for
-   * `amqp://`, where TLS options raise INVALID_ARGUMENT. See `brokerTlsOptions`.
+   * `amqp://`, where TLS options raise INVALID_ARGUMENT. See `tlsOptionsFromUrl`.
    */
   readonly tls: ConnectionOptions | undefined;
 }
@@ -49,7 +49,7 @@ export function parseAmqpOptions(url: URL, adapterOptions: Readonly<Record<strin
     connect.searchParams.delete(key);
     if (adapterOptions[key] !== undefined) raw[key] = adapterOptions[key];
   }
-  const tls = brokerTlsOptions(connect, adapterOptions.tls, connect.protocol === "amqps:", "amqp adapter");
+  const tls = tlsOptionsFromUrl(connect, adapterOptions.tls, connect.protocol === "amqps:", "amqp adapter");
   const exchange = String(raw.exchange ?? "ferry");
   if (!/^[A-Za-z0-9_.:-]{1,127}$/.test(exchange) || exchange.startsWith("amq.")) {
     throw invalid(`exchange "${exchange}" is invalid: 1–127 letters, digits, "_", ".", ":" or "-", not starting with "amq."`);

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
-import { brokerTlsOptions } from "../broker-tls.js";
+import { tlsOptionsFromUrl } from "../../util/tls-url-options.js";
 
 /**
  * Options of the `redis://` adapter, from `BrokerOptions.adapterOptions` or,
@@ -46,7 +46,7 @@ export interface RedisAdapterOptions {
    * from the URL's `tls_ca`, `tls_cert`, `tls_key` (PEM files) and
    * `tls_servername`, with `adapterOptions.tls` (node:tls options) merged
    * over them; `{}` (the system CAs) for a bare `rediss://`. Undefined for
-   * `redis://`, where TLS options raise INVALID_ARGUMENT. See `brokerTlsOptions`.
+   * `redis://`, where TLS options raise INVALID_ARGUMENT. See `tlsOptionsFromUrl`.
    */
   readonly tls: ConnectionOptions | undefined;
 }
@@ -63,7 +63,7 @@ export function parseRedisOptions(url: URL, adapterOptions: Readonly<Record<stri
     connect.searchParams.delete(key);
     if (adapterOptions[key] !== undefined) raw[key] = adapterOptions[key];
   }
-  const tls = brokerTlsOptions(connect, adapterOptions.tls, connect.protocol === "rediss:", "redis adapter");
+  const tls = tlsOptionsFromUrl(connect, adapterOptions.tls, connect.protocol === "rediss:", "redis adapter");
   const keyPrefix = String(raw.keyPrefix ?? "ferry:");
   if (keyPrefix.length > 200 || /[\s]/.test(keyPrefix)) throw invalid(`keyPrefix "${keyPrefix}" is invalid: at most 200 characters, no whitespace`);
   return {

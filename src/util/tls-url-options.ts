@@ -3,8 +3,8 @@ import type { ConnectionOptions } from "node:tls";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 
-/** The URL query parameters {@link brokerTlsOptions} reads: PEM file paths and the server name. */
-export const BROKER_TLS_PARAMS = ["tls_ca", "tls_cert", "tls_key", "tls_servername"] as const;
+/** The URL query parameters {@link tlsOptionsFromUrl} reads: PEM file paths and the server name. */
+export const TLS_URL_PARAMS = ["tls_ca", "tls_cert", "tls_key", "tls_servername"] as const;
 
 /**
  * The TLS client options of a broker or registry connection, from its URL
@@ -26,17 +26,17 @@ export const BROKER_TLS_PARAMS = ["tls_ca", "tls_cert", "tls_key", "tls_serverna
  * scheme (`secure` false: use the scheme's TLS form, `rediss://`, `amqps://`),
  * or an unreadable file — naming the parameter, never the file's content.
  */
-export function brokerTlsOptions(url: URL, tls: unknown, secure: boolean, what: string): ConnectionOptions | undefined {
+export function tlsOptionsFromUrl(url: URL, tls: unknown, secure: boolean, what: string): ConnectionOptions | undefined {
   const q = url.searchParams;
   for (const key of [...q.keys()]) {
-    if (key.startsWith("tls") && !(BROKER_TLS_PARAMS as readonly string[]).includes(key)) throw invalid(what, `unknown parameter "${key}" (known: ${BROKER_TLS_PARAMS.join(", ")})`);
+    if (key.startsWith("tls") && !(TLS_URL_PARAMS as readonly string[]).includes(key)) throw invalid(what, `unknown parameter "${key}" (known: ${TLS_URL_PARAMS.join(", ")})`);
   }
   const options: ConnectionOptions = {};
   const ca = q.get("tls_ca");
   const cert = q.get("tls_cert");
   const key = q.get("tls_key");
   const servername = q.get("tls_servername");
-  for (const p of BROKER_TLS_PARAMS) q.delete(p);
+  for (const p of TLS_URL_PARAMS) q.delete(p);
   if ((cert === null) !== (key === null)) throw invalid(what, "tls_cert and tls_key go together");
   if (ca !== null) options.ca = readPem(ca, "tls_ca", what);
   if (cert !== null && key !== null) Object.assign(options, { cert: readPem(cert, "tls_cert", what), key: readPem(key, "tls_key", what) });
