@@ -2,7 +2,7 @@ import { createInbox, type SqlStore } from "../../src/consistency/index.js";
 import type { Broker, Subscription } from "../../src/messaging/index.js";
 import type { ServiceImpl } from "../../src/index.js";
 import type { AnalyticsService, ProductSales } from "./gen/shop/v1/analytics_pb.js";
-import { orderPlaced } from "./events.js";
+import { orderPlaced, SHOP_ACK_TIMEOUT_MS } from "./events.js";
 
 interface SalesRow extends Record<string, unknown> {
   sku: string;
@@ -22,7 +22,7 @@ interface SalesRow extends Record<string, unknown> {
 export async function startAnalytics(broker: Broker, store: SqlStore): Promise<{ impl: ServiceImpl<typeof AnalyticsService>; subscription: Subscription }> {
   const s = store.schema;
   const inbox = createInbox({ group: "analytics", schema: s });
-  const subscription = await broker.subscribe(orderPlaced, { group: "analytics" }, inbox.handler(store, async (tx, e) => {
+  const subscription = await broker.subscribe(orderPlaced, { group: "analytics", ackTimeoutMs: SHOP_ACK_TIMEOUT_MS }, inbox.handler(store, async (tx, e) => {
     for (const line of e.lines) {
       await tx.query(
         `INSERT INTO ${s}.shop_sales VALUES ($1, $2, $3, $4)

@@ -10,6 +10,14 @@ export const orderPlaced = defineTopic("shop.order.placed", OrderPlacedSchema);
 export const paymentFailed = defineTopic("shop.payment.failed", PaymentFailedSchema);
 
 /**
+ * How long the shop's consumers have to ack a delivery before the broker
+ * redelivers it, in ms: their handlers take milliseconds, so a delivery to a
+ * process that died comes back after 5 s instead of the default 30 s (the
+ * inbox makes an early redelivery harmless).
+ */
+export const SHOP_ACK_TIMEOUT_MS = 5_000;
+
+/**
  * How services publish events: the broker and a logger for publish failures.
  * A failed publish is logged and does not fail the RPC that caused it (the
  * state change already happened); a transactional outbox would close that

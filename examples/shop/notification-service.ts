@@ -2,7 +2,7 @@ import { createInbox, type SqlStore, type SqlTransaction } from "../../src/consi
 import type { Broker, Subscription } from "../../src/messaging/index.js";
 import type { Logger, ServiceImpl } from "../../src/index.js";
 import type { Notification, NotificationService } from "./gen/shop/v1/notification_pb.js";
-import { orderPlaced, paymentFailed } from "./events.js";
+import { orderPlaced, paymentFailed, SHOP_ACK_TIMEOUT_MS } from "./events.js";
 
 /** ListNotifications answers with at most this many, the newest. */
 const MAX_PER_USER = 100;
@@ -37,10 +37,10 @@ export async function startNotifications(
     queueMicrotask(() => logger.info({ userId: n.userId, kind: n.kind, orderId: n.orderId }, n.text));
   };
   const subscriptions = [
-    await broker.subscribe(orderPlaced, { group: "notification" }, inbox.handler(store, (tx, e) =>
+    await broker.subscribe(orderPlaced, { group: "notification", ackTimeoutMs: SHOP_ACK_TIMEOUT_MS }, inbox.handler(store, (tx, e) =>
       add(tx, { userId: e.userId, kind: "order_placed", orderId: e.orderId, text: `Order ${e.orderId} placed: ${formatCents(e.totalCents)} charged.`, createdAtMs: BigInt(Date.now()) }),
     )),
-    await broker.subscribe(paymentFailed, { group: "notification" }, inbox.handler(store, (tx, e) =>
+    await broker.subscribe(paymentFailed, { group: "notification", ackTimeoutMs: SHOP_ACK_TIMEOUT_MS }, inbox.handler(store, (tx, e) =>
       add(tx, { userId: e.userId, kind: "payment_failed", orderId: "", text: `Your payment of ${formatCents(e.amountCents)} failed: ${e.reason}`, createdAtMs: BigInt(Date.now()) }),
     )),
   ];

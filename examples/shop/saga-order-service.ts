@@ -19,12 +19,20 @@ export interface SagaOrderDeps {
  * `shop.checkout` saga (checkout-saga.ts) with the order id as saga id and
  * answers with the placed order, or with the failure's status code once the
  * saga compensated ("payment failed: …; the reserved stock was released and
- * the cart emptied"). Orders are read from the store (ListOrders: newest first). FAILED_PRECONDITION
+ * the cart emptied"). Checkouts of one user run one at a time — also with
+ * one resumed after a restart, which the next waits for — so each cart
+ * line belongs to one checkout. Orders are read from the store (ListOrders: newest first). FAILED_PRECONDITION
  * for an empty cart; NOT_FOUND from GetOrder for an unknown id.
  */
 export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof OrderService> {
   const serial = oneAtATime<Order>();
-  const checkout = async (userId: string): Promise<Order> => {
+  const checkout = async (userId: string, signal: AbortSignal | undefined): Promise<Order> => {
+    // A checkout of this user still in flight (resumed after a restart) owns the cart's lines it saw: let it end first.
+    const inFlight = await deps.store.query<{ id: string }>(
+      `SELECT id FROM ${deps.store.schema}.ferry_sagas WHERE name = $1 AND status IN ('running', 'compensating') AND input->>'userId' = $2`,
+      [deps.saga.name, userId],
+    );
+    for (const { id } of inFlight) await deps.runner.wait(id, { signal });
     const cart = await deps.cart.getCart({ userId });
     if (cart.lines.length === 0) throw new FerryError(Code.FAILED_PRECONDITION, `the cart of ${userId} is empty`);
     const orderId = `ord_${randomUUID()}`;
@@ -39,9 +47,9 @@ export function createSagaOrderService(deps: SagaOrderDeps): ServiceImpl<typeof 
     throw new FerryError(code, `${what}: ${message.join(": ")}; the reserved stock was released and the cart emptied`);
   };
   return {
-    async checkout(req) {
+    async checkout(req, ctx) {
       if (req.userId === "") throw new FerryError(Code.INVALID_ARGUMENT, "user_id is required");
-      return serial(req.userId, () => checkout(req.userId));
+      return serial(req.userId, () => checkout(req.userId, ctx.signal));
     },
     async listOrders(req) {
       return { orders: await readOrders(deps.store, req.userId) };

@@ -188,6 +188,7 @@ class Runner implements SagaRunner {
     const claimed = await this.#sql.claim(this.#store, this.#id, [...this.#sagas.keys()], this.#leaseMs, this.#batch);
     for (const state of claimed) {
       if (this.#active.has(state.id)) continue;
+      await this.#sql.log(this.#store, state.id, "resumed", state.status);
       this.#emit(state.id, state.name, "resumed", null, state.status);
       this.#launch(state);
     }
@@ -198,6 +199,7 @@ class Runner implements SagaRunner {
   }
 
   #launch(state: SagaState): void {
+    if (this.#active.has(state.id)) return; // a resume scan and begin() raced for a new saga
     this.#renewTimer ??= setInterval(() => void this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)));
     const run = this.#execute(state)
       .catch((err: unknown) => this.#logger.error({ err, sagaId: state.id }, "saga execution stopped; it resumes when its lease expires"))

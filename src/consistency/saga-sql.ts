@@ -165,6 +165,11 @@ export class SagaSql {
     return rows.map((r) => ({ kind: r.kind, step: r.step, status: r.status, detail: r.detail, at: new Date(r.at) }));
   }
 
+  /** Logs a transition that changes no state (a saga resumed by another runner or after a restart). */
+  async log(db: SqlExecutor, id: string, kind: SagaTransitionKind, status: SagaStatusName): Promise<void> {
+    await db.query(`INSERT INTO ${this.#log} (saga_id, kind, step, status, detail) VALUES ($1, $2, NULL, $3, NULL)`, [id, kind, status]);
+  }
+
   async #append(tx: SqlTransaction, id: string, kind: SagaTransitionKind, step: string | null, status: SagaStatusName, detail: string | null): Promise<void> {
     await tx.query(`INSERT INTO ${this.#log} (saga_id, kind, step, status, detail) VALUES ($1, $2, $3, $4, $5)`, [id, kind, step, status, detail]);
   }
