@@ -7,6 +7,9 @@ import { Code, createClient, createRegistry, createServer } from "../../src/inde
 import { createNativeServerTransport } from "../../src/transport/native/index.js";
 import { loadTopology, routableHost, runTopology, type RunningGroup, type TopologyConfig } from "../../src/topology/index.js";
 import { checkService } from "../support/services.js";
+import { AUDIENCE, ecKey, ISSUER, publicJwk, signToken } from "../auth/token-lab.js";
+import { createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { cart, inventory } from "./fixtures/memory-shop.js";
 
 const nats = await checkService("NATS", "127.0.0.1", 4222);
@@ -70,6 +73,47 @@ describe("runTopology", () => {
     await expect(runTopology(two, { group: "c", logger: quiet })).rejects.toThrow(/has no process group "c"/);
     const config = { name: "t", module: `${process.cwd()}/test/topology/fixtures/memory-shop.ts`, services: { broken: { export: "notADefinition" } }, groups: { g: { services: ["broken"] } } };
     await expect(runTopology(config, { logger: quiet })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT, message: expect.stringMatching(/services\.broken: .* has no service definition named "notADefinition"/) });
+  });
+
+  it("enforces the topology's security on the HTTP API and forwards the caller's token to in-process calls", async () => {
+    const key = ecKey("topology");
+    const jwks = JSON.stringify({ keys: [await publicJwk(key)] });
+    const idp = createHttpServer((_req, res) => res.setHeader("content-type", "application/json").end(jwks));
+    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
+    const policy = {
+      rules: [
+        { name: [{ service: "shop.v1.InventoryService", method: "ListProducts" }, { service: "shop.v1.InventoryService", method: "GetProduct" }], public: true },
+        { name: [{ service: "shop.v1.InventoryService" }], authenticated: true },
+        { name: [{ service: "shop.v1.CartService" }], scopes: ["cart"] },
+      ],
+    };
+    const jwt = { jwksUrl: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json`, issuer: ISSUER, audience: AUDIENCE };
+    const config: TopologyConfig = {
+      name: "secure",
+      services: { inventory: { definition: inventory }, cart: { definition: cart } },
+      groups: { all: { services: ["inventory", "cart"], http: { listen: "127.0.0.1:0" } } },
+      security: { jwt, policy },
+    };
+    const group = await runTopology(config, { logger: quiet, telemetry: false });
+    try {
+      const api = group.httpUrl!;
+      expect((await fetch(`${api}/v1/products/KB-001`)).status).toBe(200); // public
+      expect((await post(`${api}/v1/carts/ann/items`, { sku: "KB-001", quantity: 1 })).status).toBe(401);
+      const withScope = async (scope: string) => {
+        const res = await fetch(`${api}/v1/carts/ann/items`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${await signToken(key, { scope })}` },
+          body: JSON.stringify({ sku: "KB-001", quantity: 1 }),
+        });
+        return res.status;
+      };
+      expect(await withScope("orders")).toBe(403);
+      // The cart's Reserve call to inventory (in-process) carries ann's token, which inventory's rule requires.
+      expect(await withScope("cart")).toBe(200);
+    } finally {
+      await group.close();
+      idp.close();
+    }
   });
 
   describe.skipIf(nats.skip)("two groups through a NATS KV registry", () => {
