@@ -128,3 +128,58 @@ export class GrpcFrameDecoder {
     return out;
   }
 }
+
+/** Size of a {@link GrpcFrameBatch} slab: the batch is written out before it would grow past this. */
+export const FRAME_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Length-Prefixed-Messages of one stream, encoded straight into a slab the
+ * transport owns and written out as one slice of it (no buffer per message,
+ * no concatenation). Use: `if (!batch.fits(n)) write(batch.take())`, then
+ * `pos = batch.begin(n, compressed)`, write the `n` message bytes into
+ * {@link GrpcFrameBatch.buf} at `pos`. A slice handed out by {@link take}
+ * is never written again (a new slab follows a full one).
+ */
+export class GrpcFrameBatch {
+  #slab: Buffer = Buffer.allocUnsafe(FRAME_BATCH_BYTES);
+  #start = 0;
+  #pos = 0;
+
+  /** The slab the current message goes into. */
+  get buf(): Buffer {
+    return this.#slab;
+  }
+
+  /** Bytes queued and not yet taken. */
+  get pendingBytes(): number {
+    return this.#pos - this.#start;
+  }
+
+  /** Whether a message of `n` bytes can join the queued ones (else take them first). */
+  fits(n: number): boolean {
+    return this.#pos === this.#start || this.#slab.length - this.#pos >= GRPC_PREFIX_BYTES + n;
+  }
+
+  /** Starts a frame of an `n`-byte message: writes its prefix, returns where the message goes. */
+  begin(n: number, compressed = false): number {
+    if (this.#slab.length - this.#pos < GRPC_PREFIX_BYTES + n) {
+      // fits() said the queue is empty: start a new slab (the old one may still be in a pending write).
+      this.#slab = Buffer.allocUnsafe(Math.max(FRAME_BATCH_BYTES, GRPC_PREFIX_BYTES + n));
+      this.#start = this.#pos = 0;
+    }
+    const slab = this.#slab;
+    const p = this.#pos;
+    slab[p] = compressed ? 1 : 0;
+    slab.writeUInt32BE(n, p + 1);
+    this.#pos = p + GRPC_PREFIX_BYTES + n;
+    return p + GRPC_PREFIX_BYTES;
+  }
+
+  /** The queued frames as one slice of the slab (undefined when none). */
+  take(): Buffer | undefined {
+    if (this.#pos === this.#start) return undefined;
+    const chunk = this.#slab.subarray(this.#start, this.#pos);
+    this.#start = this.#pos;
+    return chunk;
+  }
+}

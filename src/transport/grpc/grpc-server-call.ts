@@ -1,5 +1,6 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { messageCodec } from "../../codec/message-codec.js";
 import { decodeBinary, encodeBinary } from "../../contract/codec.js";
 import type { AnyResponse, StreamResponse, UnaryResponse } from "../../rpc/call.js";
 import type { CallContext } from "../../rpc/call-context.js";
@@ -10,12 +11,10 @@ import type { MethodEntry, Router } from "../../rpc/router.js";
 import { createServerRequest } from "../../rpc/server-request.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { ACCEPT_ENCODING_HEADER, compressMessage, decompressMessage, type GrpcCompression } from "./grpc-compression.js";
-import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
+import { encodeGrpcFrame, GRPC_PREFIX_BYTES, GrpcFrameDecoder } from "./grpc-frame.js";
+import { GrpcResponseSink } from "./grpc-response-sink.js";
 import { statusTrailers, writeMetadata } from "./grpc-headers.js";
 import { grpcResponseCompression, markReceivedCompressed, messageCompressionMark } from "./message-compression.js";
-
-/** Queued response bytes that are written at once instead of on the next tick. */
-const STREAM_BATCH_BYTES = 64 * 1024;
 
 /** Request messages buffered per stream before the transport stops reading (HTTP/2 flow control then holds the sender). */
 const REQUEST_HIGH_WATER = 16;
@@ -85,10 +84,8 @@ export class GrpcServerCall {
   readonly #decoder: GrpcFrameDecoder;
   #dispatched = false;
   #settled = false;
-  /** Framed response messages not yet written (see #send). */
-  #batch: Buffer[] = [];
-  #batchBytes = 0;
-  #flushScheduled = false;
+  /** The streamed response's sink (its queued messages are written before the trailers). */
+  #sink: GrpcResponseSink | undefined;
   /** Called once the handler is done (or was never started and the stream closed): frees the connection's handler slot. */
   onSettled: (() => void) | undefined;
   /** Called when the call writes HEADERS or DATA (the connection's ping policy, gRFC A8). */
@@ -210,63 +207,39 @@ export class GrpcServerCall {
     this.stream.end(frame);
   }
 
-  async #respondStream(res: StreamResponse): Promise<void> {
-    const { stream, ctx } = this;
-    try {
-      for await (const message of this.router.normalizeStream(ctx, res.messages, { contextInstalled: true })) {
+  #respondStream(res: StreamResponse): Promise<void> {
+    const isDone = () => this.#done;
+    const sink = new GrpcResponseSink({
+      stream: this.stream,
+      codec: messageCodec(this.entry.info.output),
+      get ended() {
+        return isDone();
+      },
+      startResponse: () => {
+        this.#chooseEncoding();
+        this.#sendHeaders(res.headers);
+        return this.#sendEncoding;
+      },
+      failWith: (err) => {
+        const error = this.router.toWireError(err, this.ctx);
+        this.#fail(error);
+        return error;
+      },
+      onSent: () => this.onSent?.(),
+    });
+    this.#sink = sink;
+    return this.router.pipeStream(this.ctx, res.messages, sink).then(
+      () => {
         if (this.#done) return;
-        if (!this.#headersSent) {
-          this.#chooseEncoding();
-          this.#sendHeaders(res.headers);
-        }
-        if (!this.#send(this.#frame(message))) await waitDrain(stream);
-      }
-    } catch (err) {
-      return this.#fail(FerryError.from(err));
-    }
-    if (this.#done) return;
-    this.#finalTrailers = statusTrailers(undefined, res.trailers);
-    if (!this.#headersSent) this.#sendHeaders(res.headers);
-    this.#done = true;
-    this.#flush();
-    stream.end();
+        this.#finalTrailers = statusTrailers(undefined, res.trailers);
+        if (!this.#headersSent) this.#sendHeaders(res.headers);
+        this.#done = true;
+        sink.flush();
+        this.stream.end();
+      },
+      (err: FerryError) => this.#fail(err),
+    );
   }
-
-  /**
-   * Queues one framed response message. The messages a handler yields within
-   * one turn of the event loop go out as one buffer in one write (flushed on
-   * the next tick, or at once past STREAM_BATCH_BYTES): a write per message
-   * costs more in node:http2 than copying 100 bytes. Returns false when the
-   * caller should wait for "drain" (HTTP/2 flow control or a full socket).
-   */
-  #send(frame: Buffer): boolean {
-    this.#batch.push(frame);
-    this.#batchBytes += frame.byteLength;
-    if (this.#batchBytes >= STREAM_BATCH_BYTES) return this.#flush();
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flushTick);
-    }
-    return true;
-  }
-
-  /** Writes the queued messages; returns what `write` returned. */
-  #flush(): boolean {
-    const batch = this.#batch;
-    if (batch.length === 0) return true;
-    const chunk = batch.length === 1 ? batch[0] : Buffer.concat(batch, this.#batchBytes);
-    this.#batch = [];
-    this.#batchBytes = 0;
-    const stream = this.stream;
-    if (stream.destroyed || stream.writableEnded) return true;
-    this.onSent?.();
-    return stream.write(chunk);
-  }
-
-  readonly #flushTick = (): void => {
-    this.#flushScheduled = false;
-    this.#flush();
-  };
 
   /** Fixes the response encoding: the handler's choice or the server's, if the client accepts it. */
   #chooseEncoding(): void {
@@ -274,12 +247,19 @@ export class GrpcServerCall {
     this.#sendEncoding = this.compression.acceptEncodings.has(wanted) ? wanted : "identity";
   }
 
-  /** One response message as a gRPC frame, compressed unless the call is identity or the message opted out. */
+  /** The unary response message as a gRPC frame (encoded into its one buffer), compressed unless the call is identity or the message opted out. */
   #frame(message: Message): Buffer {
-    const bytes = encodeBinary(this.entry.info.output, message);
     const encoding = this.#sendEncoding;
-    if (encoding === "identity" || messageCompressionMark(message) === false) return encodeGrpcFrame(bytes);
-    return encodeGrpcFrame(compressMessage(encoding, bytes), true);
+    if (encoding !== "identity" && messageCompressionMark(message) !== false) {
+      return encodeGrpcFrame(compressMessage(encoding, encodeBinary(this.entry.info.output, message)), true);
+    }
+    const codec = messageCodec(this.entry.info.output);
+    const n = codec.measure(message);
+    const frame = Buffer.allocUnsafe(GRPC_PREFIX_BYTES + n);
+    frame[0] = 0;
+    frame.writeUInt32BE(n, 1);
+    codec.writeMeasured(frame, GRPC_PREFIX_BYTES);
+    return frame;
   }
 
   #sendHeaders(metadata: Metadata): void {
@@ -311,7 +291,7 @@ export class GrpcServerCall {
       return;
     }
     this.#finalTrailers = statusTrailers(error, this.ctx.responseTrailers);
-    this.#flush();
+    this.#sink?.flush();
     if (!this.stream.writableEnded) this.stream.end();
   }
 
@@ -331,18 +311,6 @@ export class GrpcServerCall {
     }
     this.ctx.finish();
   }
-}
-
-function waitDrain(stream: ServerHttp2Stream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }
 
 /**
