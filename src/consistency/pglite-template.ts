@@ -67,9 +67,11 @@ export function pgliteAssets(): Promise<PgliteAssets> {
   assets ??= (async () => {
     try {
       const dist = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+      // Node's global WebAssembly (the library's TypeScript lib has no DOM types).
+      const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
       const [pgliteWasmModule, initdbWasmModule, data] = await Promise.all([
-        readFile(join(dist, "pglite.wasm")).then((b) => WebAssembly.compile(b)),
-        readFile(join(dist, "initdb.wasm")).then((b) => WebAssembly.compile(b)),
+        readFile(join(dist, "pglite.wasm")).then((b) => wasm.compile(b)),
+        readFile(join(dist, "initdb.wasm")).then((b) => wasm.compile(b)),
         readFile(join(dist, "pglite.data")),
       ]);
       return { pgliteWasmModule, initdbWasmModule, fsBundle: new Blob([data]) };
