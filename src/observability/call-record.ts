@@ -1,8 +1,8 @@
-import { SpanStatusCode, type Attributes, type Span } from "@opentelemetry/api";
+import { SpanStatusCode, type Span } from "@opentelemetry/api";
 import { ATTR_RPC_GRPC_STATUS_CODE } from "@opentelemetry/semantic-conventions/incubating";
 import { ATTR_ERROR_TYPE } from "@opentelemetry/semantic-conventions";
 import type { MethodInfo } from "../contract/method-info.js";
-import type { CallContext } from "../rpc/call-context.js";
+import { createContextKey, type CallContext } from "../rpc/call-context.js";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { rpcMetricAttributes } from "./rpc-attributes.js";
@@ -26,14 +26,16 @@ export interface CallRecordInit {
   readonly span: Span | undefined;
   /** The side's instruments; `undefined` without a meter provider. */
   readonly instruments: RpcSideInstruments | undefined;
-  /** The server call's context, handed to `onFailed`. */
+  /** The server call's context: a failed call's span is left in it under {@link FAILED_CALL_SPAN}. */
   readonly callContext?: CallContext;
-  /** Called once when the call ends with an error (the server's failed-call log line). */
-  readonly onFailed?: FailedCallListener;
 }
 
-/** Receives a failed call: its error, duration in ms, span (if traced) and what the record was made with. */
-export type FailedCallListener = (error: FerryError, durationMs: number, span: Span | undefined, init: CallRecordInit) => void;
+/**
+ * The span of a server call that failed, kept in its call context for the
+ * failed-call log line (which the Router writes after the telemetry
+ * interceptor finished the call). Set only on failure.
+ */
+export const FAILED_CALL_SPAN = createContextKey<Span | undefined>(undefined, "ferry.failedCallSpan");
 
 /**
  * One call being observed: counts it in flight from construction, and on
@@ -44,15 +46,11 @@ export type FailedCallListener = (error: FerryError, durationMs: number, span: S
 export class CallRecord {
   readonly #init: CallRecordInit;
   readonly #startMs = performance.now();
-  readonly #activeAttributes: Attributes | undefined;
   #finished = false;
 
   constructor(init: CallRecordInit) {
     this.#init = init;
-    if (init.instruments !== undefined) {
-      this.#activeAttributes = { "rpc.service": init.info.service.typeName, "rpc.method": init.info.method.name };
-      init.instruments.active.add(1, this.#activeAttributes);
-    }
+    init.instruments?.active.add(init.info, 1);
   }
 
   /** Ends the call with `error`'s code, or OK without one. */
@@ -62,10 +60,10 @@ export class CallRecord {
     const { span, instruments, info, transport, side } = this.#init;
     const e = error === undefined ? undefined : FerryError.from(error);
     const code = e === undefined ? Code.OK : e.code;
-    if (e !== undefined) this.#init.onFailed?.(e, performance.now() - this.#startMs, span, this.#init);
+    if (e !== undefined && span !== undefined) this.#init.callContext?.values.set(FAILED_CALL_SPAN, span);
     if (span !== undefined) endSpan(span, side, code, e);
     if (instruments !== undefined) {
-      instruments.active.add(-1, this.#activeAttributes);
+      instruments.active.add(info, -1);
       instruments.duration.record(performance.now() - this.#startMs, rpcMetricAttributes(info, transport, code));
     }
   }

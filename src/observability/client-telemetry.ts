@@ -33,7 +33,11 @@ export interface ClientTelemetryOptions {
  *   is its child;
  * - `rpc.client.duration` (ms) and calls in flight through the global meter.
  *
- * Without an OpenTelemetry SDK this is one provider check per call.
+ * Without an OpenTelemetry SDK this is one provider check per call. With
+ * a sampler that drops the span (and no meter provider), the sampled-out
+ * trace context is still injected, so downstream services agree on the
+ * decision, but nothing else is done: no attributes, no active context, no
+ * promise.
  */
 export function createClientTelemetryInterceptor(options: ClientTelemetryOptions = {}): Interceptor {
   const fromTarget = peerFromTarget(options.target);
@@ -47,9 +51,12 @@ export function createClientTelemetryInterceptor(options: ClientTelemetryOptions
     if (tracer !== undefined) {
       const parent = context.active();
       span = tracer.startSpan(rpcSpanName(req.method), { kind: SpanKind.CLIENT }, parent);
-      if (span.isRecording()) span.setAttributes(rpcSpanAttributes(req.method, peer.transport, peer));
+      const recording = span.isRecording();
+      if (recording) span.setAttributes(rpcSpanAttributes(req.method, peer.transport, peer));
       spanContext = trace.setSpan(parent, span);
       injectTraceContext(req.metadata, spanContext);
+      // Sampled out and no metrics: the decision travels in the metadata; nothing to record, end or keep active.
+      if (!recording && instruments === undefined) return next(req);
     }
     const record = new CallRecord({ side: "client", info: req.method, transport: peer.transport, span, instruments });
     return observeCall(next, req, record, spanContext, undefined);

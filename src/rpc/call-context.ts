@@ -79,6 +79,8 @@ export class CallContext {
   readonly peer: string;
   /** The transport that carried the call. */
   readonly transport: string;
+  /** When the call arrived: `performance.now()` (ms), for durations (the failed-call log line). */
+  readonly startMs = performance.now();
   #controller: AbortController | undefined;
   #reason: FerryError | undefined;
   #values: ContextValues | undefined;

@@ -26,6 +26,15 @@ export interface RouterOptions {
   maxReceiveMessageBytes: number;
   /** Whether handlers run with their call context in `callContextStorage` (see ServerOptions.implicitCallContext). */
   implicitCallContext: boolean;
+  /**
+   * Called once per failed call with the error its client receives, when
+   * that error passes {@link Router.toWireError}: what a handler or an
+   * interceptor threw or rejected with, a streamed response's error, a
+   * response that could not be encoded. The server's failed-call log line
+   * (src/observability) is written here, so that a call that succeeds pays
+   * nothing for it. Default: none.
+   */
+  onCallFailed?: (error: FerryError, ctx: CallContext) => void;
 }
 
 /**
@@ -36,6 +45,8 @@ export interface RouterOptions {
 export class Router {
   readonly #entries = new Map<string, MethodEntry>();
   readonly #services = new Map<string, DescService>();
+  /** Failed calls already given to `onCallFailed`. */
+  readonly #failed = new WeakSet<CallContext>();
   readonly options: RouterOptions;
 
   constructor(options: RouterOptions) {
@@ -127,9 +138,17 @@ export class Router {
    * stack and becomes INTERNAL "internal error", so no internals leak.
    */
   toWireError(err: unknown, ctx: CallContext | undefined): FerryError {
-    if (err instanceof FerryError) return err;
-    this.options.logger.error({ err, method: ctx?.method.path, peer: ctx?.peer }, "handler failed");
-    return FerryError.from(err);
+    let e: FerryError;
+    if (err instanceof FerryError) e = err;
+    else {
+      this.options.logger.error({ err, method: ctx?.method.path, peer: ctx?.peer }, "handler failed");
+      e = FerryError.from(err);
+    }
+    if (ctx !== undefined && this.options.onCallFailed !== undefined && !this.#failed.has(ctx)) {
+      this.#failed.add(ctx); // a call's error may pass here twice (a transport normalising it again): report it once
+      this.options.onCallFailed(e, ctx);
+    }
+    return e;
   }
 
   /**

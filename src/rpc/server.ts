@@ -10,7 +10,7 @@ import type { ListeningAddress, ServerTransport } from "./server-transport.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { serverTransportFromUrl } from "./transport-registry.js";
 import { addHealthService, type HealthStatus } from "./health-service.js";
-import { createServerTelemetryInterceptor } from "../observability/server-telemetry.js";
+import { createFailedCallLogger, createServerTelemetryInterceptor } from "../observability/server-telemetry.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -51,7 +51,8 @@ export interface ServerOptions {
    * SERVER span per call on every transport, child of the W3C trace context
    * in the request metadata, the `rpc.server.duration` histogram, and one
    * `warn` log line per failed call — outside every interceptor in
-   * `interceptors` (see docs/observability.md). Default true.
+   * `interceptors` (see docs/observability.md). With no SDK registered it
+   * costs no allocation or promise per call. Default true.
    */
   telemetry?: boolean;
 }
@@ -75,12 +76,14 @@ export class Server {
   constructor(options: ServerOptions = {}) {
     const logger = options.logger ?? getDefaultLogger();
     // Observability: the built-in telemetry interceptor goes outermost (src/observability).
-    const telemetry = options.telemetry === false ? [] : [createServerTelemetryInterceptor({ logger })];
+    // The failed-call log line goes through the Router, which sees every failure (nothing to pay per successful call).
+    const telemetry = options.telemetry !== false;
     this.router = new Router({
-      interceptors: [...telemetry, ...(options.interceptors ?? [])],
+      interceptors: telemetry ? [createServerTelemetryInterceptor(), ...(options.interceptors ?? [])] : (options.interceptors ?? []),
       logger,
       maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
       implicitCallContext: options.implicitCallContext ?? true,
+      ...(telemetry ? { onCallFailed: createFailedCallLogger(logger) } : {}),
     });
     this.health = options.health === false ? undefined : addHealthService(this);
   }
