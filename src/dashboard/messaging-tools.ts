@@ -138,6 +138,7 @@ export class MessagingTools {
         return end();
       }
       copies.push(d);
+      d.ack().catch(() => undefined); // settled in the temporary group, so the broker keeps delivering past the prefetch window
       touch();
     };
     const group = `ferry-replay-${randomUUID().slice(0, 8)}`;

@@ -185,8 +185,8 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     const notification = page.locator(`#flow-table tr[data-topic="${ORDERS_TOPIC}"][data-group="notification"]`);
     await notification.waitFor();
     const cells = await notification.locator("td").allTextContents();
-    // topic, system, published, group, services, deliveries, failed, redelivered, nacked, dead-lettered, p99
-    expect(cells.slice(6, 10)).toEqual(["3", "2", "2", "1"]);
+    // topic, system, published, group, services, deliveries, pending, unacked, failed, redelivered, nacked, dead-lettered, p99
+    expect(cells.slice(6, 12)).toEqual(["–", "–", "3", "2", "2", "1"]);
     const letter = page.locator("#dead-letter-table tbody tr", { hasText: "poison-1" });
     await letter.waitFor();
     await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["3", "INVALID_ARGUMENT: order total is not a number", `${ORDERS_TOPIC}.dlq`]));
@@ -208,7 +208,7 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await expect(letter.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining(["audit", "1", "audit record has no order id", "dead-letter.audit.requested"]));
     cured = true;
     page.once("dialog", (dialog) => void dialog.accept());
-    await letter.locator("button.redrive").click();
+    await letter.locator("button.redrive-group").click();
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById("redrive-status").textContent.startsWith("Moved"));
     await expect(page.locator("#redrive-status").textContent()).resolves.toBe("Moved 1 dead letter of group audit back to audit.requested.");
     await expect.poll(() => seen).toEqual(["poison", "poison"]);
@@ -230,7 +230,10 @@ describe.skipIf(missing)(`dashboard page in chromium${missing ? ` (skipped: ${CH
     await page.click('#explorer-methods button[data-method="ferry.test.v1.EchoService/Echo"]');
     await expect(page.locator("#explorer-types").textContent()).resolves.toBe("unary · ferry.test.v1.EchoRequest → ferry.test.v1.EchoResponse");
     expect(JSON.parse(await page.inputValue("#explorer-request"))).toMatchObject({ text: "", count: 0 });
-    await page.fill("#explorer-request", '{ "text": "from the page" }');
+    // The per-field form: a text box for the string, a number box for the count; the raw JSON follows it.
+    await page.fill('#explorer-fields [data-path="text"] input', "from the page");
+    await page.fill('#explorer-fields [data-path="count"] input', "1");
+    expect(JSON.parse(await page.inputValue("#explorer-request"))).toMatchObject({ text: "from the page", count: 1 });
     await page.click("#explorer-form button[type=submit]");
     await page.locator("#explorer-result .explorer-status .code.ok").waitFor();
     await expect(page.locator("#explorer-result pre.json").textContent()).resolves.toContain('"text": "from the page"');

@@ -1,3 +1,6 @@
+import { cpSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { metrics } from "@opentelemetry/api";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { AlwaysOnSampler } from "@opentelemetry/sdk-trace-base";
@@ -14,6 +17,7 @@ import { startFerryServer } from "../../lib/ferry-contender.js";
  * OTLP receiver on a loopback port. The client is a plain Ferry client.
  */
 export const startServer: StartServer = async ({ host }) => {
+  copyPageFiles();
   const dashboard = await startDashboard({ port: 0 });
   new NodeTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [dashboard.spanProcessor] }).register();
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [await dashboard.metricReader()] }));
@@ -26,3 +30,9 @@ export const startServer: StartServer = async ({ host }) => {
     },
   };
 };
+
+/** The bench runs tsc's output (build/bench-js), which has no copy of the page's files; `npm run build` copies them into dist the same way. */
+function copyPageFiles(): void {
+  const target = fileURLToPath(new URL("../../../src/dashboard/static/", import.meta.url));
+  if (!existsSync(target)) cpSync(join(process.cwd(), "src/dashboard/static"), target, { recursive: true });
+}

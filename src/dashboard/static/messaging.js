@@ -27,8 +27,8 @@ export function createMessagingView() {
     return records.map((d) => el("tr", { "data-message-id": d.messageId ?? "" },
       td(fmtTime(d.atMs)), td(d.topic), td(d.group), td(d.service), el("td", { class: "wrap" }, d.messageId ?? "—"), td(d.attempt === undefined ? "—" : String(d.attempt), true),
       td(d.reason || "—"), td(d.deadLetterTopic ?? "—"), td(el("a", { href: `#traces/${d.traceId}` }, "trace →")),
-      td(el("button", { type: "button", class: "redrive inspect", onclick: () => void letters.open(d) }, "Inspect"), " ",
-        el("button", { type: "button", class: "redrive", onclick: () => void letters.redriveAll(d) }, "Re-drive group"))));
+      td([el("button", { type: "button", class: "redrive inspect", onclick: () => void letters.open(d) }, "Inspect"), " ",
+        el("button", { type: "button", class: "redrive redrive-group", onclick: () => void letters.redriveAll(d) }, "Re-drive group")])));
   }
 
   async function replay(event) {
