@@ -12,6 +12,7 @@ export { applyInterceptors, type Interceptor } from "./rpc/interceptor.js";
 export { closeClient, createClient, type Client, type ClientOptions } from "./rpc/client.js";
 export { createServer, Server, type ServerOptions } from "./rpc/server.js";
 export type { ServiceImpl, MethodImpl } from "./rpc/service-impl.js";
+export { pushStream, type StreamProducer, type StreamSink } from "./rpc/response-stream.js";
 export type { ClientTransport } from "./rpc/client-transport.js";
 export type { ListeningAddress, ServerTransport } from "./rpc/server-transport.js";
 export { registerTransportScheme, type ClientTransportOptions, type TransportFactory } from "./rpc/transport-registry.js";

@@ -32,6 +32,8 @@ export const CONTENDERS: readonly Contender[] = [
   { name: "ferry-native-tcp", description: "Ferry, native transport over TCP", reference: "raw-tcp", sameProcess: false },
   { name: "ferry-native-unix", description: "Ferry, native transport over a Unix domain socket", reference: "raw-tcp", sameProcess: false },
   { name: "ferry-grpc", description: "Ferry, grpc transport (gRPC over HTTP/2)", reference: "raw-h2", sameProcess: false },
+  { name: "ferry-native-tcp-push", description: "Ferry native/TCP, ServerStream written push-style (pushStream: send() with backpressure)", reference: "raw-tcp", sameProcess: false },
+  { name: "ferry-grpc-push", description: "Ferry grpc, ServerStream written push-style (pushStream: send() with backpressure)", reference: "raw-h2", sameProcess: false },
   { name: "ferry-inproc", description: "Ferry, in-process transport (one process, one core)", reference: "raw-tcp", sameProcess: true },
   {
     name: "ferry-inproc-explicit",

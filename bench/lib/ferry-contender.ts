@@ -20,11 +20,12 @@ function isMissingTransport(err: unknown): boolean {
 
 /**
  * Starts a Ferry server with EchoService listening on `url` (e.g.
- * `grpc://127.0.0.1:0`) and `options` (default none). `local` is the Server. Rejects with
+ * `grpc://127.0.0.1:0`), `options` (default none) and `handlers` (default
+ * {@link echoHandlers}; `pushEchoHandlers` for the `-push` contenders). `local` is the Server. Rejects with
  * NotAvailableError when the URL's transport does not exist yet.
  */
-export async function startFerryServer(url: string, options: ServerOptions = {}): Promise<BenchServer> {
-  const server = createServer(options).service(EchoService, echoHandlers);
+export async function startFerryServer(url: string, options: ServerOptions = {}, handlers: object = echoHandlers): Promise<BenchServer> {
+  const server = createServer(options).service(EchoService, handlers);
   try {
     const address = await server.listen(url);
     return { address: address.url, local: server, close: () => server.shutdown(1000) };
