@@ -1,6 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { BackendRegistry, withoutInproc, type BackendLease, type EffectiveRegisterOptions } from "./backend-registry.js";
@@ -29,6 +29,13 @@ export interface NatsRegistryOptions extends RegistryOptions {
   servers?: string | string[];
   /** An existing connection to use (not closed by {@link ServiceRegistry.close}). */
   connection?: NatsConnection;
+  /**
+   * Further `connect` options when `connection` is absent: credentials
+   * (`user`/`pass`, `token`, an NKey or creds-file `authenticator`) and `tls`,
+   * as `createRegistry` reads them from a `nats://` URL (see the messaging
+   * room's `natsConnectOptions`). `servers` above wins over theirs.
+   */
+  connectOptions?: ConnectionOptions;
   /** KV bucket name (`[-\w]+`); default {@link DEFAULT_NATS_BUCKET}. Created with history 1 if missing. */
   bucket?: string;
   /**
@@ -87,9 +94,8 @@ export class NatsRegistry extends BackendRegistry {
     const key = instanceKey(instance.service, instance.instanceId);
     const value = encodeInstance(instance, options.ttlMs);
     const put = async (): Promise<void> => void (await this.#bucket.kv.put(key, value));
-    await put();
     const heartbeatIntervalMs = this.#maxAgeMs > 0 ? Math.min(options.heartbeatIntervalMs, Math.floor(this.#maxAgeMs / 3)) : undefined;
-    // A heartbeat that fails (e.g. while a cluster elects a new leader for the bucket) is retried every 250 ms for up to one interval.
+    // A put that fails (e.g. while a cluster elects a leader for a new bucket, or a new one after a node loss) is retried every 250 ms for up to one heartbeat interval.
     const renew = async (): Promise<void> => {
       const until = Date.now() + (heartbeatIntervalMs ?? options.heartbeatIntervalMs);
       for (;;) {
@@ -101,6 +107,7 @@ export class NatsRegistry extends BackendRegistry {
         }
       }
     };
+    await renew();
     return { heartbeatIntervalMs, renew, deregister: () => this.#bucket.kv.delete(key) };
   }
 
@@ -130,6 +137,11 @@ async function openBucket(nc: NatsConnection, bucket: string, maxAgeMs: number, 
   }
 }
 
+/** `nats://user:pass@host:4222` → `nats://host:4222`: error messages never carry credentials. */
+function withoutCredentials(server: string): string {
+  return server.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1");
+}
+
 /**
  * Connects to NATS (or uses `options.connection`) and opens — creating if
  * needed — the registry's KV bucket. Raises UNAVAILABLE when NATS or
@@ -146,9 +158,10 @@ export async function createNatsRegistry(options: NatsRegistryOptions = {}): Pro
   const servers = options.servers ?? "127.0.0.1:4222";
   let nc = options.connection;
   try {
-    nc ??= await connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: "ferry-registry" });
+    nc ??= await connect({ name: "ferry-registry", ...options.connectOptions, servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   } catch (error) {
-    throw new FerryError(Code.UNAVAILABLE, `NATS registry: cannot connect to ${String(servers)}: ${(error as Error).message}`, { cause: error });
+    const reason = /authoriz|authenticat/i.test((error as Error)?.message ?? "") ? "authentication failed" : (error as Error).message;
+    throw new FerryError(Code.UNAVAILABLE, `NATS registry: cannot connect to ${[servers].flat().map(withoutCredentials).join(", ")}: ${reason}`, { cause: error });
   }
   try {
     const opened = await openBucket(nc, bucket, maxAgeMs, replicas);

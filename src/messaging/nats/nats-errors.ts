@@ -2,9 +2,11 @@ import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 
 /**
- * Maps a nats.js error to a FerryError: connection loss, timeouts and "no
- * responders" (JetStream not answering, e.g. while the server restarts)
- * become UNAVAILABLE (retryable); a stream or consumer JetStream does not
+ * Maps a nats.js error to a FerryError: connection loss, timeouts, "no
+ * responders" and "jetstream is not enabled" (nats.js's reading of a 503 on a
+ * JetStream request: JetStream not answering, e.g. while the server restarts
+ * or, in a cluster, while a stream has no leader) become UNAVAILABLE
+ * (retryable); a stream or consumer JetStream does not
  * know becomes NOT_FOUND; anything else INTERNAL with the library's message
  * (kept as `cause`).
  */
@@ -13,7 +15,7 @@ export function natsError(err: unknown, action: string): FerryError {
   const e = err as Error & { code?: unknown };
   const name = e?.name ?? "";
   const message = `${action}: ${e?.message ?? String(err)}`;
-  if (/Timeout|NoResponders|ClosedConnection|Connection|Draining|RequestError/.test(name) || /timeout|no responders|closed|disconnect/i.test(e?.message ?? "")) {
+  if (/Timeout|NoResponders|NotEnabled|ClosedConnection|Connection|Draining|RequestError/.test(name) || /timeout|no responders|not enabled|closed|disconnect/i.test(e?.message ?? "")) {
     return new FerryError(Code.UNAVAILABLE, message, { cause: err });
   }
   if (/NotFound/.test(name)) return new FerryError(Code.NOT_FOUND, message, { cause: err });
