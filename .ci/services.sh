@@ -50,6 +50,8 @@ fi
 missing_tools=""
 command -v openssl >/dev/null 2>&1 || missing_tools="$missing_tools openssl"
 command -v curl >/dev/null 2>&1 || missing_tools="$missing_tools curl"
+# iproute2 (ip netns, veth, bridge, tc) for the multi-host tests (test/multihost).
+{ command -v ip && command -v tc; } >/dev/null 2>&1 || missing_tools="$missing_tools iproute2"
 # Chromium (browser tests drive it with playwright-core, headless).
 command -v chromium >/dev/null 2>&1 || missing_tools="$missing_tools chromium"
 # gRPC C-core for the interop tests (test/grpc-ccore.spec.ts), in Debian's python3.
