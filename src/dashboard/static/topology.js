@@ -52,8 +52,11 @@ export function createTopologyView() {
     if (nextShape !== shape) {
       cy.elements().remove();
       cy.add(elements);
-      // Breadth-first from the callers, top to bottom; labels stay horizontal.
-      cy.layout({ name: "breadthfirst", directed: true, spacingFactor: 1.05, padding: 20, animate: false }).run();
+      // Breadth-first from the callers, top to bottom; labels stay horizontal. The roots are the nodes nothing calls
+      // or publishes to (a consumer's delivery edges do not count: a process that consumes what it also calls, such as
+      // the in-process shop, would otherwise leave no root and the map would be one flat row).
+      const roots = cy.nodes().filter((n) => n.incomers('edge[kind != "consume"]').empty());
+      cy.layout({ name: "breadthfirst", directed: true, roots: roots.empty() ? undefined : roots, spacingFactor: 1.05, padding: 20, animate: false }).run();
       shape = nextShape;
     } else {
       for (const e of elements) cy.getElementById(e.data.id).data(e.data);
