@@ -30,7 +30,9 @@ function intParam(url: URL, name: string, raw: string): number | undefined {
  * | `static:?shop.v1.InventoryService=grpc://a:1,grpc://b:1&…` | a fixed list per service |
  * | `dns:[//dns-server:53][?transport=grpc&port=50051&intervalMs=30000]` | DNS A/AAAA and SRV records |
  *
- * NATS credentials may be given as `nats://user:pass@host:4222`; etcd's as
+ * NATS credentials and TLS come from the URL as for the NATS broker
+ * (`nats://user:pass@host`, `nats://TOKEN@host`, `?creds=FILE`, `?nkey=FILE`,
+ * `?tls=true`, `?tls_ca=FILE&tls_cert=FILE&tls_key=FILE`); etcd's as
  * `etcd://user:pass@host:2379`, TLS with `?tls=true` or
  * `?tls_ca=FILE[&tls_cert=FILE&tls_key=FILE]` (see `etcdUrlCredentials`). Raises
  * INVALID_ARGUMENT for a malformed URL or unknown scheme, UNAVAILABLE when
@@ -45,10 +47,13 @@ export async function createRegistry(url = "memory:", options: RegistryOptions =
       return createMemoryRegistry(options);
     case "nats:": {
       const { createNatsRegistry } = await importPeer("@nats-io/kv", () => import("./nats-registry.js"), "the nats:// registry");
-      const auth = u.username === "" ? "" : `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}@`;
+      const nats = await importPeer("@nats-io/transport-node", () => import("@nats-io/transport-node"), "the nats:// registry");
+      const { natsConnectOptions } = await import("../messaging/nats/nats-connection.js");
+      const connectOptions = natsConnectOptions(u, "ferry-registry", nats); // credentials and TLS, as the NATS broker adapter reads them
       return createNatsRegistry({
         ...options,
-        servers: clusterMembers(u, "servers", 4222, `invalid registry URL "${url}"`).map((m) => `nats://${auth}${m}`),
+        connectOptions,
+        servers: clusterMembers(u, "servers", 4222, `invalid registry URL "${url}"`),
         replicas: intQueryParam(u, "replicas", 1, 5, `invalid registry URL "${url}"`),
         bucket: u.searchParams.get("bucket") ?? undefined,
         bucketMaxAgeMs: intParam(u, "bucketMaxAgeMs", url),

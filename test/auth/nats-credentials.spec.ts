@@ -1,22 +1,26 @@
 /**
  * NATS with credentials and TLS, against nats-server processes this spec
  * starts on free ports with their own configuration: token, user/password,
- * NKey, TLS with a client certificate; failures are UNAVAILABLE and never
- * contain the credential.
+ * NKey, a creds file (operator mode, JWTs made with @nats-io/jwt), TLS with a
+ * client certificate, and the NATS KV registry with a token over TLS;
+ * failures are UNAVAILABLE and never contain the credential.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as jwt from "@nats-io/jwt";
 import { nkeys } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBroker } from "../../src/messaging/index.js";
+import { createRegistry } from "../../src/registry/index.js";
 import { connectNats } from "../../src/messaging/nats/nats-connection.js";
 import { Code } from "../../src/index.js";
 import { createThrowawayCa } from "../../src/transport/grpc/index.js";
 import { rejection } from "../support/rejection.js";
 import { isReachable } from "../support/services.js";
 import { freePort } from "../cli/run-ferry.js";
+import { writeTlsFiles } from "./tls-files.js";
 
 const NATS = "/usr/sbin/nats-server";
 const missing = !existsSync(NATS);
@@ -100,5 +104,48 @@ describe.skipIf(missing)("NATS credentials and TLS", () => {
     expect(noCert.code).toBe(Code.UNAVAILABLE);
     const halfCert = await rejection(connectNats(new URL(`nats://127.0.0.1:${port}?${q({ tls_cert: files.cert })}`), "test"));
     expect(halfCert.rawMessage).toBe("NATS URL: tls_cert and tls_key go together");
+  });
+
+  it("creds file: ?creds=FILE (user JWT + NKey seed) against a server in operator mode; a user signed by another account is refused", async () => {
+    const operator = jwt.createOperator();
+    const account = jwt.createAccount();
+    const user = jwt.createUser();
+    const operatorJwt = await jwt.encodeOperator("ferry-test", operator);
+    const unlimited = { conn: -1, subs: -1, data: -1, payload: -1, imports: -1, exports: -1, leaf: -1, wildcards: true };
+    const accountJwt = await jwt.encodeAccount("ferry-app", account, { limits: unlimited }, { signer: operator });
+    const userJwt = await jwt.encodeUser("ferry-user", user, account);
+    const creds = join(dir, "user.creds");
+    writeFileSync(creds, jwt.fmtCreds(userJwt, user), { mode: 0o600 });
+    const port = await startNats(`operator: ${operatorJwt}\nresolver: MEMORY\nresolver_preload: { ${account.getPublicKey()}: ${accountJwt} }`);
+    const nc = await connectNats(new URL(`nats://127.0.0.1:${port}?creds=${encodeURIComponent(creds)}`), "test");
+    await nc.close();
+    const stranger = jwt.createUser();
+    const strangerCreds = join(dir, "stranger.creds");
+    writeFileSync(strangerCreds, jwt.fmtCreds(await jwt.encodeUser("stranger", stranger, jwt.createAccount()), stranger), { mode: 0o600 });
+    const refused = await rejection(connectNats(new URL(`nats://127.0.0.1:${port}?creds=${encodeURIComponent(strangerCreds)}`), "test"));
+    expect(refused.code).toBe(Code.UNAVAILABLE);
+    expect(refused.rawMessage).not.toMatch(/SU[A-Z0-9]{20}|eyJ/);
+    const unreadable = await rejection(connectNats(new URL(`nats://127.0.0.1:${port}?creds=/nonexistent/user.creds`), "test"));
+    expect(unreadable.rawMessage).toBe("NATS URL: cannot read the creds file: ENOENT");
+  });
+
+  it("the NATS KV registry takes the same URL credentials and TLS (token over TLS); a wrong token fails without it in the message", async () => {
+    const tls = writeTlsFiles();
+    try {
+      const port = await startNats(`authorization { token: "s3cret-token" }\ntls { cert_file: "${tls.serverCert}", key_file: "${tls.serverKey}", ca_file: "${tls.ca}", verify: true }`, true);
+      const url = (token: string) => `nats://${token}@127.0.0.1:${port}?bucket=ferry_tls_test&${tls.query()}`;
+      const registry = await createRegistry(url("s3cret-token"));
+      const reg = await registry.register({ service: "ferry.test.v1.Tls", instanceId: "a", endpoints: [{ transport: "grpc", url: "grpcs://127.0.0.1:1" }], metadata: {} });
+      expect((await registry.resolve("ferry.test.v1.Tls")).map((i) => i.instanceId)).toEqual(["a"]);
+      await reg.close();
+      await registry.close();
+      const wrong = await rejection(createRegistry(url("wrong-token-value")));
+      expect(wrong.code).toBe(Code.UNAVAILABLE);
+      expect(wrong.rawMessage).toBe(`NATS registry: cannot connect to 127.0.0.1:${port}: authentication failed`);
+      const noCert = await rejection(createRegistry(`nats://s3cret-token@127.0.0.1:${port}?${tls.query({ connect_timeout_ms: "1500" }, false)}`));
+      expect(noCert.code).toBe(Code.UNAVAILABLE);
+    } finally {
+      tls.remove();
+    }
   });
 });
