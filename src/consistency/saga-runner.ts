@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import { Code, codeName } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
@@ -7,6 +8,7 @@ import { FaultPoint, type FaultHook } from "./fault-hook.js";
 import type { SagaDefinition } from "./saga-definition.js";
 import { SagaSql, type SagaState, type SagaStatusName, type SagaTransition, type SagaTransitionKind, type SagaUpdate } from "./saga-sql.js";
 import { runAction, runCompensation } from "./saga-step.js";
+import { recordTransition, SagaTrace } from "./saga-tracing.js";
 import type { SqlStore } from "./sql-store.js";
 
 /** Options of {@link createSagaRunner}. */
@@ -97,6 +99,7 @@ class Runner implements SagaRunner {
   readonly #logger: Logger;
   readonly #fault: FaultHook | undefined;
   readonly #active = new Map<string, Promise<void>>();
+  readonly #traces = new Map<string, SagaTrace>();
   readonly #stop = new AbortController();
   #scanTimer: NodeJS.Timeout | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
@@ -141,6 +144,7 @@ class Runner implements SagaRunner {
     const existing = await this.#sql.insert(this.#store, { id, name: saga.name, input: json, owner: this.#id, leaseMs: this.#leaseMs });
     if (existing !== undefined && existing !== saga.name) throw new FerryError(Code.ALREADY_EXISTS, `saga id "${id}" belongs to a "${existing}" saga`);
     if (existing === undefined) {
+      if (!this.#active.has(id)) this.#traces.set(id, new SagaTrace(saga.name, id));
       this.#emit(id, saga.name, "started", null, "running");
       const input = JSON.parse(json) as unknown; // as a resumed saga reads it
       this.#launch({ id, name: saga.name, status: "running", input, results: {}, step: 0, failedStep: null, error: null, attentionReason: null });
@@ -169,8 +173,11 @@ class Runner implements SagaRunner {
     return { ...state, history: await this.#sql.history(this.#store, sagaId) };
   }
 
-  retry(sagaId: string): Promise<boolean> {
-    return this.#sql.retry(this.#store, sagaId);
+  async retry(sagaId: string): Promise<boolean> {
+    const retried = await this.#sql.retry(this.#store, sagaId);
+    const name = retried ? (await this.#sql.get(this.#store, sagaId))?.name : undefined;
+    if (name !== undefined) this.#emit(sagaId, name, "retried", null, "compensating");
+    return retried;
   }
 
   async stop(): Promise<void> {
@@ -189,6 +196,7 @@ class Runner implements SagaRunner {
     for (const state of claimed) {
       if (this.#active.has(state.id)) continue;
       await this.#sql.log(this.#store, state.id, "resumed", state.status);
+      this.#traces.set(state.id, new SagaTrace(state.name, state.id, ROOT_CONTEXT));
       this.#emit(state.id, state.name, "resumed", null, state.status);
       this.#launch(state);
     }
@@ -201,18 +209,31 @@ class Runner implements SagaRunner {
   #launch(state: SagaState): void {
     if (this.#active.has(state.id)) return; // a resume scan and begin() raced for a new saga
     this.#renewTimer ??= setInterval(() => void this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)));
-    const run = this.#execute(state)
+    const t = this.#traces.get(state.id);
+    let last: SagaState | undefined;
+    const run = context
+      .with(t?.context ?? context.active(), () => this.#execute(state, (s) => (last = s)))
       .catch((err: unknown) => this.#logger.error({ err, sagaId: state.id }, "saga execution stopped; it resumes when its lease expires"))
-      .finally(() => this.#active.delete(state.id));
+      .finally(() => {
+        this.#active.delete(state.id);
+        this.#traces.delete(state.id);
+        t?.end(last?.status);
+      });
     this.#active.set(state.id, run);
   }
 
-  async #execute(initial: SagaState): Promise<void> {
+  async #execute(initial: SagaState, seen: (state: SagaState) => void): Promise<void> {
     const def = this.#sagas.get(initial.name);
     if (def === undefined) return;
     let state: SagaState | undefined = initial;
-    while (state !== undefined && state.status === "running") state = await this.#forward(def, state);
-    while (state !== undefined && state.status === "compensating") state = await this.#backward(def, state);
+    while (state !== undefined && state.status === "running") {
+      state = await this.#forward(def, state);
+      if (state !== undefined) seen(state);
+    }
+    while (state !== undefined && state.status === "compensating") {
+      state = await this.#backward(def, state);
+      if (state !== undefined) seen(state);
+    }
   }
 
   /** Runs the next action; resolves with the next state, or undefined to stop here. */
@@ -270,7 +291,7 @@ class Runner implements SagaRunner {
       this.#logger.warn({ sagaId: state.id }, "saga lease lost to another runner; leaving it to that runner");
       return undefined;
     }
-    this.#emit(state.id, def.name, u.kind, u.stepName, u.then === undefined ? u.status : "running");
+    this.#emit(state.id, def.name, u.kind, u.stepName, u.then === undefined ? u.status : "running", u.detail);
     if (u.then !== undefined) this.#emit(state.id, def.name, u.then, null, u.status);
     return {
       ...state,
@@ -283,8 +304,13 @@ class Runner implements SagaRunner {
     };
   }
 
-  #emit(sagaId: string, saga: string, kind: SagaTransitionKind, step: string | null, status: SagaStatusName): void {
-    this.events.emit({ type: "transition", sagaId, saga, kind, step, status });
+  /** A persisted transition: a `transition` event, and an event and a span in the saga's trace (saga-tracing.ts). */
+  #emit(sagaId: string, saga: string, kind: SagaTransitionKind, step: string | null, status: SagaStatusName, detail?: string): void {
+    const t = { sagaId, saga, kind, step, status };
+    const trace = this.#traces.get(sagaId);
+    if (trace !== undefined) trace.transition(t, detail);
+    else recordTransition(t, detail);
+    this.events.emit({ type: "transition", ...t });
   }
 
   #checkOpen(): void {
