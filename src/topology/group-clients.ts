@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
 import { createChannel, type Channel } from "../channel/channel.js";
 import { createResolver } from "../registry/create-resolver.js";
@@ -23,8 +24,12 @@ export const INSTANCE_FAULT_CODES: readonly Code[] = [Code.INTERNAL, Code.UNKNOW
 
 /** Options of {@link GroupClients}. */
 export interface GroupClientsOptions {
-  /** The group's server: calls to the services it hosts stay in-process (through its interceptors). */
+  /** The server the group's services call each other on, in-process (no checks: one process trusts itself). */
   server: Server;
+  /** The server the HTTP API calls local services on (through its security interceptors). Default `server`. */
+  edgeServer?: Server;
+  /** TLS options of the channel to a service (mTLS between groups). Default none. */
+  tlsFor?: (serviceTypeName: string) => ConnectionOptions | undefined;
   /** Full names of the RPC services the group's server hosts. */
   local: ReadonlySet<string>;
   /** Where the other services are found. */
@@ -49,12 +54,14 @@ export class GroupClients {
   readonly #interceptors: Interceptor[];
   readonly #channels = new Map<string, Channel>();
   readonly #local: ClientTransport;
+  readonly #edge: ClientTransport;
 
   constructor(options: GroupClientsOptions) {
     this.#o = options;
     this.resilience = options.serviceConfig === undefined ? undefined : new Resilience(options.serviceConfig);
     this.#interceptors = [...(this.resilience === undefined ? [] : [this.resilience.interceptor()]), ...(options.interceptors ?? [])];
     this.#local = createInProcessTransport(options.server);
+    this.#edge = options.edgeServer === undefined ? this.#local : createInProcessTransport(options.edgeServer);
     this.resilience?.events.on("breaker.opened", (e) => options.logger.warn({ policy: e.policy, halfOpenAtMs: e.halfOpenAtMs }, "circuit breaker opened"));
   }
 
@@ -70,13 +77,13 @@ export class GroupClients {
 
   /**
    * One transport for several services (what the HTTP gateway needs): each
-   * call goes in-process or to its service's channel, through the
-   * interceptors. A call of a service not listed fails with UNIMPLEMENTED.
+   * call goes in-process (to `edgeServer`, its checks applied) or to its
+   * service's channel, through the interceptors. A call of a service not listed fails with UNIMPLEMENTED.
    */
   router(services: readonly DescService[]): ClientTransport {
     const handlers = new Map<string, CallHandler>();
     for (const s of services) {
-      const transport = this.#transport(s);
+      const transport = this.isLocal(s) ? this.#edge : this.#channel(s);
       handlers.set(s.typeName, applyInterceptors((req) => transport.call(req), this.#interceptors));
     }
     return {
@@ -94,6 +101,7 @@ export class GroupClients {
     await Promise.all([...this.#channels.values()].map((c) => c.close()));
     this.#channels.clear();
     await this.#local.close();
+    if (this.#edge !== this.#local) await this.#edge.close();
   }
 
   #transport(service: DescService): ClientTransport {
@@ -107,6 +115,7 @@ export class GroupClients {
       channel = createChannel({
         resolver: createResolver(target, { registry: this.#o.registry }),
         target,
+        tls: this.#o.tlsFor?.(service.typeName),
         outlierDetection: { failureCodes: INSTANCE_FAULT_CODES, consecutiveFailures: 3, baseEjectionTimeMs: 5_000 },
       });
       const { logger } = this.#o;

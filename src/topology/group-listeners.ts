@@ -1,3 +1,4 @@
+import type { TlsOptions } from "node:tls";
 import type { ListeningAddress, ServerTransport } from "../rpc/server-transport.js";
 import type { Server } from "../rpc/server.js";
 import { createGrpcServerTransport } from "../transport/grpc/grpc-server-transport.js";
@@ -21,24 +22,25 @@ export function groupAdvertise(config: TopologyConfig, group: string, transport:
   return typeof a === "string" ? a : a?.[transport];
 }
 
-function serverTransport(transport: TopologyTransport, listen: string, advertise: string | undefined): ServerTransport {
+function serverTransport(transport: TopologyTransport, listen: string, advertise: string | undefined, tls: TlsOptions | undefined): ServerTransport {
   const bind = parseHostPort(listen)!;
   const adv = advertise === undefined ? undefined : parseHostPort(advertise)!;
-  const options = { host: bind.host, port: bind.port, advertiseHost: adv?.host, advertisePort: adv?.port };
+  const options = { host: bind.host, port: bind.port, advertiseHost: adv?.host, advertisePort: adv?.port, tls };
   return transport === "native" ? createNativeServerTransport(options) : createGrpcServerTransport(options);
 }
 
 /**
  * Starts the group's RPC listeners on `server` (native first, then gRPC),
- * each bound to its listen address and advertising its advertise address.
+ * each bound to its listen address and advertising its advertise address;
+ * with `tls`, as `natives://` and `grpcs://`.
  * Resolves with their addresses; rejects with the listener's error (EADDRINUSE).
  */
-export async function listenGroup(server: Server, config: TopologyConfig, group: string): Promise<ListeningAddress[]> {
+export async function listenGroup(server: Server, config: TopologyConfig, group: string, tls?: TlsOptions): Promise<ListeningAddress[]> {
   const listen = groupListen(config, group);
   const out: ListeningAddress[] = [];
   for (const transport of TOPOLOGY_TRANSPORTS) {
     const address = listen[transport];
-    if (address !== undefined) out.push(await server.listen(serverTransport(transport, address, groupAdvertise(config, group, transport))));
+    if (address !== undefined) out.push(await server.listen(serverTransport(transport, address, groupAdvertise(config, group, transport), tls)));
   }
   return out;
 }

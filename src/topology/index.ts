@@ -3,7 +3,7 @@
  * process, in several processes, on several hosts or on Kubernetes. See
  * docs/deployment.md.
  */
-export type { TopologyConfig, TopologyGroup, TopologyHttp, TopologyKubernetes, TopologyModuleRef, TopologySecurity, TopologyService, TopologyTelemetry, TopologyTransport, TransportAddresses } from "./topology-config.js";
+export type { TopologyConfig, TopologyGroup, TopologyHttp, TopologyKubernetes, TopologyModuleRef, TopologySecurity, TopologyTls, TopologyTlsFiles, TopologyService, TopologyTelemetry, TopologyTransport, TransportAddresses } from "./topology-config.js";
 export { TOPOLOGY_TRANSPORTS } from "./topology-config.js";
 export { defineService, implement, isServiceDefinition, type ServiceBinding, type ServiceContext, type ServiceDefinition, type StartedService } from "./service-definition.js";
 export { topologyError, validateTopology } from "./validate-topology.js";

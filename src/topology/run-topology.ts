@@ -65,6 +65,7 @@ interface Parts {
   telemetry?: Telemetry;
   registry?: ServiceRegistry;
   server?: Server;
+  internal?: Server;
   clients?: GroupClients;
   broker?: Promise<Broker>;
   started: StartedService[];
@@ -114,9 +115,12 @@ async function start(config: TopologyConfig, group: string, logger: Logger, opti
   const names = config.groups[group]!.services;
   const local = new Set(names.flatMap((n) => definitions.get(n)!.provides.map((s) => s.typeName)));
   const registry = (parts.registry = await createRegistry(config.registry ?? "memory:", { logger }));
-  const security = groupSecurity(config.security);
+  const security = groupSecurity(config, group, serviceGroups(config, definitions));
+  // With security, callers from outside reach `server` (checked); the group's services call each other on `internal`.
   const server = (parts.server = createServer({ logger, interceptors: security.server }));
-  const clients = (parts.clients = new GroupClients({ server, local, registry, serviceConfig: await resolveServiceConfig(config), interceptors: security.client, logger }));
+  const internal = config.security === undefined ? server : (parts.internal = createServer({ logger, health: false }));
+  const serviceConfig = await resolveServiceConfig(config);
+  const clients = (parts.clients = new GroupClients({ server: internal, edgeServer: server, local, registry, serviceConfig, interceptors: security.client, tlsFor: security.clientTls, logger }));
   const broker = () => (parts.broker ??= createBroker(config.broker ?? `memory:${config.name}`, { logger }));
   for (const name of names) {
     const ctx: ServiceContext = {
@@ -131,9 +135,9 @@ async function start(config: TopologyConfig, group: string, logger: Logger, opti
     };
     const started = await definitions.get(name)!.start(ctx);
     parts.started.push(started);
-    serve(server, name, definitions.get(name)!, started);
+    for (const target of new Set([server, internal])) serve(target, name, definitions.get(name)!, started);
   }
-  const addresses = await listenGroup(server, config, group);
+  const addresses = await listenGroup(server, config, group, security.serverTls);
   const instanceId = options.instanceId ?? `${config.name}-${group}-${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 200);
   await register(config, registry, local, addresses, instanceId, group, parts, logger);
   const httpUrl = await startHttp(config, group, definitions, clients, security.verifier, logger, parts);
@@ -149,6 +153,15 @@ async function start(config: TopologyConfig, group: string, logger: Logger, opti
     server,
     close: (graceMs = config.drainMs ?? DEFAULT_DRAIN_MS) => (closing ??= stop(parts, graceMs)),
   };
+}
+
+/** The groups running each RPC service, by its full name. */
+function serviceGroups(config: TopologyConfig, definitions: ReadonlyMap<string, ServiceDefinition>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [group, g] of Object.entries(config.groups)) {
+    for (const name of g.services) for (const s of definitions.get(name)!.provides) out.set(s.typeName, [...(out.get(s.typeName) ?? []), group]);
+  }
+  return out;
 }
 
 /** A pino child with `service` set when the logger is pino's; the logger itself otherwise. */
@@ -202,6 +215,7 @@ async function stop(parts: Parts, graceMs: number): Promise<void> {
   await parts.gateway?.close();
   await Promise.all(parts.registrations.map((r) => r.close().catch(() => undefined)));
   await parts.server?.shutdown(graceMs);
+  await parts.internal?.shutdown(graceMs);
   for (const s of parts.started.reverse()) await s.close?.();
   await parts.clients?.close();
   const broker = await parts.broker?.catch(() => undefined);

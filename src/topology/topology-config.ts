@@ -70,6 +70,8 @@ export interface TopologyGroup {
   replicas?: number;
   /** Environment variables of this group's processes (launcher, Kubernetes). */
   env?: Record<string, string>;
+  /** This group's certificate and key when `security.tls` is on (each group its own identity). Default: `security.tls`'s. */
+  tls?: TopologyTlsFiles;
 }
 
 /** Telemetry of every process (docs/observability.md); absent: none started. */
@@ -82,8 +84,39 @@ export interface TopologyTelemetry {
   otlpEndpoint?: string;
 }
 
-/** Who may call what (docs/security.md), enforced on every group's RPC listeners and HTTP API. */
+/** PEM files of a process's TLS credentials (paths may use `${VAR}`). */
+export interface TopologyTlsFiles {
+  /** Its certificate chain (server and client certificate: mTLS). */
+  certFile: string;
+  /** Its private key. */
+  keyFile: string;
+}
+
+/** mTLS between process groups: every listener serves TLS and asks for client certificates; every channel presents the group's certificate. */
+export interface TopologyTls extends TopologyTlsFiles {
+  /** The CA that signs every group's certificate (servers and clients are checked against it). */
+  caFile: string;
+  /**
+   * SPIFFE trust domain (`shop.local`): each group's certificate carries the
+   * URI SAN `spiffe://<domain>/<group>`, and a client accepts a server only
+   * if it presents the ID of a group that runs the service called. Default:
+   * any certificate of the CA.
+   */
+  spiffeTrustDomain?: string;
+}
+
+/**
+ * Who may call what (docs/security.md), enforced on every group's RPC
+ * listeners and on its HTTP API; calls between services of one group stay
+ * in-process and unchecked (one process trusts itself).
+ */
 export interface TopologySecurity {
+  /**
+   * mTLS between groups (`natives://`, `grpcs://`): callers are identified by
+   * their certificate (policy rules with `services: ["spiffe://…/<group>"]`).
+   * A group's own `tls` overrides `certFile` and `keyFile`.
+   */
+  tls?: TopologyTls;
   /** Bearer JWTs: a remote JWKS and the expected issuer and audience (RFC 8725 checks). */
   jwt?: { jwksUrl: string; issuer: string; audience: string };
   /** The authorization policy in `ferry/auth`'s JSON form (`{ rules: [...] }`; methods no rule covers are denied). Default: authenticated callers may call everything. */

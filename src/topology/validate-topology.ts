@@ -10,7 +10,7 @@ import { TOPOLOGY_TRANSPORTS, type TopologyConfig, type TopologyGroup } from "./
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const TOP_KEYS = ["name", "module", "services", "groups", "registry", "broker", "store", "telemetry", "serviceConfig", "security", "registrationTtlMs", "drainMs", "kubernetes"];
 const SERVICE_KEYS = ["definition", "module", "export", "config"];
-const GROUP_KEYS = ["services", "listen", "advertise", "http", "replicas", "env"];
+const GROUP_KEYS = ["services", "listen", "advertise", "http", "replicas", "env", "tls"];
 const READ_ONLY_REGISTRIES = new Set(["dns:", "static:"]);
 
 type Obj = Record<string, unknown>;
@@ -139,6 +139,11 @@ function checkGroup(c: Checker, name: string, v: unknown, services: Obj, placed:
   if (g.advertise !== undefined) checkAddresses(c, g.advertise, `${path}.advertise`, "advertise");
   if (g.http !== undefined) checkHttp(c, g.http, `${path}.http`, services);
   if (g.replicas !== undefined) c.int(g.replicas, `${path}.replicas`, 1, 1000);
+  if (g.tls !== undefined) {
+    const tls = c.object(g.tls, `${path}.tls`, ["certFile", "keyFile"]);
+    c.string(tls.certFile, `${path}.tls.certFile`);
+    c.string(tls.keyFile, `${path}.tls.keyFile`);
+  }
   if (g.env !== undefined) for (const [k, val] of Object.entries(c.object(g.env, `${path}.env`, Object.keys(isObject(g.env) ? g.env : {})))) c.string(val, `${path}.env.${k}`);
 }
 
@@ -171,7 +176,14 @@ function checkPolicies(c: Checker, t: Obj): void {
     if (ref.export !== undefined) c.string(ref.export, "serviceConfig.export");
   } else if (t.serviceConfig !== undefined) wrap("serviceConfig", () => parseServiceConfig(t.serviceConfig));
   if (t.security !== undefined) {
-    const sec = c.object(t.security, "security", ["jwt", "policy"]);
+    const sec = c.object(t.security, "security", ["jwt", "policy", "tls"]);
+    if (sec.tls !== undefined) {
+      const tls = c.object(sec.tls, "security.tls", ["caFile", "certFile", "keyFile", "spiffeTrustDomain"]);
+      for (const k of ["caFile", "certFile", "keyFile"]) c.string(tls[k], `security.tls.${k}`);
+      if (tls.spiffeTrustDomain !== undefined && !/^[a-z0-9.-]+$/.test(c.string(tls.spiffeTrustDomain, "security.tls.spiffeTrustDomain"))) {
+        c.fail("security.tls.spiffeTrustDomain", "must be a trust domain name ([a-z0-9.-], e.g. shop.local)");
+      }
+    }
     if (sec.jwt !== undefined) {
       const jwt = c.object(sec.jwt, "security.jwt", ["jwksUrl", "issuer", "audience"]);
       c.url(jwt.jwksUrl, "security.jwt.jwksUrl");

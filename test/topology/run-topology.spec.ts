@@ -5,6 +5,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../examples/shop/gen/shop/v1/inventory_pb.js";
 import { Code, createClient, createRegistry, createServer } from "../../src/index.js";
 import { createNativeServerTransport } from "../../src/transport/native/index.js";
+import { createThrowawayCa } from "../../src/transport/grpc/index.js";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadTopology, routableHost, runTopology, type RunningGroup, type TopologyConfig } from "../../src/topology/index.js";
 import { checkService } from "../support/services.js";
 import { AUDIENCE, ecKey, ISSUER, publicJwk, signToken } from "../auth/token-lab.js";
@@ -75,7 +79,7 @@ describe("runTopology", () => {
     await expect(runTopology(config, { logger: quiet })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT, message: expect.stringMatching(/services\.broken: .* has no service definition named "notADefinition"/) });
   });
 
-  it("enforces the topology's security on the HTTP API and forwards the caller's token to in-process calls", async () => {
+  it("enforces the topology's security (JWT, policy) on the HTTP API; the group's services call each other in-process unchecked", async () => {
     const key = ecKey("topology");
     const jwks = JSON.stringify({ keys: [await publicJwk(key)] });
     const idp = createHttpServer((_req, res) => res.setHeader("content-type", "application/json").end(jwks));
@@ -108,7 +112,7 @@ describe("runTopology", () => {
         return res.status;
       };
       expect(await withScope("orders")).toBe(403);
-      // The cart's Reserve call to inventory (in-process) carries ann's token, which inventory's rule requires.
+      // The cart's Reserve call to inventory stays in-process, on the group's unchecked internal server.
       expect(await withScope("cart")).toBe(200);
     } finally {
       await group.close();
@@ -162,5 +166,45 @@ describe("runTopology", () => {
         await registry.close();
       }
     }, 30_000);
+
+    it("with security.tls: mTLS between groups, callers identified by their group's SPIFFE ID, others refused", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ferry-topology-tls-"));
+      const ca = createThrowawayCa({ commonName: "topology test CA" });
+      writeFileSync(join(dir, "ca.pem"), ca.cert);
+      for (const g of ["stock", "front", "intruder"]) {
+        const leaf = ca.issue({ commonName: g, altNames: [`spiffe://t.local/${g}`, "127.0.0.1"] });
+        writeFileSync(join(dir, `${g}.pem`), leaf.cert);
+        writeFileSync(join(dir, `${g}.key`), leaf.key);
+      }
+      const files = (g: string) => ({ certFile: join(dir, `${g}.pem`), keyFile: join(dir, `${g}.key`) });
+      const policy = {
+        rules: [
+          { name: [{ service: "shop.v1.InventoryService" }], services: ["spiffe://t.local/front"] },
+          { name: [{ service: "shop.v1.CartService" }], public: true },
+        ],
+      };
+      const secure: TopologyConfig = {
+        ...config,
+        name: "mtls",
+        groups: { stock: { ...config.groups.stock!, tls: files("stock") }, front: { ...config.groups.front!, listen: { native: "127.0.0.1:0" }, tls: files("front") } },
+        security: { tls: { caFile: join(dir, "ca.pem"), ...files("front"), spiffeTrustDomain: "t.local" }, policy },
+      };
+      const stock = await runTopology(secure, { group: "stock", logger: quiet, telemetry: false });
+      running.push(stock);
+      const front = await runTopology(secure, { group: "front", logger: quiet, telemetry: false });
+      running.push(front);
+      expect(stock.addresses.map((a) => a.url)).toEqual([expect.stringMatching(/^natives:\/\/127\.0\.0\.1:/), expect.stringMatching(/^grpcs:\/\/127\.0\.0\.1:/)]);
+      // The cart (front) reserves stock over mTLS as spiffe://t.local/front, which the policy allows.
+      expect((await post(`${front.httpUrl!}/v1/carts/cy/items`, { sku: "MS-002", quantity: 1 })).status).toBe(200);
+      // Another certificate of the same CA is refused by the policy, and none at all is unauthenticated.
+      const intruder = { ca: ca.cert, cert: readFile(join(dir, "intruder.pem")), key: readFile(join(dir, "intruder.key")) };
+      const url = stock.addresses[0]!.url;
+      await expect(createClient(InventoryService, url, { tls: intruder }).getProduct({ sku: "MS-002" })).rejects.toMatchObject({ code: Code.PERMISSION_DENIED });
+      await expect(createClient(InventoryService, url, { tls: { ca: ca.cert } }).getProduct({ sku: "MS-002" })).rejects.toMatchObject({ code: Code.UNAUTHENTICATED });
+    }, 30_000);
   });
 });
+
+function readFile(path: string): string {
+  return readFileSync(path, "utf8");
+}

@@ -43,6 +43,8 @@ const bad: Array<[string, Record<string, unknown> | unknown, RegExp]> = [
   ["jwt without issuer", edit((t) => (t.security = { jwt: { jwksUrl: "https://idp/jwks.json", audience: "shop" } })), /security\.jwt\.issuer: must be a non-empty string/],
   ["no definition or module", edit((t) => (t.services.cart = {})), /services\.cart: needs a definition, or a module/],
   ["bad definition", edit((t) => (t.services.cart = { definition: { provides: [] } })), /services\.cart\.definition: must be a service definition/],
+  ["tls without a CA", edit((t) => (t.security = { tls: { certFile: "a.pem", keyFile: "a.key" } })), /security\.tls\.caFile: must be a non-empty string/],
+  ["a group's tls with an unknown field", edit((t) => (t.groups.stock.tls = { certFile: "a", keyFile: "b", caFile: "c" })), /groups\.stock\.tls\.caFile: is not a known field/],
   ["kubernetes without image", edit((t) => (t.kubernetes = { namespace: "shop" })), /kubernetes\.image: must be a non-empty string/],
   ["ttl on a read-only registry", edit((t) => ((t.registry = "dns:"), (t.registrationTtlMs = 3000))), /registrationTtlMs: the dns: registry is read-only/],
 ];
