@@ -51,6 +51,9 @@ export const CONTENDERS: readonly Contender[] = [
   { name: "ferry-grpc-otel-drop", description: "Ferry grpc with the OpenTelemetry SDK and a sampler dropping every span", reference: "raw-h2", sameProcess: false },
   { name: "grpc-js", description: "@grpc/grpc-js server and client", reference: "raw-h2", sameProcess: false },
   { name: "connect-grpc", description: "@connectrpc/connect-node, gRPC protocol", reference: "raw-h2", sameProcess: false },
+  // The fastest Node peers on plain TCP (issue 16): JSON over a socket, the payload in base64.
+  { name: "nestjs-tcp", description: "NestJS microservices, TCP transport (JSON)", reference: "raw-tcp", sameProcess: false },
+  { name: "moleculer-tcp", description: "Moleculer, TCP transporter (JSON)", reference: "raw-tcp", sameProcess: false },
 ];
 
 /** The contender named `name`, or undefined. */
