@@ -1,4 +1,6 @@
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { Code } from "../rpc/code.js";
+import { FerryError } from "../rpc/ferry-error.js";
 import { compileEncoder, type MessageEncoder } from "./message-encoder.js";
 import { scratch } from "./scalar-codecs.js";
 
@@ -35,7 +37,7 @@ export class MessageCodec {
    * the compiled encoder rejects (a wrong type, a value protobuf-es would
    * coerce, a missing proto2 required field) is encoded by protobuf-es
    * instead, which raises its own error when the value cannot be encoded;
-   * a non-object raises INVALID_ARGUMENT (see `toMessage`).
+   * a non-object raises a FerryError INVALID_ARGUMENT naming the type (as `toMessage`).
    */
   measure(value: unknown): number {
     const enc = this.#encoder;
@@ -83,7 +85,7 @@ export class MessageCodec {
     return end;
   }
 
-  /** Encodes `value` into a new array (a view of Node's pooled memory for small messages). */
+  /** Encodes `value` into a new `Uint8Array` that owns its `ArrayBuffer` (offset 0, exactly its length), as protobuf-es's `toBinary` returns. */
   encode(value: unknown): Uint8Array {
     const n = this.measure(value);
     const fallback = this.#fallbackBytes;
@@ -91,9 +93,9 @@ export class MessageCodec {
       this.#measured = this.#fallbackBytes = undefined;
       return fallback;
     }
-    const buf = Buffer.allocUnsafe(n);
+    const buf = Buffer.allocUnsafeSlow(n);
     this.writeMeasured(buf, 0);
-    return new Uint8Array(buf.buffer, buf.byteOffset, n);
+    return new Uint8Array(buf.buffer, 0, n);
   }
 
   /** Parses `bytes` with protobuf-es (unknown fields kept). Throws protobuf-es's error on malformed input. */
@@ -102,7 +104,9 @@ export class MessageCodec {
   }
 
   #fallback(value: unknown): Uint8Array {
-    if (typeof value !== "object" || value === null) throw new TypeError(`expected a ${this.schema.typeName} message, got ${value === null ? "null" : typeof value}`);
+    if (typeof value !== "object" || value === null) {
+      throw new FerryError(Code.INVALID_ARGUMENT, `expected a ${this.schema.typeName} message, got ${value === null ? "null" : typeof value}`);
+    }
     const message = isMessage(value, this.schema) ? value : create(this.schema, value as never);
     return toBinary(this.schema, message);
   }

@@ -153,6 +153,8 @@ export interface ResponseSink {
   ready(): Promise<void>;
   /** True once the call has ended (cancelled, failed, deadline). */
   readonly ended: boolean;
+  /** Resolves once every message written so far is handed to the connection (a sink holding messages past a flow-control window), before the status goes out. */
+  settle?(): Promise<void>;
 }
 
 /**
@@ -178,10 +180,13 @@ export function pipeResponse(messages: AsyncIterable<unknown>, sink: ResponseSin
       });
     },
   };
-  return runProducer(produce, handlerSink).catch((err: unknown) => {
-    // A producer stopped by the end of the call (its send() or ready() threw) is not an error of the call.
-    if (!sink.ended) throw err;
-  });
+  return runProducer(produce, handlerSink).then(
+    () => (sink.settle !== undefined && !sink.ended ? sink.settle() : undefined),
+    (err: unknown) => {
+      // A producer stopped by the end of the call (its send() or ready() threw) is not an error of the call.
+      if (!sink.ended) throw err;
+    },
+  );
 }
 
 async function pumpIterable(messages: AsyncIterable<unknown>, sink: ResponseSink): Promise<void> {

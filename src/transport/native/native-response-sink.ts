@@ -73,6 +73,15 @@ export class NativeResponseSink implements ResponseSink {
     }
   }
 
+  /** Resolves once no message is held any more (written within the window), or the call ended. */
+  async settle(): Promise<void> {
+    const window = this.host.window;
+    while (!this.ended && this.#held.length > 0) {
+      if (window.open) this.#writeHeld();
+      else await window.wait();
+    }
+  }
+
   /** Writes held messages while the window is open (called on WINDOW_UPDATE too). */
   flushHeld(): void {
     if (this.#held.length > 0 && !this.ended) this.#writeHeld();
