@@ -13,6 +13,7 @@ import { MESSAGING_CONTENDERS } from "./messaging/contenders.js";
 import { MESSAGING_USAGE, parseMessagingOptions } from "./messaging/options.js";
 import { runMessaging } from "./messaging/run-messaging.js";
 import { splitSuite, type Suite } from "./messaging/suite.js";
+import { runConsistency, takeConsistencySuite } from "./consistency/run-consistency.js";
 
 /**
  * The RPC suite: runs every selected contender on every selected workload
@@ -56,19 +57,25 @@ async function main(): Promise<void> {
   let suites: Suite[];
   let options: BenchOptions | undefined;
   let rest: string[];
+  const consistency = takeConsistencySuite(process.argv.slice(2)); // --suite=consistency: bench/consistency/run-consistency.ts
+  if (consistency.consistency === "only") return void (process.exitCode = await runConsistency(consistency.own));
   try {
-    ({ suites, rest } = splitSuite(process.argv.slice(2), MESSAGING_CONTENDERS.map((c) => c.name)));
+    ({ suites, rest } = splitSuite(consistency.argv, MESSAGING_CONTENDERS.map((c) => c.name)));
     if (suites.includes("rpc")) options = parseOptions(rest);
     if (suites.includes("messaging")) parseMessagingOptions(rest);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     if (err.message !== "") process.stderr.write(`bench: ${err.message}\n`);
-    process.stderr.write(`${USAGE}\n  --suite=rpc|messaging|all  suites to run (default all; see below)\n\n${MESSAGING_USAGE}\n`);
+    process.stderr.write(`${USAGE}\n  --suite=rpc|messaging|consistency|all  suites to run (default all; see below and bench/consistency/run-consistency.ts)\n\n${MESSAGING_USAGE}\n`);
     process.exit(err.message === "" ? 0 : 2);
   }
   if (options !== undefined) await runRpc(options);
   if (suites.includes("messaging")) {
     const code = await runMessaging(rest);
+    if (code !== 0) process.exitCode = code;
+  }
+  if (consistency.consistency === "also" && suites.length === 2) {
+    const code = await runConsistency(consistency.own);
     if (code !== 0) process.exitCode = code;
   }
 }
