@@ -22,6 +22,8 @@ import { transcodeRequest } from "./transcode-request.js";
 import { contractRegistry } from "./contract-registry.js";
 import { gatewayErrorBody, type GatewayErrorFormat } from "./gateway-error-body.js";
 import { httpStreamFormat, sendHttpStream } from "./http-stream-response.js";
+import { ApiDocs } from "./api-docs.js";
+import type { OpenApiOptions } from "./openapi-document.js";
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -43,6 +45,13 @@ export interface GatewayOptions {
   registry?: Registry;
   /** The JSON form of error answers; see {@link GatewayErrorFormat}. Default `"connect"`. */
   errorFormat?: GatewayErrorFormat;
+  /**
+   * Serve the API's description: `GET /openapi.json` (OpenAPI 3.1 of the
+   * routes, `createOpenApiDocument`) and `GET /docs` (Swagger UI; needs the
+   * optional peer `swagger-ui-dist`). `true` or the document's options
+   * (title, version, servers, bearerAuth). Default off.
+   */
+  openapi?: boolean | OpenApiOptions;
   /**
    * Largest request body accepted, in bytes, after decompression
    * (`Content-Encoding: gzip` or `deflate`); larger get 413 with code
@@ -168,6 +177,7 @@ class HttpGateway implements Gateway {
   readonly #admitted = new WeakSet<IncomingMessage>();
   readonly #registry: Registry;
   readonly #matchOrder: readonly HttpRoute[];
+  readonly #apiDocs: ApiDocs | undefined;
   #server: http.Server | undefined;
 
   constructor(private readonly options: GatewayOptions) {
@@ -175,6 +185,8 @@ class HttpGateway implements Gateway {
     // Templates with a custom verb first: `/v1/{name=books/*}` would otherwise take `/v1/books/1:title` too.
     this.#matchOrder = [...this.routes.filter((r) => r.template.verb !== undefined), ...this.routes.filter((r) => r.template.verb === undefined)];
     this.#registry = options.registry ?? contractRegistry(options.services);
+    const openapi = options.openapi;
+    this.#apiDocs = openapi === undefined || openapi === false ? undefined : new ApiDocs(options.services, openapi === true ? {} : openapi);
     if (options.streamTimeoutMs !== undefined) positive(options.streamTimeoutMs, 1, "streamTimeoutMs");
     positive(options.sseHeartbeatMs, 1, "sseHeartbeatMs");
     this.#logger = options.logger ?? getDefaultLogger();
@@ -216,6 +228,7 @@ class HttpGateway implements Gateway {
     await this.#admit(req, subject);
     const url = new URL(rawUrl, "http://gateway");
     if (this.#jsonRoutes.has(url.pathname)) return this.#serveJsonRoute(req, res, url.pathname);
+    if ((req.method === "GET" || req.method === "HEAD") && this.#apiDocs?.handles(url.pathname)) return this.#apiDocs.serve(req, res, url.pathname);
     const { route, values } = this.#match(req.method ?? "GET", url.pathname);
     recordHttpRoute(req, route.template.source); // Observability: names the span after the route.
     const body = route.body === "" ? "" : (await readRequestBody(req, { maxBytes: this.#maxBodyBytes })).toString("utf8");

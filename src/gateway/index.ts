@@ -11,3 +11,5 @@ export {
 } from "./edge-rate-limit.js";
 export { routesFromServices, type HttpRoute } from "./http-route.js";
 export { PathTemplate } from "./path-template.js";
+export { createOpenApiDocument, type OpenApiOptions } from "./openapi-document.js";
+export type { GatewayErrorFormat } from "./gateway-error-body.js";

@@ -1,8 +1,12 @@
 /**
  * The shop's web surface: InventoryService.WatchStock over gRPC (Ferry's
  * client), Connect and gRPC-Web (connect-node) and as server-sent events at
- * the gateway; GetProduct and ListProducts by Connect GET.
+ * the gateway; GetProduct and ListProducts by Connect GET; the gateway's
+ * OpenAPI document, valid, and every path in it called as documented with
+ * an answer that matches its schema.
  */
+import { validate, compileErrors } from "@readme/openapi-parser";
+import Ajv2020 from "ajv8/dist/2020.js";
 import { createClient as createConnectClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +23,7 @@ let cart: Client<typeof CartService>;
 let user = 0;
 
 beforeAll(async () => {
-  shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+  shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet });
   base = shop.grpcUrl.replace("grpc://", "http://");
   cart = createClient(CartService, createGrpcTransport({ baseUrl: base }));
 }, 60_000);
@@ -84,3 +88,63 @@ describe("GetProduct and ListProducts are NO_SIDE_EFFECTS", () => {
     expect(await res.json()).toMatchObject({ sku: "KB-001" });
   });
 });
+
+describe("the shop's OpenAPI document", () => {
+  type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
+  type Operation = { parameters?: { name: string; in: string }[]; requestBody?: unknown; responses: Record<string, { content: Record<string, { schema: unknown }> }> };
+  let doc: Doc;
+  beforeAll(async () => {
+    doc = (await (await fetch(`${shop.httpUrl}/openapi.json`)).json()) as Doc;
+  });
+
+  it("is valid OpenAPI 3.1 (@readme/openapi-parser)", async () => {
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid, result.valid ? "" : compileErrors(result)).toBe(true);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/products", "/v1/products/{sku}", "/v1/stock:watch", "/v1/carts/{user_id}/items"]));
+  });
+
+  it("every path answers as documented, with a body that matches the documented schema", async () => {
+    const ajv = new Ajv2020.default({ strict: false, validateFormats: false });
+    ajv.addSchema({ $id: "doc", components: doc.components });
+    const examples: Record<string, string> = { sku: "KB-001", user_id: "openapi-user", order_id: "no-such-order", skus: "KB-001" };
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      for (const [verb, op] of Object.entries(ops)) {
+        let path = template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(examples[name] ?? "x"));
+        const query = (op.parameters ?? []).filter((p) => p.in === "query" && examples[p.name] !== undefined).map((p) => `${p.name}=${examples[p.name]}`);
+        if (query.length > 0) path += `?${query.join("&")}`;
+        const ac = new AbortController();
+        const res = await fetch(`${shop.httpUrl}${path}`, {
+          method: verb.toUpperCase(),
+          signal: ac.signal,
+          headers: op.requestBody === undefined ? {} : { "content-type": "application/json" },
+          body: op.requestBody === undefined ? undefined : JSON.stringify({ sku: "KB-001", quantity: 1 }),
+        });
+        const type = (res.headers.get("content-type") ?? "").split(";")[0];
+        const documented = res.status === 200 ? op.responses["200"] : op.responses.default;
+        const schema = documented.content[type]?.schema;
+        expect(schema, `${verb} ${path}: ${res.status} ${type} is documented`).toBeDefined();
+        // A watch never ends: its first line is what is checked.
+        const text = type === "application/x-ndjson" ? await firstLine(res) : await res.text();
+        ac.abort();
+        const check = ajv.compile(rebase(schema));
+        expect(check(JSON.parse(text)), `${verb} ${path}: ${text.slice(0, 200)} ${JSON.stringify(check.errors)}`).toBe(true);
+      }
+    }
+  });
+});
+
+async function firstLine(res: Response): Promise<string> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  return text.split("\n")[0];
+}
+
+/** A schema from the document, its `#/components/...` references pointing into the registered "doc" schema. */
+function rebase(schema: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')) as Record<string, unknown>;
+}
