@@ -51,23 +51,28 @@ export interface DeadLetterView extends PayloadView {
 
 /** The broker actions of the Messaging view. */
 export class MessagingTools {
-  readonly #adapter: BrokerAdapter;
+  readonly #broker: Broker;
   readonly #types: Registry | undefined;
 
   /**
-   * @throws FerryError FAILED_PRECONDITION when `broker` is not Ferry's
-   *   broker client (`createBroker()`), whose adapter the tools read raw
-   *   messages through.
+   * @param broker the dashboard's broker client. The tools read raw messages
+   *   through the adapter of Ferry's client (`createBroker()`); with another
+   *   `Broker` implementation they fail with UNIMPLEMENTED (its whole-group
+   *   re-drive still works).
    */
   constructor(broker: Broker, messageTypes: Registry | undefined) {
-    if (!(broker instanceof BrokerClient)) throw new FerryError(Code.FAILED_PRECONDITION, "the dashboard's broker must come from createBroker() (ferry/messaging)");
-    this.#adapter = broker.adapter;
+    this.#broker = broker;
     this.#types = messageTypes;
   }
 
   /** Whether the broker can replay from a time. */
   get replayByTime(): boolean {
-    return this.#adapter.capabilities.replayByTime;
+    return this.#broker.capabilities.replayByTime;
+  }
+
+  get #adapter(): BrokerAdapter {
+    if (!(this.#broker instanceof BrokerClient)) throw new FerryError(Code.UNIMPLEMENTED, "listing dead letters and replaying need Ferry's broker client (createBroker() of ferry/messaging)");
+    return this.#broker.adapter;
   }
 
   /** The dead letters `group` gave up on (at most {@link MAX_LISTED_DEAD_LETTERS}); `full` when more may wait. */
@@ -102,7 +107,7 @@ export class MessagingTools {
    */
   async replay(topic: string, group: string, fromMs: number, maxMessages = DEFAULT_REPLAY_MAX_MESSAGES): Promise<{ replayed: number; truncated: boolean }> {
     if (!this.replayByTime) {
-      throw new FerryError(Code.UNIMPLEMENTED, `the ${this.#adapter.name} broker cannot replay from a time (its queues keep no history once a message is acked); re-drive dead letters instead`);
+      throw new FerryError(Code.UNIMPLEMENTED, `the ${this.#broker.kind} broker cannot replay from a time (its queues keep no history once a message is acked); re-drive dead letters instead`);
     }
     const startedMs = Date.now();
     if (fromMs > startedMs) throw new FerryError(Code.INVALID_ARGUMENT, "the replay's start time is in the future");
