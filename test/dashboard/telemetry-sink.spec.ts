@@ -104,6 +104,44 @@ describe("TelemetrySink", () => {
       sink.addSpans(clients);
       expect(sink.topology.graph().edges.map((e) => e.id)).toEqual(["service:b->service:cart"]);
     });
+
+    it("draws each RPC service of a process hosting several as its own node, with the gateway's calls", () => {
+      const sink = new TelemetrySink();
+      const rpc = (name: string) => ({ "rpc.service": `shop.v1.${name}` });
+      // One batch, in end order: children end before their parents.
+      const http = span({ kind: "server", service: "shop", name: "POST /v1/carts/{userId}/checkout", attributes: { "http.route": "/v1/carts/{userId}/checkout" } });
+      const order = span({ kind: "server", service: "shop", parentSpanId: http.spanId, name: "shop.v1.OrderService/Checkout", attributes: rpc("OrderService") });
+      const call = span({ kind: "client", service: "shop", parentSpanId: order.spanId, name: "shop.v1.PaymentService/Charge", attributes: rpc("PaymentService") });
+      const payment = span({ kind: "server", service: "shop", parentSpanId: call.spanId, name: "shop.v1.PaymentService/Charge", attributes: rpc("PaymentService") });
+      const publish = span({ kind: "producer", service: "shop", parentSpanId: order.spanId, name: "send shop.order.placed", attributes: { "messaging.destination.name": "shop.order.placed" } });
+      const consume = span({ kind: "consumer", service: "shop", parentSpanId: publish.spanId, name: "process shop.order.placed", attributes: { "messaging.destination.name": "shop.order.placed", "messaging.consumer.group.name": "notification" } });
+      sink.addSpans([payment, call, publish, consume, order, http]);
+      const { nodes, edges } = sink.topology.graph();
+      expect(nodes.filter((n) => n.kind === "service").map((n) => [n.id, n.label, n.process ?? ""]).sort()).toEqual([
+        ["service:shop", "shop", ""],
+        ["service:shop/shop.v1.OrderService", "OrderService", "shop"],
+        ["service:shop/shop.v1.PaymentService", "PaymentService", "shop"],
+      ]);
+      expect(edges.map((e) => e.id).sort()).toEqual([
+        "group:shop.order.placed/notification->service:shop",
+        "service:shop->service:shop/shop.v1.OrderService",
+        "service:shop/shop.v1.OrderService->service:shop/shop.v1.PaymentService",
+        "service:shop/shop.v1.OrderService->topic:shop.order.placed",
+        "topic:shop.order.placed->group:shop.order.placed/notification",
+      ]);
+    });
+
+    it("keeps a process serving one RPC service (plus health and reflection) as one node", () => {
+      const sink = new TelemetrySink();
+      const client = span({ kind: "client", service: "order" });
+      sink.addSpans([
+        span({ kind: "server", service: "payment", parentSpanId: client.spanId, attributes: { "rpc.service": "shop.v1.PaymentService" } }),
+        span({ kind: "server", service: "payment", attributes: { "rpc.service": "grpc.health.v1.Health" } }),
+        span({ kind: "server", service: "payment", attributes: { "rpc.service": "grpc.reflection.v1.ServerReflection" } }),
+        client,
+      ]);
+      expect(sink.topology.graph().edges.map((e) => e.id)).toEqual(["service:order->service:payment"]);
+    });
   });
 
   describe("calls", () => {
