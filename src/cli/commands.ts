@@ -6,6 +6,7 @@ import { installDlqCommand } from "./dlq-command.js";
 import { installHealthCommand } from "./health-command.js";
 import { installK8sCommand } from "./k8s-command.js";
 import { installListCommand } from "./list-command.js";
+import { installOpenApiCommand } from "./openapi-command.js";
 import type { CommandInstaller } from "./program.js";
 import { installRunCommand } from "./run-command.js";
 import { installTopicsCommand } from "./topics-command.js";
@@ -17,6 +18,7 @@ import { installTopicsCommand } from "./topics-command.js";
 export const commands: readonly CommandInstaller[] = [
   installListCommand,
   installDescribeCommand,
+  installOpenApiCommand,
   installCallCommand,
   installHealthCommand,
   installBenchCommand,
