@@ -17,8 +17,12 @@ export type ChildMessage =
   | { type: "ready"; address: string }
   | { type: "skip"; reason: string }
   | { type: "error"; message: string }
-  | { type: "result"; runs: RunResult[]; maxRssKiB?: number }
-  | { type: "stopped"; maxRssKiB: number };
+  | { type: "result"; runs: RunResult[]; maxRssKiB?: number; cpuMicros?: number }
+  | { type: "stopped"; maxRssKiB: number; cpuMicros?: number }
+  /** The client finished its warm-up: the runner marks the server's CPU time (`cpu` on its stdin). */
+  | { type: "warm" }
+  /** A server's answer to `cpu`: its CPU time so far. */
+  | { type: "cpu"; micros: number };
 
 /** Writes `message` to stdout as one protocol line. */
 export function send(message: ChildMessage): void {
@@ -31,6 +35,12 @@ export function readMessages(stream: Readable, onMessage: (m: ChildMessage) => v
   lines.on("line", (line) => {
     if (line.startsWith(MARKER)) onMessage(JSON.parse(line.slice(MARKER.length)) as ChildMessage);
   });
+}
+
+/** CPU time (user + system) this process used so far, in µs. */
+export function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
 }
 
 /** Peak resident set size of this process so far, in KiB. */

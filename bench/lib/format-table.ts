@@ -1,10 +1,10 @@
-import type { PairOutcome } from "./run-pair.js";
+import type { CpuPerUnit, PairOutcome } from "./run-pair.js";
 import { median } from "./stats.js";
 import { rateUnit, type Workload } from "./workloads.js";
 
 /** One contender's line in a workload's table: the medians of its runs, or why it has none. */
 export type RowSummary =
-  | { status: "ok"; rate: number; p50Us?: number; p99Us?: number; maxRssKiB?: number }
+  | { status: "ok"; rate: number; p50Us?: number; p99Us?: number; maxRssKiB?: number; cpu?: CpuPerUnit }
   | { status: "skipped" | "error"; reason: string };
 
 /** A row to format: the contender, its raw reference, and its summary. */
@@ -25,7 +25,15 @@ export function summarize(outcome: PairOutcome): RowSummary {
     rate: median(runs.map((r) => r.rate)),
     ...(p50s.length > 0 ? { p50Us: median(p50s), p99Us: median(p99s) } : {}),
     ...(outcome.maxRssKiB !== undefined ? { maxRssKiB: outcome.maxRssKiB } : {}),
+    ...(outcome.cpu !== undefined ? { cpu: outcome.cpu } : {}),
   };
+}
+
+/** `3.2 / 4.8` (server / client µs); `7.9 (one process)` for a same-process contender; `—` without figures. */
+export function formatCpu(cpu: CpuPerUnit | undefined): string {
+  if (cpu === undefined) return "—";
+  const us = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  return cpu.server === undefined ? `${us(cpu.client)} (one process)` : `${us(cpu.server)} / ${us(cpu.client)}`;
 }
 
 /** `12.3k`, `1.23M`, `950`: three significant digits. */
@@ -61,12 +69,14 @@ function escapeCell(text: string): string {
 /**
  * The markdown table of one workload: rate (calls/s or msgs/s), p50/p99 for
  * latency workloads, the ratio to `baseline` (grpc-js) and to each row's raw
- * reference (for latency workloads also p50 over the reference's p50), and
- * the server's peak RSS. Skipped and failed contenders keep a row with the reason.
+ * reference (for latency workloads also p50 over the reference's p50), the
+ * CPU µs per call (or message) on each side over the timed runs, and the
+ * server's peak RSS. Skipped and failed contenders keep a row with the reason.
  */
 export function formatTable(workload: Workload, rows: readonly TableRow[], baseline: string): string {
   const unit = rateUnit(workload);
-  const head = ["contender", unit, ...(workload.latency ? ["p50", "p99"] : []), `× ${baseline}`, "× raw reference", ...(workload.latency ? ["p50 ÷ reference p50"] : []), "server peak RSS", "note"];
+  const cpuHead = `CPU µs per ${workload.kind === "stream" ? "message" : "call"}, server / client`;
+  const head = ["contender", unit, ...(workload.latency ? ["p50", "p99"] : []), `× ${baseline}`, "× raw reference", ...(workload.latency ? ["p50 ÷ reference p50"] : []), cpuHead, "server peak RSS", "note"];
   const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 || i === head.length - 1 ? "---" : "---:")).join("|")}|`];
   const base = ok(rows, baseline);
   for (const row of rows) {
@@ -84,6 +94,7 @@ export function formatTable(workload: Workload, rows: readonly TableRow[], basel
       formatRatio(s.rate, base?.rate),
       `${formatRatio(s.rate, ref?.rate)} ${row.reference}`,
       ...(workload.latency ? [`${formatRatio(s.p50Us, ref?.p50Us)} ${row.reference}`] : []),
+      formatCpu(s.cpu),
       s.maxRssKiB === undefined ? "—" : `${(s.maxRssKiB / 1024).toFixed(0)} MiB`,
       "",
     ];

@@ -15,9 +15,20 @@ const CLIENT_SLACK_MS = 60_000;
 
 /** The measurements of one contender on one workload. */
 export type PairOutcome =
-  | { status: "ok"; runs: RunResult[]; maxRssKiB: number | undefined }
+  | { status: "ok"; runs: RunResult[]; maxRssKiB: number | undefined; cpu?: CpuPerUnit }
   | { status: "skipped"; reason: string }
   | { status: "error"; reason: string };
+
+/**
+ * CPU µs each side spent per call (per message for streams) over the timed
+ * runs, from the processes' `process.cpuUsage()`: the client's around its
+ * runs, the server's from the client's end of warm-up to the end. A
+ * same-process contender has one figure for both (`server` undefined).
+ */
+export interface CpuPerUnit {
+  readonly server: number | undefined;
+  readonly client: number;
+}
 
 /** What one pair needs to know besides contender and workload. */
 export interface PairSettings {
@@ -88,15 +99,25 @@ function failure(m: ChildMessage): PairOutcome | undefined {
   return undefined;
 }
 
-async function runClient(contender: Contender, workload: Workload, settings: PairSettings, address: string | undefined, core: number): Promise<ChildMessage> {
+async function runClient(contender: Contender, workload: Workload, settings: PairSettings, address: string | undefined, core: number, onWarm?: () => Promise<void>): Promise<ChildMessage> {
   const config = { contender: contender.name, workload: workload.name, address, ...settings };
   const client = startChild("client-process", core, config);
   try {
     const budgetMs = (settings.warmupSeconds + settings.runs * settings.seconds) * 1000 + CLIENT_SLACK_MS;
+    const first = await nextMessage(client, `${contender.name} client`, budgetMs, (m) => m.type === "result" || m.type === "warm");
+    if (first.type !== "warm") return first;
+    await onWarm?.();
     return await nextMessage(client, `${contender.name} client`, budgetMs, (m) => m.type === "result");
   } finally {
     stopChild(client);
   }
+}
+
+/** CPU per unit (call or message) of both sides, when the processes reported their CPU time. */
+function cpuPerUnit(runs: readonly RunResult[], clientMicros: number | undefined, serverMicros: number | undefined, sameProcess: boolean): CpuPerUnit | undefined {
+  const units = runs.reduce((n, r) => n + r.count, 0);
+  if (clientMicros === undefined || units === 0) return undefined;
+  return { server: sameProcess || serverMicros === undefined ? undefined : serverMicros / units, client: clientMicros / units };
 }
 
 /**
@@ -109,7 +130,8 @@ export async function runPair(contender: Contender, workload: Workload, settings
   if (contender.sameProcess) {
     try {
       const m = await runClient(contender, workload, settings, undefined, SERVER_CORE);
-      return failure(m) ?? (m.type === "result" ? { status: "ok", runs: m.runs, maxRssKiB: m.maxRssKiB } : { status: "error", reason: "unexpected answer" });
+      if (m.type !== "result") return failure(m) ?? { status: "error", reason: "unexpected answer" };
+      return { status: "ok", runs: m.runs, maxRssKiB: m.maxRssKiB, cpu: cpuPerUnit(m.runs, m.cpuMicros, undefined, true) };
     } catch (err) {
       return { status: "error", reason: err instanceof Error ? err.message : String(err) };
     }
@@ -118,12 +140,21 @@ export async function runPair(contender: Contender, workload: Workload, settings
   try {
     const ready = await nextMessage(server, `${contender.name} server`, READY_TIMEOUT_MS, (m) => m.type === "ready");
     if (ready.type !== "ready") return failure(ready)!;
-    const result = await runClient(contender, workload, settings, ready.address, CLIENT_CORE);
+    let serverCpu0: number | undefined;
+    const markServerCpu = async (): Promise<void> => {
+      const answer = nextMessage(server, `${contender.name} server`, 10_000, (m) => m.type === "cpu");
+      server.stdin!.write("cpu\n");
+      const m = await answer;
+      if (m.type === "cpu") serverCpu0 = m.micros;
+    };
+    const result = await runClient(contender, workload, settings, ready.address, CLIENT_CORE, markServerCpu);
     if (result.type !== "result") return failure(result)!;
     const stoppedP = nextMessage(server, `${contender.name} server`, 10_000, (m) => m.type === "stopped");
     server.stdin!.write("stop\n");
     const stopped = await stoppedP;
-    return { status: "ok", runs: result.runs, maxRssKiB: stopped.type === "stopped" ? stopped.maxRssKiB : undefined };
+    if (stopped.type !== "stopped") return { status: "ok", runs: result.runs, maxRssKiB: undefined };
+    const serverMicros = serverCpu0 === undefined || stopped.cpuMicros === undefined ? undefined : stopped.cpuMicros - serverCpu0;
+    return { status: "ok", runs: result.runs, maxRssKiB: stopped.maxRssKiB, cpu: cpuPerUnit(result.runs, result.cpuMicros, serverMicros, false) };
   } catch (err) {
     return { status: "error", reason: err instanceof Error ? err.message : String(err) };
   } finally {

@@ -1,24 +1,26 @@
 import { pathToFileURL } from "node:url";
-import { exitWhenParentGoes, maxRssKiB, send, sendFailure } from "./child-protocol.js";
+import { cpuMicros, exitWhenParentGoes, maxRssKiB, send, sendFailure } from "./child-protocol.js";
 import { readChildConfig } from "./child-config.js";
 import type { BenchServer, StartServer } from "./contender-api.js";
 import { contenderModule } from "./contenders.js";
 
 /**
  * Child process running one contender's server. Prints `ready` with the
- * address, and on `stop` (stdin) closes the server, prints `stopped` with
- * its peak RSS and exits.
+ * address; on `cpu` (stdin) prints its CPU time; on `stop` closes the server, prints `stopped` with
+ * its peak RSS and CPU time, and exits.
  */
 async function main(): Promise<void> {
   const config = readChildConfig();
   const state: { server?: BenchServer } = {};
   exitWhenParentGoes((line) => {
+    if (line.trim() === "cpu") return send({ type: "cpu", micros: cpuMicros() });
     if (line.trim() !== "stop") return;
+    const cpu = cpuMicros();
     const rss = maxRssKiB();
     const closing = state.server?.close() ?? Promise.resolve();
     const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
     void Promise.race([closing, timeout]).finally(() => {
-      send({ type: "stopped", maxRssKiB: rss });
+      send({ type: "stopped", maxRssKiB: rss, cpuMicros: cpu });
       process.exit(0);
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRate, formatRatio, formatTable, summarize, type TableRow } from "../../bench/lib/format-table.js";
+import { formatCpu, formatRate, formatRatio, formatTable, summarize, type TableRow } from "../../bench/lib/format-table.js";
 import { median } from "../../bench/lib/stats.js";
 import { findWorkload } from "../../bench/lib/workloads.js";
 
@@ -21,7 +21,7 @@ describe("bench format-table", () => {
     it("divides each rate by grpc-js's and by the row's raw reference", () => {
       const rows = [row("raw-h2", "raw-h2", 12_000), row("grpc-js", "raw-h2", 6_000), row("ferry-grpc", "raw-h2", 9_600)];
       const cells = cellsOf(formatTable(many, rows, "grpc-js"), "ferry-grpc");
-      expect(cells).toEqual(["ferry-grpc", "9.60k", "1.60×", "0.80× raw-h2", "50 MiB", ""]);
+      expect(cells).toEqual(["ferry-grpc", "9.60k", "1.60×", "0.80× raw-h2", "—", "50 MiB", ""]);
     });
 
     it("adds p50/p99 and the p50 ratio to the reference for latency workloads", () => {
@@ -42,6 +42,12 @@ describe("bench format-table", () => {
     it("takes the median of the runs", () => {
       const s = summarize({ status: "ok", maxRssKiB: 1, runs: [10, 30, 20].map((rate) => ({ count: rate, elapsedMs: 1000, rate })) });
       expect(s).toMatchObject({ status: "ok", rate: 20 });
+    });
+  });
+
+  describe("formatCpu()", () => {
+    it("shows server / client µs, one figure for a same-process contender, a dash without figures", () => {
+      expect([formatCpu({ server: 3.21, client: 14.56 }), formatCpu({ server: undefined, client: 1.234 }), formatCpu(undefined)]).toEqual(["3.21 / 14.6", "1.23 (one process)", "—"]);
     });
   });
 
