@@ -46,7 +46,7 @@ describe.skipIf(postgres.skip)("the shop as processes from one topology (NATS KV
     for (const r of results) if (r.status === "fulfilled") running.push(r.value);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
-    api = running.find((p) => p.group === "storefront")!.ready.httpUrl!;
+    api = running.find((p) => p.group === "gateway")!.ready.httpUrl!;
   }, 120_000);
 
   afterAll(async () => {
@@ -67,7 +67,7 @@ describe.skipIf(postgres.skip)("the shop as processes from one topology (NATS KV
   }, 60_000);
 
   it("runs six processes, each registered with its advertised native address", async () => {
-    expect(running.map((p) => p.group).sort()).toEqual(["cart", "inventory", "inventory", "order", "payment", "storefront"]);
+    expect(running.map((p) => p.group).sort()).toEqual(["cart", "gateway", "inventory", "inventory", "order", "payment"]);
     const registry = await createRegistry(env.SHOP_REGISTRY);
     try {
       const instances = await registry.resolve(InventoryService.typeName);
@@ -83,7 +83,7 @@ describe.skipIf(postgres.skip)("the shop as processes from one topology (NATS KV
     const order = await json(`${api}/v1/carts/zoe/checkout`, {});
     expect(order.status).toBe(200);
     expect(order.body.status).toBe("ORDER_STATUS_PLACED");
-    // shop.order.placed goes order (outbox, relay) -> Redis -> storefront (analytics, notification).
+    // shop.order.placed goes order (outbox, relay) -> Redis -> gateway (analytics, notification).
     let top: { status: number; body: any } = { status: 0, body: {} };
     let notes: { status: number; body: any } = { status: 0, body: {} };
     for (let i = 0; i < 100; i++) {

@@ -83,7 +83,7 @@ describe("loadTopology", () => {
     expect(one.store).toBe("pglite:");
     expect(one.module).toMatch(/\/examples\/shop\/topology\/shop-services\.ts$/); // relative to the file
     const several = await loadTopology("examples/shop/topology/processes.yaml", { env: {} });
-    expect(Object.keys(several.groups)).toEqual(["inventory", "payment", "cart", "order", "storefront"]);
+    expect(Object.keys(several.groups)).toEqual(["inventory", "payment", "cart", "order", "gateway"]);
     expect(Object.values(several.groups).flatMap((g) => g.services).sort()).toEqual(["analytics", "cart", "inventory", "notification", "order", "payment"]);
     const multi = await loadTopology("examples/shop/topology/multi-host.yaml", { env: { HOST_IP: "10.0.0.12", NATS_URL: "nats://10.0.0.2:4222", SHOP_STORE: "postgres://db/shop" } });
     expect(multi.groups.checkout!.advertise).toBe("10.0.0.12");

@@ -1,31 +1,38 @@
 /**
- * `npm run shop:cluster`: the shop as separate processes (docs/shop-cluster.md).
- * Starts N inventory instances sharing their stock in Redis (under a unique
- * key prefix), payment, cart, order and the HTTP gateway, each its own OS
- * process registered in the registry (NATS KV) and calling the others over
- * the native transport. Flags:
+ * `npm run shop:cluster`: the whole shop as separate processes, started from
+ * one topology, examples/shop/topology/processes.yaml (docs/shop-cluster.md,
+ * docs/deployment.md): two inventory processes, payment, cart, order and the
+ * gateway (the HTTP API, analytics and notifications), each registered in
+ * NATS KV and calling the others over the native transport; events through
+ * the outbox and NATS JetStream; state in one PostgreSQL database (schema
+ * shop_cluster, kept between runs like the broker's streams and consumer
+ * groups, so a restarted cluster carries on where it stopped). Flags:
  *   --registry URL              default nats://127.0.0.1:4222
- *   --store URL                 inventory stock, default redis://127.0.0.1:6379
+ *   --broker URL                default nats://127.0.0.1:4222
+ *   --store URL                 default postgres://postgres@127.0.0.1:5432/test?schema=shop_cluster
  *   --inventory-instances N     default 2
  *   --payment-failure-rate R    share of charges that fail, 0–1 (default 0)
  *   --http-port N               gateway HTTP port (default 8080)
- *   --grpc-port N               gateway gRPC port (default: none)
  *   --insecure                  services call each other in cleartext, without identities or policy
- * By default the launcher makes a throw-away CA and one certificate per role
- * (URI SAN spiffe://shop.local/<role>) in a private temporary directory: the
- * services call each other over mTLS and each enforces which service may call
- * which method (cluster-security.ts). The directory is removed on exit.
- * Ctrl-C stops every process gracefully (a second Ctrl-C kills them).
+ * By default the launcher makes a throw-away CA and one certificate per group
+ * (URI SAN spiffe://shop.local/<group>) in a private temporary directory and
+ * turns on the topology's mTLS (security.tls) with the cluster's policy
+ * (cluster-security.ts): which group may call which method. The directory is
+ * removed on exit. Ctrl-C stops every process gracefully (a second Ctrl-C kills them).
  */
-import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { spawnShopService, type ShopProcess } from "./spawn-shop-service.js";
-import { issueClusterCertificates } from "./cluster-security.js";
-import { SHOP_ROLES, type ShopRole } from "./start-shop-service.js";
-import { STATUS_PREFIX } from "./status-line.js";
+import { loadTopology, spawnGroup, type GroupProcess, type TopologyConfig } from "../../../src/topology/index.js";
+import { clusterPolicy, issueClusterCertificates, SHOP_TRUST_DOMAIN, type ClusterCertificates } from "./cluster-security.js";
+import type { ShopRole } from "./start-shop-service.js";
 
+const TOPOLOGY = fileURLToPath(new URL("../topology/processes.yaml", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const usage =
-  "usage: npm run shop:cluster -- [--registry URL] [--store redis://host:port] [--inventory-instances N] [--payment-failure-rate R] [--http-port N] [--grpc-port N] [--insecure]";
+  "usage: npm run shop:cluster -- [--registry URL] [--broker URL] [--store postgres://…] [--inventory-instances N] [--payment-failure-rate R] [--http-port N] [--insecure]";
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -37,11 +44,11 @@ const { values } = (() => {
     return parseArgs({
       options: {
         registry: { type: "string", default: "nats://127.0.0.1:4222" },
-        store: { type: "string", default: "redis://127.0.0.1:6379" },
+        broker: { type: "string", default: "nats://127.0.0.1:4222" },
+        store: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test?schema=shop_cluster" },
         "inventory-instances": { type: "string", default: "2" },
         "payment-failure-rate": { type: "string", default: "0" },
         "http-port": { type: "string", default: "8080" },
-        "grpc-port": { type: "string" },
         insecure: { type: "boolean", default: false },
       },
     });
@@ -52,83 +59,62 @@ const { values } = (() => {
 
 const instances = Number(values["inventory-instances"]);
 if (!Number.isInteger(instances) || instances < 1 || instances > 16) fail(`--inventory-instances must be an integer from 1 to 16, got "${values["inventory-instances"]}"`);
-const storePrefix = `ferry-shop-cluster-${randomBytes(4).toString("hex")}`;
-const common = ["--registry", values.registry];
-const certificates = values.insecure ? undefined : issueClusterCertificates(SHOP_ROLES);
-const plan: Array<{ name: string; role: ShopRole; args: string[] }> = [
-  ...Array.from({ length: instances }, (_, i) => ({
-    name: `inventory-${i + 1}`,
-    role: "inventory" as const,
-    args: [...common, "--store", values.store, "--store-prefix", storePrefix],
-  })),
-  { name: "payment", role: "payment", args: [...common, "--payment-failure-rate", values["payment-failure-rate"]] },
-  { name: "cart", role: "cart", args: common },
-  { name: "order", role: "order", args: common },
-  { name: "gateway", role: "gateway", args: [...common, "--http-port", values["http-port"], ...(values["grpc-port"] ? ["--grpc-port", values["grpc-port"]] : [])] },
-];
+const env = { SHOP_REGISTRY: values.registry, SHOP_BROKER: values.broker, SHOP_STORE: values.store, SHOP_HTTP_PORT: values["http-port"], SHOP_PAYMENT_FAILURE_RATE: values["payment-failure-rate"] };
+const config = await loadTopology(TOPOLOGY, { env: { ...process.env, ...env } }).catch((err: Error) => fail(err.message));
+config.groups.inventory!.replicas = instances;
+const dir = mkdtempSync(join(tmpdir(), "ferry-shop-cluster-"));
+const certificates = values.insecure ? undefined : issueClusterCertificates(Object.keys(config.groups) as ShopRole[]);
+if (certificates !== undefined) secure(config, certificates);
+const configFile = join(dir, "shop.json");
+writeFileSync(configFile, JSON.stringify(config, null, 2));
 
-for (const p of plan) p.args.push(...(certificates?.args(p.role) ?? []));
+/** mTLS between the groups with the cluster's policy; the HTTP API's own services (analytics, notifications) stay public. */
+function secure(c: TopologyConfig, certs: ClusterCertificates): void {
+  for (const [name, g] of Object.entries(c.groups)) g.tls = { certFile: certs.files(name as ShopRole).cert, keyFile: certs.files(name as ShopRole).key };
+  const gateway = certs.files("gateway");
+  const publicApi = { name: [{ service: "shop.v1.AnalyticsService" }, { service: "shop.v1.NotificationService" }], public: true };
+  c.security = { tls: { caFile: gateway.ca, certFile: gateway.cert, keyFile: gateway.key, spiffeTrustDomain: SHOP_TRUST_DOMAIN }, policy: { rules: [...clusterPolicy.rules, publicApi] } };
+}
+
+const plan = Object.entries(config.groups).flatMap(([group, g]) => Array.from({ length: g.replicas ?? 1 }, (_, i) => ({ group, name: (g.replicas ?? 1) > 1 ? `${group}-${i + 1}` : group })));
 const width = Math.max(...plan.map((p) => p.name.length));
-let running: Array<{ name: string; process: ShopProcess }> = [];
+let running: Array<{ name: string; process: GroupProcess }> = [];
 let stopping = false;
-console.log(`starting ${plan.length} processes (registry ${values.registry}, stock in ${values.store} under ${storePrefix}:*, ${certificates ? `mTLS with certificates in ${certificates.dir}` : "cleartext (--insecure)"})…`);
+console.log(`starting ${plan.length} processes of ${TOPOLOGY} (registry ${values.registry}, store ${values.store}${certificates ? ", mTLS" : ", cleartext"})…`);
 const results = await Promise.allSettled(
   plan.map(async (p) => {
-    const process_ = await spawnShopService({
-      role: p.role,
-      args: p.args,
-      ownProcessGroup: true,
-      onLine: (line) => {
-        if (!line.startsWith(`${STATUS_PREFIX}{"event":"ready"`)) console.log(`${p.name.padEnd(width)} | ${line}`);
-      },
-    });
-    void process_.exited.then((how) => {
-      if (!stopping) console.log(`${p.name} exited (${String(how)}); the other processes keep running`);
-    });
-    return { name: p.name, process: process_ };
+    const proc = await spawnGroup({ configFile, group: p.group, command: [process.execPath, "--import", "tsx", CLI], detached: true, onLine: (line) => line.startsWith("ferry-run ") || console.log(`${p.name.padEnd(width)} | ${line}`) });
+    void proc.exited.then((how) => stopping || console.log(`${p.name} exited (${String(how)}); the other processes keep running`));
+    return { name: p.name, process: proc };
   }),
 );
 running = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-const failed = results.find((r) => r.status === "rejected");
+const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
 if (failed !== undefined) {
   console.error(`cannot start the cluster: ${(failed.reason as Error).message}`);
   await stopAll();
   process.exit(1);
 }
 
-const gateway = running.find((r) => r.process.role === "gateway")!.process.ready;
-const api = gateway.httpUrl!;
+const api = running.find((r) => r.process.group === "gateway")!.process.ready.httpUrl!;
 console.log(`
-Ferry shop cluster is running: ${running.length} processes, registered in ${values.registry}
-${running.map((r) => `  ${r.name.padEnd(width)}  pid ${String(r.process.ready.pid).padEnd(7)} ${r.process.ready.nativeUrl ?? r.process.ready.httpUrl}`).join("\n")}
-  HTTP  ${api}${gateway.grpcUrl ? `\n  gRPC  ${gateway.grpcUrl}` : ""}
+Ferry shop cluster is running: ${running.length} processes from one topology${certificates ? ", mTLS between them" : ""}
+${running.map((r) => `  ${r.name.padEnd(width)}  pid ${String(r.process.ready.pid).padEnd(7)} ${r.process.ready.addresses.map((a) => a.url).join(" ")}`).join("\n")}
+  HTTP  ${api}
 Try:
   curl ${api}/v1/products
   curl -X POST ${api}/v1/carts/ann/items -H 'content-type: application/json' -d '{"sku":"KB-001","quantity":2}'
   curl -X POST ${api}/v1/carts/ann/checkout
+  curl ${api}/v1/analytics/top-products
+  curl ${api}/v1/users/ann/notifications
 Failover: kill -9 <an inventory pid>; requests keep succeeding on the other instance.
 Ctrl-C stops everything.`);
 
 async function stopAll(): Promise<void> {
   stopping = true;
-  await Promise.all(running.map((r) => r.process.stop(10_000)));
+  await Promise.all(running.map((r) => r.process.stop(15_000)));
   certificates?.remove();
-  await deleteStock();
-}
-
-/** Removes this run's stock keys from Redis (they were created under a unique prefix). */
-async function deleteStock(): Promise<void> {
-  const { Redis } = await import("ioredis");
-  const redis = new Redis(values.store, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    const keys = await redis.keys(`${storePrefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } catch (err) {
-    console.error(`could not remove the stock keys ${storePrefix}:* from Redis: ${(err as Error).message}`);
-  } finally {
-    redis.disconnect();
-  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // A terminal's Ctrl-C reaches every process of its group, and npm forwards it too: signals

@@ -34,16 +34,16 @@ export const inventory = defineService({
 
 /** Settings of {@link payment}. */
 export interface PaymentConfig {
-  /** Share of charges that fail with UNAVAILABLE, 0–1. Default 0. */
-  failureRate?: number;
+  /** Share of charges that fail with UNAVAILABLE, 0–1 (a number, or its text from `${VAR}`). Default 0. */
+  failureRate?: number | string;
 }
 
 /** `shop.v1.PaymentService`: a pretend provider; charges kept by idempotency key in the store. */
 export const payment = defineService<PaymentConfig>({
   provides: [PaymentService],
   async start(ctx) {
-    const rate = ctx.config.failureRate ?? 0;
-    if (!(typeof rate === "number" && rate >= 0 && rate <= 1)) throw new RangeError(`services.payment.config.failureRate must be between 0 and 1, got ${String(rate)}`);
+    const rate = Number(ctx.config.failureRate ?? 0);
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`services.payment.config.failureRate must be between 0 and 1, got ${String(ctx.config.failureRate)}`);
     const s = await shopStore(ctx);
     return { implementations: [implement(PaymentService, createPaymentService({ store: s.store, failureRate: rate }))], close: () => s.release() };
   },
