@@ -11,6 +11,7 @@ import { compressionGzip, createConnectTransport, createGrpcWebTransport } from 
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createServer, FerryError, type Server } from "../src/index.js";
+import { createGrpcServerTransport } from "../src/transport/grpc/index.js";
 import { EchoRequestSchema, EchoResponseSchema } from "./gen/ferry/test/v1/echo_pb.js";
 import { MessagingNames } from "./gen/ferry/test/v1/web_pb.js";
 import { EchoService, echoImpl } from "./support/echo-service.js";
@@ -216,5 +217,25 @@ describe("the wire, checked with fetch", () => {
     expect(await res.json()).toMatchObject({ code: "unimplemented" });
     const put = await fetch(`${base}${ECHO}/Echo`, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" });
     expect(put.status).toBe(405);
+  });
+});
+
+describe("CORS for browsers on the gRPC port", () => {
+  it("allows the Connect and gRPC-Web request headers and exposes grpc-status", async () => {
+    const corsServer = createServer({ logger: quiet }).service(EchoService, echoImpl);
+    const url = (await corsServer.listen(createGrpcServerTransport({ port: 0, cors: { origins: ["http://app.test"] } }))).url.replace("grpc://", "http://");
+    try {
+      const preflight = await fetch(`${url}${ECHO}/ServerStream`, {
+        method: "OPTIONS",
+        headers: { origin: "http://app.test", "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-grpc-web,x-user-agent,grpc-timeout,connect-protocol-version" },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe("http://app.test");
+      const res = await fetch(`${url}${ECHO}/Echo`, { method: "POST", headers: { origin: "http://app.test", "content-type": "application/grpc-web+proto" }, body: Buffer.alloc(5) });
+      expect(res.headers.get("access-control-expose-headers")).toContain("grpc-status");
+      expect(res.headers.get("access-control-allow-origin")).toBe("http://app.test");
+    } finally {
+      await corsServer.shutdown(100);
+    }
   });
 });
