@@ -45,6 +45,7 @@ describe.skipIf(unavailable !== undefined)("multi-host: three hosts in network n
   const reqs: Req[] = [];
   const views: RegistryView[] = [];
   let verified: string[] | undefined;
+  let verifyMs = 0;
   const figures: string[] = [];
 
   const natsUrl = (h: Host): string => `nats://${h.ip}:4222?servers=${hosts.filter((o) => o !== h).map((o) => `${o.ip}:4222`).join(",")}`;
@@ -97,6 +98,7 @@ describe.skipIf(unavailable !== undefined)("multi-host: three hosts in network n
   }
 
   beforeAll(async () => {
+    const began = Date.now();
     net = await createHostNetwork(["a", "b", "c", "client"]);
     hosts = net.hosts.slice(0, 3) as Host[];
     const client = net.hosts[3]!;
@@ -105,16 +107,20 @@ describe.skipIf(unavailable !== undefined)("multi-host: three hosts in network n
       wrap: (argv: string[]) => net.wrap(h, argv),
       getJson: async (url: string) => JSON.parse((await run("ip", ["netns", "exec", h.netns, "curl", "-sf", "-m", "2", url])).stdout),
     })));
-    await Promise.all(hosts.map(startHost));
     const argv = net.wrap(client, [process.execPath, "--conditions=ferry-source", "--import", "tsx", "test/multihost/probe.ts", "--fronts", hosts.map((h) => `http://${h.ip}:8080`).join(","), "--nats", natsUrl(hosts[0]!), "--rate", "20"]);
     probe = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
     createInterface({ input: probe.stdout! }).on("line", (line) => {
       const m = JSON.parse(line) as { type: string } & Req & RegistryView & { ids: string[] };
       if (m.type === "req") reqs.push(m);
       else if (m.type === "registry") views.push({ t: m.t, ids: m.ids });
-      else if (m.type === "verify") verified = m.ids;
+      else if (m.type === "verify") {
+        [verified, verifyMs] = [m.ids, m.ms];
+        if ((m as { stream?: unknown }).stream !== undefined) console.log(`[multihost] stream at the read-back: ${JSON.stringify((m as { stream?: unknown }).stream)}`);
+      }
     });
+    await Promise.all(hosts.map(startHost));
     await waitUntil("all three instances registered and every front serving", () => lastView().length === 3 && new Set(reqs.filter((r) => r.ok).map((r) => r.front)).size === 3, 30_000);
+    figures.push(`  set-up (namespaces, NATS cluster, 3 hosts' processes, client): ${Date.now() - began} ms`);
   }, 90_000);
 
   afterAll(async () => {
@@ -176,11 +182,11 @@ describe.skipIf(unavailable !== undefined)("multi-host: three hosts in network n
 
   it("no confirmed event is lost: every id a front confirmed is in the stream", async () => {
     probe!.stdin!.write("stop\n");
-    await waitUntil("the probe's read-back", () => verified !== undefined, 30_000);
+    await waitUntil("the probe's read-back", () => verified !== undefined, 35_000);
     const confirmed = reqs.filter((r) => r.ok).map((r) => r.id);
     const stored = new Set(verified);
     const lost = confirmed.filter((id) => !stored.has(id));
-    figures.push(`  events: ${confirmed.length} confirmed, ${lost.length} lost, ${stored.size} in the stream`);
+    figures.push(`  events: ${confirmed.length} confirmed, ${lost.length} lost, ${stored.size} read back from the stream in ${verifyMs} ms`);
     expect(lost).toEqual([]);
   }, 40_000);
 });

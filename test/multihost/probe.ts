@@ -6,7 +6,8 @@
  * request fails only when every front failed it), and a watch of the registry. Prints one JSON line per
  * request (`req`) and per registry change (`registry`). On `stop` (stdin)
  * it ends the load, reads `mh.orders.placed` back from the beginning with a
- * new consumer group and prints the ids found (`verify`), then exits.
+ * new consumer group until every id it saw confirmed is read (at most 20 s),
+ * prints the ids found and the time taken (`verify`), then exits.
  * Arguments: `--fronts` (comma-separated URLs), `--nats`, `--rate` (per s).
  */
 import { randomBytes } from "node:crypto";
@@ -14,7 +15,7 @@ import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { createRegistry } from "../../src/index.js";
+import { createRegistry } from "../../src/registry/index.js";
 import { createBroker, defineTopic } from "../../src/messaging/index.js";
 import { EchoRequestSchema, EchoService } from "../gen/ferry/test/v1/echo_pb.js";
 
@@ -37,6 +38,7 @@ registry.watch(EchoService.typeName, {
 });
 
 const downUntil = new Map<string, number>();
+const confirmed = new Set<string>();
 let inFlight = 0;
 let stopping = false;
 
@@ -88,6 +90,7 @@ async function request(n: number): Promise<void> {
     downUntil.set(front, Date.now() + 3000);
   }
   inFlight--;
+  if (served !== undefined) confirmed.add(id);
   out({ type: "req", id, t, ms: Date.now() - t, ok: served !== undefined, attempts, front: served, ...(served === undefined ? { error: lastError } : {}) });
 }
 
@@ -103,17 +106,29 @@ async function verify(): Promise<void> {
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 50));
   const broker = await createBroker(args.nats!, { logger: quiet });
   const ids = new Set<string>();
-  let last = Date.now();
+  const began = Date.now();
   const sub = await broker.subscribe(defineTopic("mh.orders.placed", EchoRequestSchema), { group: `verify-${randomBytes(3).toString("hex")}`, startAt: "beginning" }, (m) => {
     ids.add(m.text);
-    last = Date.now();
   });
-  const end = Date.now() + 20_000;
-  while (Date.now() - last < 1500 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  // Until every confirmed id is read (a consumer on a replica that is still catching up delivers late), at most 20 s.
+  const missing = (): number => [...confirmed].filter((id) => !ids.has(id)).length;
+  while (missing() > 0 && Date.now() - began < 20_000) await new Promise((r) => setTimeout(r, 100));
   await sub.stop();
-  out({ type: "verify", ids: [...ids] });
+  out({ type: "verify", ids: [...ids], ms: Date.now() - began, stream: missing() > 0 ? await streamState() : undefined });
   await Promise.allSettled([broker.close(), registry.close()]);
   process.exit(0);
+}
+
+/** The stream's message count and sequences, to tell a message never stored from one not delivered. */
+async function streamState(): Promise<unknown> {
+  const nc = await (await import("@nats-io/transport-node")).connect({ servers: new URL(args.nats!).host });
+  try {
+    const jsm = await (await import("@nats-io/jetstream")).jetstreamManager(nc);
+    const info = await jsm.streams.info("FERRY_mh");
+    return { messages: info.state.messages, first: info.state.first_seq, last: info.state.last_seq, cluster: info.cluster };
+  } finally {
+    await nc.close();
+  }
 }
 
 createInterface({ input: process.stdin }).on("line", (line) => {
