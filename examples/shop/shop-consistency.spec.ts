@@ -29,7 +29,7 @@ describe("shop checkout as a saga with the outbox (PGlite)", () => {
   let transport: ClientTransport;
   let failPayments = false;
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, store: "pglite:", paymentFailureRate: 0.5, random: () => (failPayments ? 0 : 0.99), logger: quiet });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, store: "pglite:", paymentFailureRate: 0.5, random: () => (failPayments ? 0 : 0.99), logger: quiet });
     transport = createInProcessTransport(shop.server);
   }, 60_000);
   afterAll(async () => {
@@ -83,7 +83,7 @@ describe("shop checkout as a saga with the outbox (PGlite)", () => {
 
 describe("shop ListOrders without a store", () => {
   it("lists a user's orders from memory, newest first, over HTTP", async () => {
-    const shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+    const shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet });
     try {
       const transport = createInProcessTransport(shop.server);
       const cart = createClient(CartService, transport);

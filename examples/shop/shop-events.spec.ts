@@ -38,8 +38,8 @@ for (const broker of brokers) {
     let failing: Shop;
     const user = `ev-${broker.name}-${Math.random().toString(36).slice(2, 8)}`;
     beforeAll(async () => {
-      shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, broker: broker.url });
-      failing = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, broker: broker.url, paymentFailureRate: 1 });
+      shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet, broker: broker.url });
+      failing = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet, broker: broker.url, paymentFailureRate: 1 });
     });
     afterAll(async () => {
       await shop?.close(100);

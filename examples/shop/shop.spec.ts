@@ -34,7 +34,7 @@ async function stockOf(shop: Shop, sku: string): Promise<number> {
 describe.each(["inproc", "native"] as const)("shop over HTTP, services calling each other over %s", (internalTransport) => {
   let shop: Shop;
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, internalTransport });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet, internalTransport });
   });
   afterAll(() => shop.close(100));
 
@@ -114,7 +114,7 @@ describe.each(["inproc", "native"] as const)("shop over HTTP, services calling e
 describe.each(["inproc", "native"] as const)("shop payment failure, %s", (internalTransport) => {
   let shop: Shop;
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, paymentFailureRate: 1, logger: quiet, internalTransport });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, paymentFailureRate: 1, logger: quiet, internalTransport });
   });
   afterAll(() => shop.close(100));
 
@@ -137,7 +137,7 @@ describe("shop over gRPC", () => {
   let transport: ReturnType<typeof createGrpcTransport>;
   const clients: grpc.Client[] = [];
   beforeAll(async () => {
-    shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet });
     transport = createGrpcTransport({ baseUrl: shop.grpcUrl });
   });
   afterEach(() => clients.splice(0).forEach((c) => c.close()));
@@ -200,10 +200,10 @@ describe("shop over gRPC", () => {
 
 describe("shop start-up", () => {
   it("a port in use is reported as EADDRINUSE naming the port", async () => {
-    const first = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet });
+    const first = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet });
     try {
       const port = Number(new URL(first.httpUrl).port);
-      const err = await startShop({ grpcPort: 0, httpPort: port, logger: quiet }).catch((e: NodeJS.ErrnoException) => e);
+      const err = await startShop({ auth: false, grpcPort: 0, httpPort: port, logger: quiet }).catch((e: NodeJS.ErrnoException) => e);
       expect((err as NodeJS.ErrnoException).code).toBe("EADDRINUSE");
     } finally {
       await first.close(100);

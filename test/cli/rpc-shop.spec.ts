@@ -16,7 +16,7 @@ describe("ferry against the shop", { timeout: 60_000 }, () => {
 
   beforeAll(async () => {
     // internalTransport "native" also serves the services on a native:// port.
-    shop = await startShop({ grpcPort: 0, httpPort: 0, internalTransport: "native", logger: quiet });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, internalTransport: "native", logger: quiet });
     target = new URL(shop.grpcUrl).host;
   });
   afterAll(() => shop.close(100));

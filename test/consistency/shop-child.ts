@@ -19,6 +19,7 @@ const shop = await startShop({
   broker: args.broker,
   paymentFailureRate: args.paymentFailureRate,
   logger: quietLogger,
+  auth: false, // the crash tests call the API without tokens
 });
 process.send?.({ grpcUrl: shop.grpcUrl });
 process.on("disconnect", () => void shop.close(0).then(() => process.exit(0)));

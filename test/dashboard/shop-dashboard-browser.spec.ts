@@ -63,7 +63,7 @@ describe.skipIf(missing)(`the shop's dashboard in chromium${missing ? ` (skipped
   beforeAll(async () => {
     dashboard = await startDashboard({ port: 0, liveIntervalMs: 200 });
     observability = await startObservability({ serviceName: "shop", metricsPort: false, spanProcessors: [dashboard.spanProcessor], metricReaders: [await dashboard.metricReader(500)] });
-    shop = await startShop({ grpcPort: 0, httpPort: 0, paymentFailureRate: 0.5, random: () => (failPayment ? 0 : 0.99) });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, paymentFailureRate: 0.5, random: () => (failPayment ? 0 : 0.99) });
     await dashboard.attach({ broker: shop.broker, explorer: { target: shop.grpcUrl }, messageTypes: createRegistry(file_shop_v1_events) });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-background-networking"] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

@@ -76,7 +76,7 @@ export function renderWaterfall(spans: ReadableSpan[]): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const otel = startOtelHarness();
   const quiet = { error() {}, warn() {}, info() {}, debug() {} };
-  const shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, internalTransport: "native" });
+  const shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet, internalTransport: "native" });
   const post = (path: string, body?: unknown) => fetch(shop.httpUrl + path, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   await post("/v1/carts/ann/items", { sku: "KB-001", quantity: 2 });
   otel.reset();

@@ -47,8 +47,8 @@ describe.each(cases)("a shop checkout on $transport with the $name broker", (c) 
   beforeAll(async () => {
     if (c.skip) return;
     otel = startOtelHarness();
-    shop = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, broker: c.url, internalTransport: c.transport });
-    failing = await startShop({ grpcPort: 0, httpPort: 0, logger: quiet, broker: c.url, internalTransport: c.transport, paymentFailureRate: 1 });
+    shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet, broker: c.url, internalTransport: c.transport });
+    failing = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet, broker: c.url, internalTransport: c.transport, paymentFailureRate: 1 });
   });
   afterAll(async () => {
     if (c.skip) return;
