@@ -70,7 +70,9 @@ export interface ShopOptions {
    * `GET /.well-known/jwks.json`) and enforce `shopPolicy` on the gRPC port
    * and the HTTP API; `external` also trusts another identity provider.
    * The services call each other on an internal server without checks.
-   * Default false.
+   * Default true: secure by default, like `npm start` (which turns it off
+   * only with `--insecure`); `false` opens every method to every caller
+   * (tests and demos that call the API without tokens).
    */
   auth?: boolean | ShopAuthOptions;
   /** Origins allowed to call the HTTP API from browsers (CORS). Default none. */
@@ -113,7 +115,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const rate = options.paymentFailureRate ?? 0;
   if (!(rate >= 0 && rate <= 1)) throw new RangeError(`payment failure rate must be between 0 and 1, got ${rate}`);
   const broker = await createBroker(options.broker ?? `memory:shop-${randomUUID()}`, { logger });
-  const auth = options.auth === undefined || options.auth === false ? undefined : await createShopAuth(options.auth === true ? {} : options.auth);
+  const auth = options.auth === false ? undefined : await createShopAuth(options.auth === undefined || options.auth === true ? {} : options.auth);
   // With auth, callers from outside reach `server` (the policy enforced); the services call each other on `internal`.
   const server = createServer({ logger, interceptors: auth === undefined ? [] : [auth.interceptor] });
   const internal = auth === undefined ? server : createServer({ logger, health: false });
