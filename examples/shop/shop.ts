@@ -130,10 +130,13 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const inventory = createClient(InventoryService, local);
   const cart = createClient(CartService, local);
   const payment = createClient(PaymentService, local);
-  // The store opens (PGlite: a second or more) while the servers start listening; calls wait for it.
+  // The store opens (PGlite: a second or more) once both ports listen; calls wait for it.
   const storeUrl = options.store ?? "pglite:";
   let consistency: ShopConsistency | undefined;
-  const opening = createShopConsistency(storeUrl, { inventory, cart, payment, broker, logger, paymentFailureRate: rate, random: options.random, schema: options.storeSchema });
+  let listening!: () => void;
+  const listened = new Promise<void>((resolve) => (listening = resolve));
+  let opened = false;
+  const opening = listened.then(() => createShopConsistency(storeUrl, { inventory, cart, payment, broker, logger, paymentFailureRate: rate, random: options.random, schema: options.storeSchema }));
   const ready = opening.then(async (c) => {
     await c.start();
     consistency = c;
@@ -157,7 +160,12 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   }
 
   addReflectionService(server); // so grpcurl and other gRPC tools can list and describe the shop's services
-  const { url: grpcUrl } = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`);
+  const grpcUrl = await server.listen(`grpc://${host.includes(":") ? `[${host}]` : host}:${options.grpcPort ?? 50051}`).then((a) => a.url, async (err: unknown) => {
+    await internal.shutdown(0);
+    await local.close();
+    await broker.close();
+    throw err;
+  });
   const gateway = createGateway({
     services: shopServices,
     // With auth the gateway calls the checked server; without, the same server as the services.
@@ -170,10 +178,12 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     // GET /openapi.json and /docs (Swagger UI) describe the routes above.
     openapi: { title: "Ferry shop", version: "1.0.0", description: "The shop example's HTTP API, generated from its .proto contract.", bearerAuth: auth !== undefined },
   });
-  const closeStore = () => opening.then((c) => c.close(), () => undefined);
+  const closeStore = () => (opened ? opening.then((c) => c.close(), () => undefined) : Promise.resolve());
   let httpUrl: string;
   try {
     httpUrl = await gateway.listen(options.httpPort ?? 8080, host);
+    opened = true;
+    listening();
     if (options.waitForStore !== false) await ready;
   } catch (err) {
     await gateway.close();
