@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { JsonValue, Message } from "@bufbuild/protobuf";
 import { FerryError } from "../rpc/ferry-error.js";
+import { waitForDrain } from "../util/wait-for-drain.js";
 
 /** How a server-streaming method's messages go out over HTTP/1.1. */
 export type HttpStreamFormat = "ndjson" | "sse";
@@ -52,7 +53,7 @@ export async function sendHttpStream(res: ServerResponse, messages: AsyncIterabl
   const write = (event: string | undefined, json: unknown): Promise<void> | undefined => {
     const text = JSON.stringify(json);
     const chunk = sse ? `${event === undefined ? "" : `event: ${event}\n`}data: ${text}\n\n` : `${text}\n`;
-    return res.write(chunk) ? undefined : waitDrain(res);
+    return res.write(chunk) ? undefined : waitForDrain(res);
   };
   try {
     for await (const message of messages) {
@@ -67,16 +68,4 @@ export async function sendHttpStream(res: ServerResponse, messages: AsyncIterabl
     if (heartbeat !== undefined) clearInterval(heartbeat);
     res.end();
   }
-}
-
-function waitDrain(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import { Code } from "../../rpc/code.js";
 import { FerryError } from "../../rpc/ferry-error.js";
 import { readPeerCertificate, type PeerCertificateInfo } from "../peer-certificate.js";
+import { waitForDrain } from "../../util/wait-for-drain.js";
 
 /** One HTTP request/response, over HTTP/2 or HTTP/1.1, as the Connect handler sees it. */
 export interface ConnectExchange {
@@ -35,17 +36,6 @@ export interface ConnectExchange {
 /** A readable request body (an HTTP/2 stream or an HTTP/1.1 request). */
 export type Source = NodeJS.ReadableStream & { destroy(): void; isPaused(): boolean };
 
-function drainedOf(emitter: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      emitter.off("drain", done);
-      emitter.off("close", done);
-      resolve();
-    };
-    emitter.on("drain", done);
-    emitter.on("close", done);
-  });
-}
 
 function readLimited(source: Source, declared: string | undefined, maxBytes: number): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes));
@@ -103,7 +93,7 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
       }
     },
     write: (chunk) => (stream.destroyed || stream.writableEnded ? true : stream.write(chunk)),
-    drained: () => drainedOf(stream),
+    drained: () => waitForDrain(stream),
     end(chunk) {
       if (!stream.destroyed && !stream.writableEnded) stream.end(chunk);
     },
@@ -137,7 +127,7 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): Connec
       res.flushHeaders();
     },
     write: (chunk) => (res.destroyed || res.writableEnded ? true : res.write(chunk)),
-    drained: () => drainedOf(res),
+    drained: () => waitForDrain(res),
     end(chunk) {
       if (!res.destroyed && !res.writableEnded) res.end(chunk);
     },
