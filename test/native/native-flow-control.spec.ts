@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, createServer, type Server, type ServiceImpl } from "../../src/index.js";
 import { createNativeServerTransport, createNativeTransport } from "../../src/transport/native/index.js";
 import { EchoService } from "../gen/ferry/test/v1/echo_pb.js";
+import { Defaults } from "../../src/transport/native/native-protocol.js";
 import { waitUntil } from "./raw-peer.js";
 
 const KIB = 1024;
-/** Default per-stream window (256 KiB) over a 1 KiB message: the most a stalled stream may buffer, plus slack for one message in flight per side. */
-const WINDOW_MESSAGES = Math.ceil((256 * KIB) / KIB) + 8;
+/** Default per-stream window (1 MiB) over a 1 KiB message: the most a stalled stream may buffer, plus slack for one message in flight per side. */
+const WINDOW_MESSAGES = Math.ceil(Defaults.initialWindowBytes / KIB) + 8;
 
 const produced = new Map<string, number>();
 const consumed = new Map<string, number>();
@@ -64,8 +65,8 @@ describe("native transport: per-stream flow control", () => {
     expect((await client.echo({ text: "unary" })).text).toBe("unary");
     expect(produced.get("slow")).toBe(stalledAt);
 
-    // Reading again releases credit, and the handler resumes.
-    for (let i = 0; i < 400; i++) await slow.next();
+    // Reading again releases credit (a WINDOW_UPDATE once half the window was read), and the handler resumes.
+    for (let i = 0; i < WINDOW_MESSAGES; i++) await slow.next();
     await waitUntil(() => produced.get("slow")! > stalledAt + 200);
     await slow.return!();
   });

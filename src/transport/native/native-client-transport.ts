@@ -23,7 +23,7 @@ export interface NativeClientOptions {
   connections?: number;
   /** Largest response message accepted, in bytes; larger ones fail the call with RESOURCE_EXHAUSTED. Default 4 MiB. */
   maxReceiveMessageBytes?: number;
-  /** Per-stream receive window for response streams (flow-control credit), in bytes. Default 256 KiB. */
+  /** Per-stream receive window for response streams (flow-control credit), in bytes. Default 1 MiB. */
   initialWindowBytes?: number;
   /** Idle time before a keepalive PING, in ms; 0 disables it. Default 30 000. */
   keepaliveIntervalMs?: number;

@@ -73,7 +73,7 @@ export const Defaults = {
   /** Largest frame payload accepted: a 4 MiB message plus room for the call header and metadata. */
   maxFrameBytes: 4 * 1024 * 1024 + 64 * 1024,
   /** Per-stream receive window in bytes (flow-control credit granted at stream start). */
-  initialWindowBytes: 256 * 1024,
+  initialWindowBytes: 1024 * 1024,
   /** Concurrent calls per connection. */
   maxConcurrentStreams: 1000,
   /** Largest metadata block (request headers, response headers or trailers), in bytes as encoded. */

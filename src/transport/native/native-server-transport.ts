@@ -22,7 +22,7 @@ export interface NativeServerOptions extends AdvertiseOptions {
   path?: string;
   /** Concurrent calls per connection; more are refused with RESOURCE_EXHAUSTED. Default 1000. */
   maxConcurrentStreams?: number;
-  /** Per-stream receive window (flow-control credit), in bytes. Default 256 KiB. */
+  /** Per-stream receive window (flow-control credit), in bytes. Default 1 MiB. */
   initialWindowBytes?: number;
   /** Largest request metadata block, in bytes; larger calls fail with RESOURCE_EXHAUSTED. Default 16 KiB. */
   maxMetadataBytes?: number;
