@@ -68,17 +68,22 @@ export function createAuthInterceptor(options: AuthInterceptorOptions = {}): Int
       if (principal !== undefined) ctx.values.set(principalKey, principal);
       if (publicHealth && method.service.typeName === HEALTH_SERVICE) return next(request);
       if (engine === undefined) {
-        if (principal === undefined) throw missingCredentials(`${method.path} needs credentials: send "authorization: Bearer <token>" or a client certificate`);
+        if (principal === undefined) throw noCredentials(method.path, ctx);
         return next(request);
       }
       const rule = engine.ruleFor(method);
-      if (principal === undefined && rule !== undefined && rule.public !== true) {
-        throw missingCredentials(`${method.path} needs credentials: send "authorization: Bearer <token>" or a client certificate`);
-      }
+      if (principal === undefined && rule !== undefined && rule.public !== true) throw noCredentials(method.path, ctx);
       const decision = engine.decide(method, principal, request.stream ? undefined : request.message);
       if (!decision.allowed) throw decision.error;
       return next(request);
     };
+}
+
+/** UNAUTHENTICATED for a call without credentials; says so when a client certificate came but did not chain to the server's CA. */
+function noCredentials(path: string, ctx: CallContext): FerryError {
+  const cert = ctx.values.get(peerCertificate);
+  const why = cert !== undefined && cert.authorized !== true ? " (the client certificate presented did not verify against this server's CA)" : "";
+  return missingCredentials(`${path} needs credentials: send "authorization: Bearer <token>" or a client certificate${why}`);
 }
 
 async function authenticate(request: AnyRequest, ctx: CallContext, verifiers: readonly JwtVerifier[], useMtls: boolean): Promise<Principal | undefined> {

@@ -100,6 +100,7 @@ describe("client TLS credentials on channels (mTLS to endpoints found in a regis
         const refused = await codeOf(createClient(InventoryService, channel).getProduct({ sku: "KB-001" }));
         expect(refused.code, `${transport} ${"cert" in tls ? "foreign CA" : "no certificate"}`).toBe(Code.UNAUTHENTICATED);
         expect(refused.message).toContain("needs credentials");
+        expect(refused.message.includes("did not verify against this server's CA"), "says why a certificate did not count").toBe("cert" in tls);
         await channel.close();
       }
     }
