@@ -26,6 +26,11 @@ function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
  */
 const impl = {
   echo: (req: EchoRequest) => ({ text: req.text }),
+  bidi(requests: AsyncIterable<EchoRequest>) {
+    return pushStream<Out>(async (out) => {
+      for await (const r of requests) if (!out.send({ text: r.text.toUpperCase() })) await out.ready();
+    });
+  },
   serverStream(req: EchoRequest, ctx: { responseHeaders: Metadata; responseTrailers: Metadata }) {
     return pushStream<Out>(async (out: StreamSink<Out>) => {
       const payload = new Uint8Array(1024).fill(req.count % 251);
@@ -111,6 +116,15 @@ describe.each(setups)("pushStream handlers on %s", (name, setup) => {
     expect(n).toBe(3000);
     // The connection is still healthy.
     expect((await client.echo({ text: "after" })).text).toBe("after");
+  });
+
+  it("bidi: a pushStream answers each request message", async () => {
+    async function* requests() {
+      for (const t of ["a", "b", "c"]) yield { text: t };
+    }
+    const texts: string[] = [];
+    for await (const m of client.bidi(requests())) texts.push(m.text);
+    expect(texts).toEqual(["A", "B", "C"]);
   });
 
   it("a producer's error ends the call with its code, after the messages sent before it", async () => {
