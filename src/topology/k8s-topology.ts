@@ -94,12 +94,14 @@ export function kubernetesTopology(config: TopologyConfig, options: KubernetesTo
     groups: Object.fromEntries(Object.entries(config.groups).map(([name, g]) => [name, podGroup(g)])),
   };
   // dns: (or none): the headless Services; a nats:// or etcd:// registry stays, each pod registering its advertised pod IP.
-  if (config.registry === undefined || config.registry.startsWith("dns:")) out.registry = dnsRegistryUrl(config, options.definitions, namespace);
+  if (config.registry === undefined || config.registry.startsWith("dns:")) {
+    out.registry = dnsRegistryUrl(config, options.definitions, namespace);
+    delete out.registrationTtlMs; // nothing registers with DNS
+  }
   if (config.module !== undefined) out.module = mod(config.module);
   const sc = config.serviceConfig;
   if (sc !== undefined && "module" in sc && typeof sc.module === "string") out.serviceConfig = { ...sc, module: mod(sc.module) };
   if (config.telemetry !== undefined) out.telemetry = { ...config.telemetry, metricsPort: K8S_PORTS.metrics, metricsHost: "0.0.0.0" };
   delete out.kubernetes;
-  delete out.registrationTtlMs;
   return out;
 }
