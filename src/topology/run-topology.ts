@@ -8,6 +8,7 @@ import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import type { ListeningAddress } from "../rpc/server-transport.js";
 import { createServer, type Server } from "../rpc/server.js";
+import { isWildcardHost, routableHost } from "../transport/advertised-url.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
 import { GroupClients } from "./group-clients.js";
 import { listenGroup } from "./group-listeners.js";
@@ -46,7 +47,7 @@ export interface RunningGroup {
   readonly services: readonly string[];
   /** The RPC listeners: `url` advertised (what registrations carry), `listenUrl` bound. */
   readonly addresses: readonly ListeningAddress[];
-  /** The HTTP API's URL, when the group serves one. */
+  /** The HTTP API's URL, when the group serves one (for a wildcard bind, with the advertised host). */
   readonly httpUrl: string | undefined;
   /** The Prometheus endpoint, when telemetry started one. */
   readonly metricsUrl: string | undefined;
@@ -208,7 +209,13 @@ async function startHttp(
   const cors = http.corsOrigins !== undefined && http.corsOrigins.length > 0 ? { origins: http.corsOrigins } : undefined;
   const gateway = (parts.gateway = createGateway({ services, transport: clients.router(services), logger, verifier, cors }));
   const { host, port } = parseHostPort(http.listen)!;
-  return gateway.listen(port!, host);
+  const url = new URL(await gateway.listen(port!, host));
+  if (!isWildcardHost(host)) return url.href.replace(/\/$/, "");
+  // Bound to every interface: show the address clients use, as the RPC listeners do.
+  const advertise = config.groups[group]!.advertise;
+  const shown = typeof advertise === "string" ? advertise : routableHost();
+  url.hostname = shown.includes(":") ? `[${shown}]` : shown;
+  return url.href.replace(/\/$/, "");
 }
 
 async function stop(parts: Parts, graceMs: number): Promise<void> {
