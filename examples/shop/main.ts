@@ -13,7 +13,8 @@
  *                             (Ferry's native protocol on a loopback port)
  *   --metrics-port N          Prometheus /metrics port (default 9464, 0 picks a free one)
  *   --dashboard-port N        the Ferry dashboard on 127.0.0.1 (default 9400, 0 turns it off),
- *                             fed in-process with the shop's spans and metrics
+ *                             fed in-process with the shop's spans and metrics; a port in
+ *                             use is reported and the shop runs without it
  *   --insecure                no authentication: every method open to every caller
  *   --auth-jwks URL --auth-issuer ISS --auth-audience AUD
  *                             also trust tokens of an external identity provider
@@ -89,7 +90,12 @@ if (rateLimit !== undefined && !(rateLimit > 0 && Number.isFinite(rateLimit))) f
 const metricsPort = portFlag(values["metrics-port"], "metrics-port", 9464);
 const dashboardPort = portFlag(values["dashboard-port"], "dashboard-port", 9400);
 // The dashboard (loopback only), fed in-process by the shop's spans and metrics: docs/dashboard.md.
-const dashboard = dashboardPort === 0 ? undefined : await startDashboard({ port: dashboardPort }).catch((err: Error) => fail(`cannot start the dashboard: ${err.message} (choose another port with --dashboard-port, 0 turns it off)`));
+// It is a tool, not a service: when its port is taken (another shop, `ferry dashboard`) the shop runs without it.
+let dashboardNote = "";
+const dashboard = dashboardPort === 0 ? undefined : await startDashboard({ port: dashboardPort }).catch((err: Error) => {
+  dashboardNote = `\n  dashboard not started: ${err.message} (choose another port with --dashboard-port, 0 turns it off)`;
+  return undefined;
+});
 const feeds = dashboard === undefined ? {} : { spanProcessors: [dashboard.spanProcessor], metricReaders: [await dashboard.metricReader()] };
 // Observability first, so every span and metric of the shop has somewhere to go.
 const observability = await startObservability({ serviceName: "shop", metricsPort, metricsHost: host, ...feeds }).catch((err: NodeJS.ErrnoException) => {
@@ -119,7 +125,7 @@ console.log(`Ferry shop is running
   HTTP  ${api}
   events on the ${shop.broker.kind} broker${values.broker ? ` at ${redactSecrets(values.broker)}` : " (embedded)"}
   state   in ${values.store ? redactSecrets(values.store) : "PGlite in memory (--store pglite://DIR keeps it)"}; checkout is a saga, events go through the outbox
-  metrics ${observability.metricsUrl}${dashboard === undefined ? "" : `\n  dashboard ${dashboard.url}`}${otlpTraces ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
+  metrics ${observability.metricsUrl}${dashboard === undefined ? dashboardNote : `\n  dashboard ${dashboard.url}`}${otlpTraces ? `\n  traces  exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "the OTEL_* default"}` : ""}${shop.nativeUrl ? `\n  services call each other over ${shop.nativeUrl}` : ""}
 ${token === undefined ? "  auth    off (--insecure): every method is open to every caller" : `  auth    tokens from POST ${api}/v1/auth/token, keys at ${api}/.well-known/jwks.json${values["auth-jwks"] ? `; also trusted: ${values["auth-issuer"]}` : ""}`}
 Try:${token === undefined ? "" : `
   curl -X POST ${api}/v1/auth/token -H 'content-type: application/json' -d '{"userId":"ann"}'`}
@@ -134,9 +140,9 @@ const stop = async () => {
   if (stopping) process.exit(130);
   stopping = true;
   console.log("shutting down: finishing in-flight calls…");
+  await dashboard?.close(); // first: its API explorer holds a connection to the shop's gRPC port
   await shop.close(5000);
   await observability.shutdown(); // exports the last batch of spans and metrics
-  await dashboard?.close();
   process.exit(0);
 };
 process.on("SIGINT", () => void stop());
