@@ -99,6 +99,30 @@ describe.skipIf(postgres.skip)("the shop as processes from one topology (NATS KV
     expect((await json(`${api}/v1/products/LP-009`)).body.stock).toBe(27);
   }, 60_000);
 
+  it("loses no HTTP read when one inventory process is killed (SIGKILL) under load", async () => {
+    const [victim, survivor] = running.filter((p) => p.group === "inventory");
+    const skus = ["KB-001", "MS-002", "HS-004", "WC-005"];
+    let sent = 0;
+    const failures: string[] = [];
+    const until = Date.now() + 3_000;
+    const client = async (n: number) => {
+      // Bounded: at most 500 requests per client, for about 3 s.
+      for (let i = 0; i < 500 && Date.now() < until; i++) {
+        sent++;
+        const res = await fetch(`${api}/v1/products/${skus[(n + i) % skus.length]}`).catch((err: Error) => err);
+        if (res instanceof Error || res.status !== 200) failures.push(res instanceof Error ? res.message : `${res.status} ${await res.text()}`);
+      }
+    };
+    const load = Promise.all([0, 1, 2, 3].map(client));
+    await new Promise((r) => setTimeout(r, 1_000));
+    await victim!.kill();
+    await load;
+    console.log(`failover: ${sent} GET /v1/products/{sku} from 4 clients, one of two inventory processes SIGKILLed after 1 s: ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    expect(sent).toBeGreaterThan(0);
+    expect(survivor!.child.exitCode).toBeNull();
+  }, 30_000);
+
   it("a process stops gracefully on SIGTERM: deregisters, drains, exits 0", async () => {
     const payment = running.find((p) => p.group === "payment")!;
     await payment.stop(15_000);
