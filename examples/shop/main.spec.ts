@@ -51,7 +51,8 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
 });
 
-describe("npm start (examples/shop/main.ts)", () => {
+// Each test starts npm start in a child (tsx) whose calls wait for its PGlite store to open: seconds on a loaded machine.
+describe("npm start (examples/shop/main.ts)", { timeout: 45_000 }, () => {
   it("prints addresses and curl commands (getting a token, then using it) that work as printed; Ctrl-C stops it cleanly", async () => {
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     const main = startMain(["--grpc-port", String(grpcPort), "--http-port", String(httpPort)]);

@@ -1,7 +1,8 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { BrokerClient, type Broker } from "../messaging/broker.js";
 import { backoffDelayMs, resolveBackoff, type BackoffOptions, type ResolvedBackoff } from "../messaging/backoff.js";
 import { FerryHeader } from "../messaging/headers.js";
+import { tracePublish } from "../observability/messaging-telemetry.js";
 import { Code, codeName } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { getDefaultLogger, type Logger } from "../util/logger.js";
@@ -76,7 +77,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return new Relay(options);
 }
 
-const tracer = trace.getTracer("ferry.consistency");
 
 class Relay implements OutboxRelay {
   readonly events = new TypedEvents<OutboxRelayEventMap>();
@@ -213,36 +213,33 @@ class Relay implements OutboxRelay {
     this.events.emit({ type: "publishFailed", messageId: row.id, topic: row.topic, attempts: row.attempts + 1, retryInMs, error });
   }
 
+  /**
+   * Publishes one row in a PRODUCER span `send <topic>` (the messaging room's,
+   * OpenTelemetry messaging conventions, also counted in its metrics) whose
+   * parent is the trace context stored with the row, so the trace of the
+   * transaction that wrote the event continues through the relay to the consumers.
+   */
   async #publishRow(row: ClaimedRow): Promise<void> {
     const parent = propagation.extract(ROOT_CONTEXT, row.headers);
-    const span = tracer.startSpan(
-      `${row.topic} publish`,
-      { kind: SpanKind.PRODUCER, attributes: { "messaging.system": this.#broker.kind, "messaging.destination.name": row.topic, "messaging.message.id": row.id } },
-      parent,
-    );
-    const headers: Record<string, string> = { ...row.headers };
-    propagation.inject(trace.setSpan(parent, span), headers);
-    headers[FerryHeader.messageId] = row.id;
-    headers[FerryHeader.publishTime] = String(row.createdAtMs);
-    headers[FerryHeader.type] = row.type;
-    if (row.orderingKey !== null) headers[FerryHeader.orderingKey] = row.orderingKey;
-    try {
-      await context.with(trace.setSpan(parent, span), () =>
-        this.#broker.adapter.publish({
+    await context.with(parent, () =>
+      tracePublish({ system: this.#broker.kind, destination: row.topic }, async () => {
+        const headers: Record<string, string> = { ...row.headers };
+        propagation.inject(context.active(), headers); // the send span's context
+        headers[FerryHeader.messageId] = row.id;
+        headers[FerryHeader.publishTime] = String(row.createdAtMs);
+        headers[FerryHeader.type] = row.type;
+        if (row.orderingKey !== null) headers[FerryHeader.orderingKey] = row.orderingKey;
+        await this.#broker.adapter.publish({
           topic: row.topic,
           payload: row.payload,
           headers,
           messageId: row.id,
           dedupId: row.id,
           orderingKey: row.orderingKey ?? undefined,
-        }),
-      );
-    } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error).message) });
-      throw err;
-    } finally {
-      span.end();
-    }
+        });
+        return { messageId: row.id };
+      }),
+    );
   }
 }
 
