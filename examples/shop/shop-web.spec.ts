@@ -5,6 +5,7 @@
  * OpenAPI document, valid, and every path in it called as documented with
  * an answer that matches its schema.
  */
+import { Parser } from "@asyncapi/parser";
 import { validate, compileErrors } from "@readme/openapi-parser";
 import Ajv2020 from "ajv8/dist/2020.js";
 import { createClient as createConnectClient } from "@connectrpc/connect";
@@ -148,3 +149,12 @@ async function firstLine(res: Response): Promise<string> {
 function rebase(schema: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')) as Record<string, unknown>;
 }
+
+describe("the shop's AsyncAPI document", () => {
+  it("is served at /asyncapi.json and valid AsyncAPI 3.0 (@asyncapi/parser)", async () => {
+    const text = await (await fetch(`${shop.httpUrl}/asyncapi.json`)).text();
+    const { diagnostics } = await new Parser().parse(text);
+    expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([]);
+    expect(text).toContain('"address": "shop.order.placed"');
+  });
+});

@@ -17,6 +17,7 @@ import { PaymentService } from "./gen/shop/v1/payment_pb.js";
 import { createShopConsistency, type ShopConsistency, type ShopImpls } from "./shop-consistency.js";
 import { createShopAuth, ownOrdersOnly, type DevIdentityProvider, type ShopAuthOptions } from "./shop-auth.js";
 import { createStockWatch } from "./stock-watch.js";
+import { cartItemAdded, orderPlaced, paymentFailed } from "./events.js";
 
 /** Every shop service, for gateways and tools. */
 export const shopServices = [InventoryService, PaymentService, CartService, OrderService, AnalyticsService, NotificationService] as const;
@@ -177,6 +178,8 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     rateLimit: options.rateLimitPerSecond !== undefined ? { ratePerSecond: options.rateLimitPerSecond } : undefined,
     // GET /openapi.json and /docs (Swagger UI) describe the routes above.
     openapi: { title: "Ferry shop", version: "1.0.0", description: "The shop example's HTTP API, generated from its .proto contract.", bearerAuth: auth !== undefined },
+    // GET /asyncapi.json describes the events the shop publishes.
+    asyncapi: { title: "Ferry shop events", version: "1.0.0", topics: [cartItemAdded, orderPlaced, paymentFailed] },
   });
   const closeStore = () => (opened ? opening.then((c) => c.close(), () => undefined) : Promise.resolve());
   let httpUrl: string;

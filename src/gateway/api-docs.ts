@@ -4,6 +4,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { importPeer } from "../util/import-peer.js";
 import { createOpenApiDocument, type OpenApiOptions } from "./openapi-document.js";
+import { createAsyncApiDocument, type AsyncApiOptions } from "./asyncapi-document.js";
+import type { Topic } from "../messaging/topic.js";
 
 /** The viewer's files served under `/docs/`, from the `swagger-ui-dist` package. */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -26,20 +28,26 @@ const PAGE = `<!doctype html>
  * document of its routes, see {@link createOpenApiDocument}) and `GET /docs`,
  * a page rendering it with Swagger UI (the optional peer `swagger-ui-dist`,
  * loaded on the first request for the page; without it `/docs` answers
- * FAILED_PRECONDITION naming the package, and `/openapi.json` still works).
+ * FAILED_PRECONDITION naming the package, and `/openapi.json` still works);
+ * with `asyncapi`, `GET /asyncapi.json` (AsyncAPI 3.0 of the topics, see
+ * {@link createAsyncApiDocument}).
  */
 export class ApiDocs {
   #json: string | undefined;
+  #asyncJson: string | undefined;
   #assetDir: Promise<string> | undefined;
   readonly #assets = new Map<string, Buffer>();
 
   constructor(
     private readonly services: readonly DescService[],
-    private readonly options: OpenApiOptions,
+    private readonly options: OpenApiOptions | undefined,
+    private readonly asyncapi: (AsyncApiOptions & { readonly topics: readonly Topic[] }) | undefined,
   ) {}
 
   /** True for the paths this serves. */
   handles(path: string): boolean {
+    if (path === "/asyncapi.json") return this.asyncapi !== undefined;
+    if (this.options === undefined) return false;
     return path === "/openapi.json" || path === "/docs" || path === "/docs/" || ASSETS[path] !== undefined;
   }
 
@@ -48,6 +56,10 @@ export class ApiDocs {
     if (path === "/openapi.json") {
       this.#json ??= JSON.stringify(createOpenApiDocument(this.services, this.options), null, 2);
       return send(req, res, "application/json", Buffer.from(this.#json));
+    }
+    if (path === "/asyncapi.json") {
+      this.#asyncJson ??= JSON.stringify(createAsyncApiDocument(this.asyncapi!.topics, this.asyncapi), null, 2);
+      return send(req, res, "application/json", Buffer.from(this.#asyncJson));
     }
     if (path === "/docs" || path === "/docs/") return send(req, res, "text/html; charset=utf-8", Buffer.from(PAGE));
     let body = this.#assets.get(path);

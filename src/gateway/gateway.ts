@@ -24,6 +24,8 @@ import { gatewayErrorBody, type GatewayErrorFormat } from "./gateway-error-body.
 import { httpStreamFormat, sendHttpStream } from "./http-stream-response.js";
 import { ApiDocs } from "./api-docs.js";
 import type { OpenApiOptions } from "./openapi-document.js";
+import type { AsyncApiOptions } from "./asyncapi-document.js";
+import type { Topic } from "../messaging/topic.js";
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -52,6 +54,8 @@ export interface GatewayOptions {
    * (title, version, servers, bearerAuth). Default off.
    */
   openapi?: boolean | OpenApiOptions;
+  /** Serve `GET /asyncapi.json`: an AsyncAPI 3.0 document of these topics (`createAsyncApiDocument`). Default off. */
+  asyncapi?: AsyncApiOptions & { readonly topics: readonly Topic[] };
   /**
    * Largest request body accepted, in bytes, after decompression
    * (`Content-Encoding: gzip` or `deflate`); larger get 413 with code
@@ -186,7 +190,8 @@ class HttpGateway implements Gateway {
     this.#matchOrder = [...this.routes.filter((r) => r.template.verb !== undefined), ...this.routes.filter((r) => r.template.verb === undefined)];
     this.#registry = options.registry ?? contractRegistry(options.services);
     const openapi = options.openapi;
-    this.#apiDocs = openapi === undefined || openapi === false ? undefined : new ApiDocs(options.services, openapi === true ? {} : openapi);
+    const docsOn = (openapi !== undefined && openapi !== false) || options.asyncapi !== undefined;
+    this.#apiDocs = docsOn ? new ApiDocs(options.services, typeof openapi === "object" ? openapi : openapi === true ? {} : undefined, options.asyncapi) : undefined;
     if (options.streamTimeoutMs !== undefined) positive(options.streamTimeoutMs, 1, "streamTimeoutMs");
     positive(options.sseHeartbeatMs, 1, "sseHeartbeatMs");
     this.#logger = options.logger ?? getDefaultLogger();

@@ -12,4 +12,5 @@ export {
 export { routesFromServices, type HttpRoute } from "./http-route.js";
 export { PathTemplate } from "./path-template.js";
 export { createOpenApiDocument, type OpenApiOptions } from "./openapi-document.js";
+export { createAsyncApiDocument, type AsyncApiOptions } from "./asyncapi-document.js";
 export type { GatewayErrorFormat } from "./gateway-error-body.js";

@@ -4,10 +4,12 @@
  * valid OpenAPI 3.1 per @readme/openapi-parser; and the gateway's
  * /openapi.json and /docs (Swagger UI from swagger-ui-dist).
  */
+import { Parser } from "@asyncapi/parser";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInProcessTransport, createServer, type Server } from "../../src/index.js";
-import { createGateway, createOpenApiDocument, type Gateway } from "../../src/gateway/index.js";
+import { createAsyncApiDocument, createGateway, createOpenApiDocument, type Gateway } from "../../src/gateway/index.js";
+import { cartItemAdded, orderPlaced, paymentFailed } from "../../examples/shop/events.js";
 import { Library, MessagingNames } from "../gen/ferry/test/v1/web_pb.js";
 
 type Doc = { paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
@@ -56,5 +58,21 @@ describe("the gateway's /openapi.json and /docs", () => {
     expect(js.status).toBe(200);
     expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
     expect((await fetch(`${url}/docs/swagger-ui.css`)).headers.get("content-type")).toBe("text/css; charset=utf-8");
+  });
+});
+
+describe("createAsyncApiDocument", () => {
+  it("is valid AsyncAPI 3.0 (@asyncapi/parser): a channel per topic and dead-letter topic, send and receive operations", async () => {
+    const doc = createAsyncApiDocument([cartItemAdded, orderPlaced, paymentFailed], { title: "Shop events", servers: { local: "nats://127.0.0.1:4222" } }) as {
+      channels: Record<string, { address: string }>;
+      operations: Record<string, { action: string }>;
+      components: { messages: Record<string, { payload: unknown }> };
+    };
+    const { diagnostics } = await new Parser().parse(JSON.stringify(doc));
+    const errors = diagnostics.filter((d) => d.severity === 0);
+    expect(errors.map((d) => `${d.message} at ${d.path.join(".")}`)).toEqual([]);
+    expect(Object.values(doc.channels).map((c) => c.address)).toEqual(expect.arrayContaining(["shop.order.placed", "dead-letter.shop.order.placed"]));
+    expect(doc.operations.send_shop_order_placed.action).toBe("send");
+    expect(doc.components.messages["shop.v1.OrderPlaced"].payload).toEqual({ $ref: "#/components/schemas/shop.v1.OrderPlaced" });
   });
 });
