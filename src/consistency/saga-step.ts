@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { currentTracer } from "../observability/telemetry-providers.js";
 import { createRetry, type RetryOptions } from "../resilience/retry.js";
 import { createTimeout } from "../resilience/timeout.js";
 import { Code } from "../rpc/code.js";
@@ -6,7 +7,8 @@ import { FerryError } from "../rpc/ferry-error.js";
 import type { SagaCompensationContext, SagaDefinition, SagaStep, SagaStepContext } from "./saga-definition.js";
 import type { SagaState } from "./saga-sql.js";
 
-const tracer = trace.getTracer("ferry.consistency");
+/** The registered SDK's tracer, looked up on every use (an SDK registered or replaced later is picked up); a no-op tracer without one. */
+const tracer = () => currentTracer() ?? trace.getTracer("ferry");
 
 /** Metadata key carrying a step's idempotency key to the callee. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
@@ -48,7 +50,7 @@ async function runPolicy<I, T>(
   const retryPolicy = createRetry(retry);
   const timeout = createTimeout({ timeoutMs: step.timeoutMs ?? def.stepTimeoutMs });
   const attributes = { "ferry.saga.name": def.name, "ferry.saga.id": sagaId, "ferry.saga.step": step.name };
-  return tracer.startActiveSpan(spanName, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+  return tracer().startActiveSpan(spanName, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
     try {
       // Retry outside, timeout per attempt (the attempt number comes from the retry).
       return await retryPolicy.execute(

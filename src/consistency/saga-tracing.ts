@@ -1,7 +1,9 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { currentTracer } from "../observability/telemetry-providers.js";
 import type { SagaStatusName, SagaTransitionKind } from "./saga-sql.js";
 
-const tracer = trace.getTracer("ferry.consistency");
+/** The registered SDK's tracer, looked up on every use (an SDK registered or replaced later is picked up); a no-op tracer without one. */
+const tracer = () => currentTracer() ?? trace.getTracer("ferry");
 
 /** Attribute names of saga spans (Ferry's own namespace: OpenTelemetry has no saga conventions). */
 export const SagaAttributes = {
@@ -36,7 +38,7 @@ export class SagaTrace {
   readonly context: Context;
 
   constructor(saga: string, sagaId: string, parent: Context = context.active()) {
-    this.#span = tracer.startSpan(`saga ${saga}`, { kind: SpanKind.INTERNAL, attributes: { [SagaAttributes.name]: saga, [SagaAttributes.id]: sagaId } }, parent);
+    this.#span = tracer().startSpan(`saga ${saga}`, { kind: SpanKind.INTERNAL, attributes: { [SagaAttributes.name]: saga, [SagaAttributes.id]: sagaId } }, parent);
     this.context = trace.setSpan(parent, this.#span);
   }
 
@@ -56,7 +58,7 @@ export class SagaTrace {
 
 /** A transition outside an execution (e.g. `retried`) as a span of its own in `parent`. */
 export function recordTransition(t: SagaTransitionInfo, detail: string | null | undefined, parent: Context = context.active()): void {
-  const span = tracer.startSpan(`saga ${t.saga} ${t.kind}`, { kind: SpanKind.INTERNAL, attributes: transitionAttributes(t) }, parent);
+  const span = tracer().startSpan(`saga ${t.saga} ${t.kind}`, { kind: SpanKind.INTERNAL, attributes: transitionAttributes(t) }, parent);
   if (t.kind === "step_failed" || t.kind === "compensation_failed") span.setStatus({ code: SpanStatusCode.ERROR, message: detail ?? t.kind });
   span.end();
 }

@@ -2,7 +2,7 @@
  * One checkout in the shop, over HTTP, is one trace: the gateway's HTTP
  * span, the client and server spans of every service call, the producer
  * span of shop.order.placed and the consumer spans of the notification and
- * analytics groups — on each internal transport and each broker.
+ * analytics groups, with the checkout saga's spans in between — on each internal transport and each broker.
  *
  * On a real broker the groups are shared with any other shop running
  * against it at the same time (competing consumers): run this file alone.
@@ -72,21 +72,30 @@ describe.each(cases)("a shop checkout on $transport with the $name broker", (c) 
     expect(root.kind).toBe(SpanKind.SERVER);
     expect(root.parentSpanContext).toBeUndefined();
     expect(root.attributes).toMatchObject({ "http.route": "/v1/carts/{user_id}/checkout", "http.request.method": "POST", "http.response.status_code": 200 });
-    for (const s of spans.values()) if (s !== root) expect(spans.has(s.parentSpanContext?.spanId ?? "")).toBe(true);
+    expect([...spans.values()].filter((s) => s !== root && !spans.has(s.parentSpanContext?.spanId ?? "")).map((s) => s.name)).toEqual([]);
     const parentName = (s: ReadableSpan) => spans.get(s.parentSpanContext!.spanId)!.name;
     const named = (name: string, kind: SpanKind) => [...spans.values()].filter((s) => s.name === name && s.kind === kind);
     const [order] = named("shop.v1.OrderService/Checkout", SpanKind.SERVER);
     expect(parentName(order)).toBe(root.name);
-    for (const call of ["shop.v1.CartService/GetCart", "shop.v1.PaymentService/Charge", "shop.v1.CartService/ClearCart"]) {
+    // Checkout reads the cart, then runs the shop.checkout saga (docs/consistency.md): its steps' calls are children of the step spans.
+    const [saga] = named("saga shop.checkout", SpanKind.INTERNAL);
+    expect(parentName(saga)).toBe("shop.v1.OrderService/Checkout");
+    const callers: Record<string, string> = {
+      "shop.v1.CartService/GetCart": "shop.v1.OrderService/Checkout",
+      "shop.v1.PaymentService/Charge": "saga shop.checkout charge-payment",
+      "shop.v1.CartService/ClearCart": "saga shop.checkout clear-cart",
+    };
+    for (const [call, caller] of Object.entries(callers)) {
       const [client] = named(call, SpanKind.CLIENT);
-      expect(parentName(client)).toBe("shop.v1.OrderService/Checkout");
+      expect(parentName(client)).toBe(caller);
+      if (caller !== "shop.v1.OrderService/Checkout") expect(parentName(spans.get(client.parentSpanContext!.spanId)!)).toBe("saga shop.checkout");
       const [server] = named(call, SpanKind.SERVER);
       expect(server.parentSpanContext?.spanId).toBe(client.spanContext().spanId);
       expect(server.attributes["ferry.transport"]).toBe(c.transport);
       expect(client.attributes["ferry.transport"]).toBe(c.transport); // from ClientTransport.transportName
     }
-    const [producer] = named("send shop.order.placed", SpanKind.PRODUCER);
-    expect(parentName(producer)).toBe("shop.v1.OrderService/Checkout");
+    const [producer] = named("send shop.order.placed", SpanKind.PRODUCER); // by the outbox relay, in the trace of the step that wrote the event
+    expect(parentName(producer)).toBe("saga shop.checkout place-order");
     for (const consumer of named("process shop.order.placed", SpanKind.CONSUMER)) expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
   });
 
@@ -105,7 +114,11 @@ describe.each(cases)("a shop checkout on $transport with the $name broker", (c) 
     expect(server.parentSpanContext?.spanId).toBe(client.spanContext().spanId);
     await eventually(() => expect(otel.spansNamed("shop.v1.PaymentService/Charge").find((s) => s.kind === SpanKind.SERVER)).toBeDefined());
     const charge = otel.spansNamed("shop.v1.PaymentService/Charge").find((s) => s.kind === SpanKind.CLIENT)!;
-    expect(charge.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    const [step] = otel.spansNamed("saga shop.checkout charge-payment");
+    const [saga] = otel.spansNamed("saga shop.checkout");
+    expect(charge.parentSpanContext?.spanId).toBe(step.spanContext().spanId);
+    expect(step.parentSpanContext?.spanId).toBe(saga.spanContext().spanId);
+    expect(saga.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   });
 
   it.skipIf(c.skip)("marks a failed payment's spans as errors, up to the HTTP span", async () => {
