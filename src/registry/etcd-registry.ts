@@ -22,7 +22,7 @@ export interface EtcdRegistryOptions extends RegistryOptions {
   client?: Etcd3;
   /** Key prefix, ending in `/`; default {@link DEFAULT_ETCD_PREFIX}. Keys are `<prefix><service>/<instanceId>`. */
   prefix?: string;
-  /** How long to wait for etcd at creation, in milliseconds; default 5000. */
+  /** How long to wait for etcd at creation, and the longest a connection attempt or a unary call (put, keep-alive, read) may take before it fails and is retried on another member, in milliseconds; default 5000. */
   connectTimeoutMs?: number;
   /** etcd user and password (etcd's `auth enable`); the client exchanges them for a token. Default none. */
   auth?: { readonly username: string; readonly password: string };
@@ -66,6 +66,11 @@ function etcdClient(hosts: string | string[], options: EtcdRegistryOptions): Etc
     hosts: Array.isArray(hosts) ? hosts.map(https) : https(hosts),
     auth: options.auth === undefined ? undefined : { username: options.auth.username, password: options.auth.password },
     credentials: tls === undefined ? undefined : { rootCertificate: pem(tls.ca) ?? Buffer.alloc(0), privateKey: pem(tls.key), certChain: pem(tls.cert) },
+    // Bounded dials and unary calls: without them a keep-alive sent to a dead cluster member waited (dial timeout 30 s,
+    // no deadline) while later heartbeats were skipped and the lease expired; with them the call fails and is retried on
+    // another member (etcd3's global retry policy).
+    dialTimeout: options.connectTimeoutMs ?? DEFAULT_ETCD_CONNECT_TIMEOUT_MS,
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + (options.connectTimeoutMs ?? DEFAULT_ETCD_CONNECT_TIMEOUT_MS) }),
   });
 }
 
