@@ -2,7 +2,7 @@
  * Encode and decode cost per message, Ferry's compiled codec (src/codec)
  * against protobuf-es, in one process, for a few message shapes:
  *
- *   flock /tmp/ferry-bench.lock npm run bench:codec [-- --seconds=1]
+ *   flock /tmp/ferry-bench.lock npx tsx --conditions=ferry-source bench/codec-micro.ts [--seconds=1]
  *
  * Encode rows: protobuf-es `toBinary(create(init))` (what Ferry paid per
  * streamed message before), protobuf-es `toBinary(message)`, and the
