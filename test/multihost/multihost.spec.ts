@@ -164,7 +164,7 @@ describe.skipIf(unavailable !== undefined)("multi-host: three hosts in network n
     expect(t.failedAfterWindow).toBe(0);
   }, 60_000);
 
-  it.skipIf(noNetem !== undefined && !require)(`100 ms netem delay on host c's link: no request fails${noNetem !== undefined ? ` — skipped: ${noNetem}` : ""}`, async () => {
+  it.skipIf(noNetem !== undefined && !require)(`100 ms netem delay on host c's link: no request fails${noNetem !== undefined && !require ? ` — skipped: ${noNetem}` : ""}`, async () => {
     if (noNetem !== undefined) throw new Error(`${noNetem} and FERRY_REQUIRE_SERVICES=1`);
     const c = hosts[2]!;
     const before = tally(Date.now() - 3000, Date.now(), 0);
