@@ -1,5 +1,5 @@
 /**
- * The shop with a store (`store: "pglite:"`): checkout runs as a saga,
+ * The shop on its store (PGlite in memory, the default): checkout runs as a saga,
  * orders and their events go through the transactional outbox. A placed
  * order is read back from the store and notified once; a failed payment
  * ends compensated: the stock is released, the cart emptied, and
@@ -81,8 +81,8 @@ describe("shop checkout as a saga with the outbox (PGlite)", () => {
   });
 });
 
-describe("shop ListOrders without a store", () => {
-  it("lists a user's orders from memory, newest first, over HTTP", async () => {
+describe("shop ListOrders", () => {
+  it("lists a user's orders from the store, newest first, over HTTP", async () => {
     const shop = await startShop({ auth: false, grpcPort: 0, httpPort: 0, logger: quiet });
     try {
       const transport = createInProcessTransport(shop.server);
