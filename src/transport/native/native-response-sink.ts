@@ -69,7 +69,11 @@ export class NativeResponseSink implements ResponseSink {
     while (!this.ended && (this.#held.length > 0 || !window.open || writer.congested)) {
       if (!window.open) await window.wait();
       else if (this.#held.length > 0) this.#writeHeld();
-      else await writer.waitDrain();
+      else {
+        await writer.waitDrain();
+        // Still congested after waitDrain resolved: the writer was closed (the connection is going away).
+        if (writer.congested) return;
+      }
     }
   }
 
