@@ -20,8 +20,9 @@ export const SHOP_ACK_TIMEOUT_MS = 5_000;
 /**
  * How services publish events: the broker and a logger for publish failures.
  * A failed publish is logged and does not fail the RPC that caused it (the
- * state change already happened); a transactional outbox would close that
- * gap and is not part of the example.
+ * state change already happened). The in-process shop closes that gap with
+ * the transactional outbox (docs/consistency.md); the separate-process shop
+ * (examples/shop/cluster) still publishes this way.
  */
 export interface EventPublisher {
   readonly broker: Broker;
