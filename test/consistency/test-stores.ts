@@ -6,10 +6,6 @@
  * `ferry_test_<random>`, dropped by `dispose`, so parallel files never collide.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { createStore } from "../../src/consistency/create-store.js";
 import { migrate } from "../../src/consistency/migrations.js";
 import { createPgliteStore } from "../../src/consistency/pglite-store.js";
@@ -52,7 +48,7 @@ export async function storeKinds(): Promise<TestStoreKind[]> {
       name: "pglite",
       skip: false,
       open: async () => {
-        const store = await createPgliteStore(undefined, { schema: "ferry", loadDataDir: await pgliteTemplate() });
+        const store = await createPgliteStore(undefined, { schema: "ferry" }); // from the cached initdb template (pglite-template.ts)
         await migrate(store);
         return { store, url: "pglite:", dispose: () => store.close() };
       },
@@ -89,22 +85,3 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, what:
 
 /** A logger that drops everything (tests assert on events, not logs). */
 export const quietLogger = { error() {}, warn() {}, info() {}, debug() {} };
-
-/**
- * A freshly initialised PGlite cluster as a dump, cached in the temp
- * directory per PGlite version: loading it takes about a second where
- * initdb takes five to ten on this machine, once per test file.
- */
-async function pgliteTemplate(): Promise<Blob> {
-  const { version } = JSON.parse(readFileSync(new URL("../../node_modules/@electric-sql/pglite/package.json", import.meta.url), "utf8")) as { version: string };
-  const file = join(tmpdir(), `ferry-pglite-template-${version}.tar`);
-  if (!existsSync(file)) {
-    const db = await PGlite.create();
-    const dump = Buffer.from(await (await db.dumpDataDir("none")).arrayBuffer());
-    await db.close();
-    const partial = `${file}.${process.pid}`;
-    writeFileSync(partial, dump);
-    renameSync(partial, file); // atomic: parallel files never read half a template
-  }
-  return new Blob([readFileSync(file)]);
-}
