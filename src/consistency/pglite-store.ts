@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import type { PGlite, Transaction } from "@electric-sql/pglite";
+import type { PGlite, PGliteOptions, Transaction } from "@electric-sql/pglite";
 import { Code } from "../rpc/code.js";
 import { FerryError } from "../rpc/ferry-error.js";
 import { importPeer } from "../util/import-peer.js";
@@ -44,7 +44,7 @@ export async function createPgliteStore(dataDir: string | undefined, options: Pg
   const mod = await importPeer("@electric-sql/pglite", () => import("@electric-sql/pglite"), "the PGlite store");
   const shared = await pgliteAssets();
   const open = (loadDataDir: Blob | undefined) => {
-    const init = loadDataDir === undefined ? shared : { ...shared, loadDataDir };
+    const init = (loadDataDir === undefined ? shared : { ...shared, loadDataDir }) as PGliteOptions;
     return dataDir === undefined ? mod.PGlite.create(init) : mod.PGlite.create(dataDir, init);
   };
   if (options.loadDataDir !== undefined) return new PgliteStore(await open(options.loadDataDir), schema);

@@ -52,8 +52,9 @@ let assets: Promise<PgliteAssets> | undefined;
 
 /** PGlite's compiled WebAssembly modules and file-system bundle (options of `PGlite.create`). */
 export interface PgliteAssets {
-  pgliteWasmModule?: WebAssembly.Module;
-  initdbWasmModule?: WebAssembly.Module;
+  /** A compiled `WebAssembly.Module` (typed as an object: the build has no DOM/WebAssembly lib types). */
+  pgliteWasmModule?: object;
+  initdbWasmModule?: object;
   fsBundle?: Blob;
 }
 
@@ -68,7 +69,7 @@ export function pgliteAssets(): Promise<PgliteAssets> {
     try {
       const dist = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
       // Node's global WebAssembly (the library's TypeScript lib has no DOM types).
-      const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+      const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
       const [pgliteWasmModule, initdbWasmModule, data] = await Promise.all([
         readFile(join(dist, "pglite.wasm")).then((b) => wasm.compile(b)),
         readFile(join(dist, "initdb.wasm")).then((b) => wasm.compile(b)),
