@@ -17,8 +17,12 @@ const run = promisify(execFile);
 const children: ChildProcess[] = [];
 
 function startMain(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  // A free metrics port unless the test names one: 9464 may be taken by another shop on this machine.
-  const metrics = args.includes("--metrics-port") ? [] : ["--metrics-port", "0"];
+  // Free metrics and dashboard ports unless the test names them: 9464 and 9400
+  // may be taken by another shop on this machine.
+  const metrics = [
+    ...(args.includes("--metrics-port") ? [] : ["--metrics-port", "0"]),
+    ...(args.includes("--dashboard-port") ? [] : ["--dashboard-port", "0"]),
+  ];
   const child = spawn(process.execPath, ["--import", "tsx", "examples/shop/main.ts", ...args, ...metrics], {
     env: { ...process.env, FERRY_LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "pipe"],
