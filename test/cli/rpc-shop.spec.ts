@@ -31,7 +31,7 @@ describe("ferry against the shop", { timeout: 60_000 }, () => {
 
   it("list SERVICE prints its methods", async () => {
     const run = await runFerry(["list", target, "shop.v1.InventoryService"]);
-    expect(run.stdout.trim().split("\n")).toEqual(["shop.v1.InventoryService.ListProducts", "shop.v1.InventoryService.GetProduct", "shop.v1.InventoryService.Reserve", "shop.v1.InventoryService.Release"]);
+    expect(run.stdout.trim().split("\n")).toEqual(["shop.v1.InventoryService.ListProducts", "shop.v1.InventoryService.GetProduct", "shop.v1.InventoryService.WatchStock", "shop.v1.InventoryService.Reserve", "shop.v1.InventoryService.Release"]);
   });
 
   it("describe prints a service, a method with its messages, and a message as .proto text", async () => {
@@ -78,7 +78,7 @@ describe("ferry against the shop", { timeout: 60_000 }, () => {
   it("an unknown method exits 5 naming the methods the service has", async () => {
     const run = await runFerry(["call", target, "shop.v1.InventoryService/Nope"]);
     expect(run.code).toBe(5);
-    expect(run.stderr).toContain("(it has: ListProducts, GetProduct, Reserve, Release)");
+    expect(run.stderr).toContain("(it has: ListProducts, GetProduct, WatchStock, Reserve, Release)");
   });
 
   it("health exits 0 with SERVING, 1 with NOT_SERVING, 5 for an unknown service", async () => {
