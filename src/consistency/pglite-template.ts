@@ -67,7 +67,7 @@ export interface PgliteAssets {
 export function pgliteAssets(): Promise<PgliteAssets> {
   assets ??= (async () => {
     try {
-      const dist = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+      const dist = pgliteDistDir();
       // Node's global WebAssembly (the library's TypeScript lib has no DOM types).
       const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
       const [pgliteWasmModule, initdbWasmModule, data] = await Promise.all([
@@ -83,10 +83,24 @@ export function pgliteAssets(): Promise<PgliteAssets> {
   return assets;
 }
 
+declare const require: NodeJS.Require | undefined;
+
+/**
+ * The directory of PGlite's main module. This file is also compiled to
+ * CommonJS, where `import.meta` is a syntax error: there Ferry's own
+ * `require` resolves it; as an ES module it is resolved from the working
+ * directory (the application's root, where its peers are installed). Throws
+ * when PGlite cannot be found (callers then let PGlite load itself).
+ */
+function pgliteDistDir(): string {
+  const resolve = typeof require === "function" ? require.resolve : createRequire(join(process.cwd(), "index.js")).resolve;
+  return dirname(resolve("@electric-sql/pglite"));
+}
+
 /** `<version>-<size of the wasm>` of the installed PGlite: a template is only valid for the PGlite that made it. */
 async function pgliteVersion(): Promise<string | undefined> {
   try {
-    const dist = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+    const dist = pgliteDistDir();
     const pkg = JSON.parse(await readFile(join(dist, "..", "package.json"), "utf8")) as { version?: string };
     const wasm = await stat(join(dist, "pglite.wasm")).then((s) => s.size, () => 0);
     return pkg.version === undefined ? undefined : `${pkg.version}-${wasm}`;
