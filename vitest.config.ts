@@ -1,15 +1,21 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The whole suite. No test stops or restarts a service of the machine: a
+ * Test files that time a cluster's failover against criteria measured in
+ * seconds: they run in a second phase, alone (vitest.multihost.config.ts;
+ * `npm test` runs both phases).
+ */
+export const isolatedSpecs = ["test/multihost/**/*.spec.ts"];
+
+/**
+ * The main suite. No test stops or restarts a service of the machine: a
  * test that restarts a broker starts its own process on free ports with its
- * own data directory (test/messaging/private-brokers.ts), so every file runs
- * in this one phase.
+ * own data directory (test/messaging/private-brokers.ts).
  */
 export default defineConfig({
   test: {
     include: ["src/**/*.spec.ts", "test/**/*.spec.ts", "examples/**/*.spec.ts"],
-    exclude: ["**/node_modules/**"],
+    exclude: ["**/node_modules/**", ...isolatedSpecs],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
