@@ -9,6 +9,7 @@ import { codeFromHttpStatus } from "../../rpc/http-status.js";
 import { Metadata } from "../../rpc/metadata.js";
 import { markHeadersReceived } from "../../rpc/response-committed.js";
 import { AsyncQueue } from "../../util/async-queue.js";
+import { waitForDrain } from "../../util/wait-for-drain.js";
 import { compressMessage, decompressMessage, isGrpcCompression, type GrpcCompression } from "./grpc-compression.js";
 import { encodeGrpcFrame, GrpcFrameDecoder } from "./grpc-frame.js";
 import { errorFromStatus, readMetadata, writeMetadata } from "./grpc-headers.js";
@@ -169,7 +170,7 @@ export class GrpcClientCall {
     try {
       for await (const m of messages) {
         if (this.#finished || stream.destroyed) return;
-        if (!stream.write(this.#frame(m))) await waitDrain(stream);
+        if (!stream.write(this.#frame(m))) await waitForDrain(stream);
       }
       if (!stream.destroyed) stream.end();
     } catch (err) {
@@ -398,16 +399,4 @@ function checkHeaderListSize(headers: OutgoingHttpHeaders, limit: number | undef
   if (size > limit) {
     throw new FerryError(Code.RESOURCE_EXHAUSTED, `request metadata too large: the header block is ${size} bytes, the server accepts at most ${limit} (SETTINGS_MAX_HEADER_LIST_SIZE)`);
   }
-}
-
-function waitDrain(stream: ClientHttp2Stream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }

@@ -1,6 +1,7 @@
 import type { ServerHttp2Stream } from "node:http2";
 import type { MessageCodec } from "../../codec/message-codec.js";
 import type { ResponseSink } from "../../rpc/response-stream.js";
+import { waitForDrain } from "../../util/wait-for-drain.js";
 import { compressMessage, type GrpcCompression } from "./grpc-compression.js";
 import { GrpcFrameBatch } from "./grpc-frame.js";
 import { messageCompressionMark } from "./message-compression.js";
@@ -75,15 +76,7 @@ export class GrpcResponseSink implements ResponseSink {
   ready(): Promise<void> {
     const stream = this.host.stream;
     if (!stream.writableNeedDrain || this.ended) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        stream.off("drain", done);
-        stream.off("close", done);
-        resolve();
-      };
-      stream.on("drain", done);
-      stream.on("close", done);
-    });
+    return waitForDrain(stream);
   }
 
   /** Writes the queued messages now. */
